@@ -1,0 +1,167 @@
+/**
+ * The database schema, as code. `npm run db:generate` turns changes here into a new SQL
+ * migration under migrations/; the backend applies pending migrations at start-up.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  char,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import type { AttemptStatus } from '@tether/shared/attempt-status';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    fileKey: text('file_key').notNull().unique(),
+    originalName: text('original_name').notNull(),
+    contentType: text('content_type'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    checksumSha256: char('checksum_sha256', { length: 64 }),
+    /** created → uploaded → queued → processing → completed | failed */
+    status: text('status').notNull().default('created'),
+    columnMapping: jsonb('column_mapping').$type<Record<string, string>>(),
+    rowsRead: integer('rows_read').notNull().default(0),
+    rowsAccepted: integer('rows_accepted').notNull().default(0),
+    rowsRejected: integer('rows_rejected').notNull().default(0),
+    /** Last data row whose batch is committed: processing resumes after it. */
+    committedRow: integer('committed_row').notNull().default(0),
+    errorReportKey: text('error_report_key'),
+    error: text('error'),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (table) => [index('uploads_created_at_idx').on(table.createdAt)],
+);
+
+export const debtors = pgTable(
+  'debtors',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Electronic format: no spaces, upper case. */
+    iban: text('iban').notNull(),
+    bic: text('bic'),
+    /** Transliterated to the SEPA character set; the original is kept for display. */
+    name: text('name').notNull(),
+    nameOriginal: text('name_original').notNull(),
+    email: text('email'),
+    address: jsonb('address').$type<Record<string, string>>(),
+    mandateReference: text('mandate_reference'),
+    mandateDate: date('mandate_date'),
+    externalReference: text('external_reference'),
+    uploadId: uuid('upload_id').references(() => uploads.id),
+    /** Row number in the upload, for error reports and crash-safe resumption. */
+    uploadRow: integer('upload_row'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('debtors_iban_idx').on(table.iban),
+    uniqueIndex('debtors_upload_row_uq').on(table.uploadId, table.uploadRow),
+  ],
+);
+
+export const billingAttempts = pgTable(
+  'billing_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Tether's stable id for this debit, sent as Genesis transaction_id (the idempotency reference). */
+    transactionId: text('transaction_id').notNull().unique(),
+    debtorId: bigint('debtor_id', { mode: 'number' })
+      .notNull()
+      .references(() => debtors.id),
+    uploadId: uuid('upload_id').references(() => uploads.id),
+    billingRunId: uuid('billing_run_id'),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    currency: char('currency', { length: 3 }).notNull().default('EUR'),
+    status: text('status').$type<AttemptStatus>().notNull().default('pending'),
+    /** Genesis unique_id, known once EMP has answered or notified. */
+    empUniqueId: text('emp_unique_id').unique(),
+    empStatus: text('emp_status'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    /** 1 for the first debit; a retry of a soft decline is a new attempt with the next number. */
+    attemptNumber: integer('attempt_number').notNull().default(1),
+    retryOf: bigint('retry_of', { mode: 'number' }),
+    /** Every notification, chargeback and reconciliation answer that touched this attempt, oldest first. */
+    history: jsonb('history').$type<Array<Record<string, unknown>>>().notNull().default(sql`'[]'::jsonb`),
+    claimedBy: text('claimed_by'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('billing_attempts_status_idx').on(table.status, table.updatedAt),
+    index('billing_attempts_debtor_idx').on(table.debtorId),
+    index('billing_attempts_upload_idx').on(table.uploadId),
+    check('billing_attempts_amount_positive', sql`${table.amountCents} > 0`),
+  ],
+);
+
+export const blacklist = pgTable(
+  'blacklist',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    iban: text('iban').notNull(),
+    reason: text('reason').notNull(),
+    /** SEPA reason code (e.g. MD06) when a chargeback caused the entry. */
+    reasonCode: text('reason_code'),
+    /** 'chargeback' (automatic) or 'operator'. */
+    source: text('source').notNull(),
+    sourceEventId: bigint('source_event_id', { mode: 'number' }),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+    removedBy: text('removed_by'),
+    removalReason: text('removal_reason'),
+  },
+  (table) => [
+    // One active entry per IBAN; removed entries stay as the audit trail.
+    uniqueIndex('blacklist_active_iban_uq').on(table.iban).where(sql`${table.removedAt} is null`),
+  ],
+);
+
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The edge's deduplication key: the same event delivered twice has the same key. */
+    dedupKey: text('dedup_key').notNull().unique(),
+    uniqueId: text('unique_id'),
+    transactionId: text('transaction_id'),
+    transactionType: text('transaction_type'),
+    empStatus: text('emp_status'),
+    payload: jsonb('payload').$type<Record<string, string>>().notNull(),
+    traceId: text('trace_id'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+    /** applied | unchanged | stale | illegal | pending_match | failed */
+    outcome: text('outcome').notNull(),
+    error: text('error'),
+    billingAttemptId: bigint('billing_attempt_id', { mode: 'number' }).references(() => billingAttempts.id),
+    attempts: integer('attempts').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('webhook_events_outcome_idx').on(table.outcome, table.receivedAt),
+    index('webhook_events_unique_id_idx').on(table.uniqueId),
+    index('webhook_events_transaction_id_idx').on(table.transactionId),
+  ],
+);

@@ -1,0 +1,33 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMigrations } from '../src/db/client';
+import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
+
+describe('migrations', () => {
+  let database: MigratedTestDatabase;
+  beforeAll(async () => {
+    database = await createMigratedDatabase();
+  });
+  afterAll(() => database.destroy());
+
+  it('create every table of the schema', async () => {
+    const result = await database.db.execute<{ table_name: string }>(
+      sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+    );
+    expect(result.rows.map((row) => row.table_name)).toEqual([
+      'billing_attempts',
+      'blacklist',
+      'debtors',
+      'uploads',
+      'webhook_events',
+    ]);
+  });
+
+  it('apply once when several nodes start together', async () => {
+    await Promise.all([applyMigrations(database.pool), applyMigrations(database.pool), applyMigrations(database.pool)]);
+    const applied = await database.db.execute<{ count: number }>(
+      sql`select count(*)::int as count from drizzle.__drizzle_migrations`,
+    );
+    expect(applied.rows[0]?.count).toBe(1);
+  });
+});
