@@ -1,0 +1,154 @@
+/**
+ * Backend configuration: parsed once, with zod, at start-up. A missing or wrong variable stops
+ * the process with one line naming it (see `describeConfigError`), never a stack trace.
+ */
+import { z } from 'zod';
+
+const url = (protocols: RegExp) => z.url({ protocol: protocols, error: 'must be a URL' });
+const secret = z.string({ error: 'is required' }).min(1, 'is required');
+const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const flag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+const codeList = z
+  .string()
+  .transform((value) => value.split(',').map((code) => code.trim().toUpperCase()).filter(Boolean));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
+  /** How QStash and browsers reach this backend (through the load balancer in production). */
+  PUBLIC_URL: url(/^https?$/).default('http://127.0.0.1:8080'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: url(/^postgres(ql)?$/),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+
+  UPSTASH_REDIS_REST_URL: url(/^https?$/),
+  UPSTASH_REDIS_REST_TOKEN: secret,
+
+  QSTASH_URL: url(/^https?$/).default('https://qstash.upstash.io'),
+  QSTASH_TOKEN: secret,
+  QSTASH_CURRENT_SIGNING_KEY: secret,
+  QSTASH_NEXT_SIGNING_KEY: secret,
+
+  S3_ENDPOINT: url(/^https?$/).optional(),
+  S3_REGION: z.string().default('auto'),
+  S3_BUCKET: secret,
+  S3_ACCESS_KEY_ID: secret,
+  S3_SECRET_ACCESS_KEY: secret,
+  S3_FORCE_PATH_STYLE: flag.default(true),
+
+  EMP_GATEWAY_URL: url(/^https?$/).default('https://staging.gate.emerchantpay.net'),
+  EMP_TERMINAL_TOKEN: secret,
+  EMP_API_LOGIN: secret,
+  EMP_API_PASSWORD: secret,
+  /** Where EMP posts notifications: the edge gateway. */
+  EMP_NOTIFICATION_URL: url(/^https?$/).optional(),
+  EMP_TIMEOUT: positiveInt.default(30_000),
+  EMP_CONNECT_TIMEOUT: positiveInt.default(5_000),
+  EMP_RATE_LIMIT: positiveInt.default(50),
+  RECONCILIATION_RATE_LIMIT: positiveInt.default(20),
+
+  /** Chargeback reason codes that blacklist the debtor's IBAN (../shared/sepa-domain.md §5.3). */
+  CHARGEBACK_BLACKLIST_CODES: codeList.default(['AC04', 'AC06', 'AG01', 'MD01', 'MD06', 'MD07', 'MS02', 'SL01']),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  environment: 'development' | 'production' | 'test';
+  http: { host: string; port: number; publicUrl: string };
+  logLevel: string;
+  database: { url: string; poolSize: number };
+  redis: { url: string; token: string };
+  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
+  storage: {
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+  };
+  emp: {
+    gatewayUrl: string;
+    terminalToken: string;
+    login: string;
+    password: string;
+    notificationUrl?: string;
+    timeoutMs: number;
+    connectTimeoutMs: number;
+    rateLimitPerSecond: number;
+    reconciliationRateLimitPerSecond: number;
+  };
+  chargebackBlacklistCodes: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** One line naming every offending variable, e.g. "DATABASE_URL is required; EMP_TIMEOUT must be a number". */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const variable = issue.path.join('.');
+      const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+      return `${variable} ${message}`;
+    })
+    .join('; ');
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most .env tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  const e = parsed.data;
+  return {
+    environment: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/$/, '') },
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN },
+    qstash: {
+      url: e.QSTASH_URL,
+      token: e.QSTASH_TOKEN,
+      currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY,
+      nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY,
+    },
+    storage: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    },
+    emp: {
+      gatewayUrl: e.EMP_GATEWAY_URL.replace(/\/$/, ''),
+      terminalToken: e.EMP_TERMINAL_TOKEN,
+      login: e.EMP_API_LOGIN,
+      password: e.EMP_API_PASSWORD,
+      notificationUrl: e.EMP_NOTIFICATION_URL,
+      timeoutMs: e.EMP_TIMEOUT,
+      connectTimeoutMs: e.EMP_CONNECT_TIMEOUT,
+      rateLimitPerSecond: e.EMP_RATE_LIMIT,
+      reconciliationRateLimitPerSecond: e.RECONCILIATION_RATE_LIMIT,
+    },
+    chargebackBlacklistCodes: e.CHARGEBACK_BLACKLIST_CODES,
+  };
+}
+
+/** A URL safe to print: the password, if any, replaced. */
+export function redactUrl(value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable URL]';
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * GET /health: every dependency probed in parallel with a deadline. 200 when all are ok, 503
+ * otherwise, so a load balancer takes a node out when it cannot do its work. Error messages are
+ * reported, secrets are not (the probes never include credentials in what they throw).
+ */
+import { Hono } from 'hono';
+
+export type HealthCheck = () => Promise<unknown>;
+
+export interface CheckResult {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+const DEADLINE_MS = 2_000;
+
+async function probe(check: HealthCheck): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runHealthChecks(checks: Record<string, HealthCheck>) {
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((name) => probe(checks[name]!)));
+  const report = Object.fromEntries(names.map((name, index) => [name, results[index]!]));
+  const ok = results.every((result) => result.ok);
+  return { status: ok ? ('ok' as const) : ('degraded' as const), checks: report };
+}
+
+export function healthRoutes(checks: Record<string, HealthCheck>) {
+  return new Hono().get('/health', async (c) => {
+    const report = await runHealthChecks(checks);
+    return c.json(report, report.status === 'ok' ? 200 : 503);
+  });
+}
