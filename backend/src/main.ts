@@ -1,0 +1,44 @@
+/**
+ * Starts one backend node: configuration, migrations, HTTP. Start-up failures print one line
+ * (which variable, which dependency) and exit non-zero.
+ */
+import { listen } from '../../dev/running-server';
+import { createApp } from './app';
+import { ConfigError, loadConfig, redactUrl } from './config';
+import { applyMigrations } from './db/client';
+import { createServices } from './services';
+
+async function main() {
+  const config = loadConfig();
+  const services = createServices(config);
+  try {
+    await applyMigrations(services.database.pool);
+  } catch (error) {
+    throw new StartupError(
+      `Cannot prepare the database at DATABASE_URL (${redactUrl(config.database.url)}): ${(error as Error).message}`,
+    );
+  }
+  const app = createApp(services);
+  const server = await listen(app.fetch, { port: config.http.port, host: config.http.host });
+  services.log.info({ url: server.url }, 'backend listening');
+
+  const shutdown = async (signal: string) => {
+    services.log.info({ signal }, 'shutting down');
+    await server.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+class StartupError extends Error {}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof StartupError) {
+    console.error(error.message);
+  } else {
+    console.error(`backend failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+/**
+ * The backend's connections to the outside world, made once per process from the parsed
+ * configuration. Nothing here holds request state: any node can serve any request.
+ */
+import { Client as QStashClient, Receiver } from '@upstash/qstash';
+import { Redis } from '@upstash/redis';
+import type { Config } from './config';
+import { openDatabase, type DatabaseHandle } from './db/client';
+import { createLogger, type Logger } from './log';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  database: DatabaseHandle;
+  redis: Redis;
+  qstash: QStashClient;
+  receiver: Receiver;
+  close(): Promise<void>;
+}
+
+export function createServices(config: Config, log: Logger = createLogger({ level: config.logLevel })): Services {
+  const database = openDatabase(config.database.url, { maxConnections: config.database.poolSize });
+  const redis = new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false });
+  const qstash = new QStashClient({ baseUrl: config.qstash.url, token: config.qstash.token });
+  const receiver = new Receiver({
+    currentSigningKey: config.qstash.currentSigningKey,
+    nextSigningKey: config.qstash.nextSigningKey,
+  });
+  return {
+    config,
+    log,
+    database,
+    redis,
+    qstash,
+    receiver,
+    close: () => database.close(),
+  };
+}
