@@ -91,11 +91,11 @@ export class ConfigError extends Error {
 }
 
 /** One line naming every offending variable, e.g. "DATABASE_URL is required; EMP_TIMEOUT must be a number". */
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.ZodError, present: Record<string, unknown>): string {
   return error.issues
     .map((issue) => {
       const variable = issue.path.join('.');
-      const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+      const message = variable in present ? issue.message : 'is required';
       return `${variable} ${message}`;
     })
     .join('; ');
@@ -105,7 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // An empty variable means "not set", as in most .env tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(present);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error, present)}`);
   const e = parsed.data;
   return {
     environment: e.NODE_ENV,
