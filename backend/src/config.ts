@@ -2,6 +2,7 @@
  * Backend configuration: parsed once, with zod, at start-up. A missing or wrong variable stops
  * the process with one line naming it (see `describeConfigError`), never a stack trace.
  */
+import { DEFAULT_BLACKLIST_CODES } from '@tether/shared/reason-codes';
 import { z } from 'zod';
 
 const url = (protocols: RegExp) => z.url({ protocol: protocols, error: 'must be a URL' });
@@ -52,7 +53,7 @@ const envSchema = z.object({
   RECONCILIATION_RATE_LIMIT: positiveInt.default(20),
 
   /** Chargeback reason codes that blacklist the debtor's IBAN (../shared/sepa-domain.md §5.3). */
-  CHARGEBACK_BLACKLIST_CODES: codeList.default(['AC04', 'AC06', 'AG01', 'MD01', 'MD06', 'MD07', 'MS02', 'SL01']),
+  CHARGEBACK_BLACKLIST_CODES: codeList.default([...DEFAULT_BLACKLIST_CODES]),
 });
 
 export type Env = z.input<typeof envSchema>;

@@ -146,6 +146,11 @@ export const webhookEvents = pgTable(
     dedupKey: text('dedup_key').notNull().unique(),
     uniqueId: text('unique_id'),
     transactionId: text('transaction_id'),
+    /**
+     * Genesis unique_id of the attempt's transaction: the notification's own for a status change,
+     * the original's for a chargeback or refund. A pending_match event is matched by it.
+     */
+    attemptUniqueId: text('attempt_unique_id'),
     transactionType: text('transaction_type'),
     empStatus: text('emp_status'),
     payload: jsonb('payload').$type<Record<string, string>>().notNull(),
@@ -163,5 +168,12 @@ export const webhookEvents = pgTable(
     index('webhook_events_outcome_idx').on(table.outcome, table.receivedAt),
     index('webhook_events_unique_id_idx').on(table.uniqueId),
     index('webhook_events_transaction_id_idx').on(table.transactionId),
+    // Matching looks up waiting events by the ids a new or newly identified attempt carries.
+    index('webhook_events_pending_unique_id_idx')
+      .on(table.attemptUniqueId)
+      .where(sql`${table.outcome} = 'pending_match'`),
+    index('webhook_events_pending_transaction_id_idx')
+      .on(table.transactionId)
+      .where(sql`${table.outcome} = 'pending_match'`),
   ],
 );

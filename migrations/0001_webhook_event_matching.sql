@@ -1,0 +1,3 @@
+ALTER TABLE "webhook_events" ADD COLUMN "attempt_unique_id" text;--> statement-breakpoint
+CREATE INDEX "webhook_events_pending_unique_id_idx" ON "webhook_events" USING btree ("attempt_unique_id") WHERE "webhook_events"."outcome" = 'pending_match';--> statement-breakpoint
+CREATE INDEX "webhook_events_pending_transaction_id_idx" ON "webhook_events" USING btree ("transaction_id") WHERE "webhook_events"."outcome" = 'pending_match';
