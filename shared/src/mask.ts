@@ -1,7 +1,8 @@
 /**
  * Masking of personal data for logs and screens. IBANs keep country, check digits and the
  * last four characters; names keep their initials. Everything that reaches a log goes through
- * `maskPersonalData`, which knows the field names that carry such data.
+ * `maskPersonalData`, which knows the field names that carry such data and, as a safety net,
+ * masks anything shaped like an IBAN in any other text.
  */
 
 export function maskIban(iban: string): string {
@@ -41,16 +42,33 @@ const REDACTED_FIELDS = new Set([
   'token',
 ]);
 
+// Field names not listed above but following the same conventions (billing_first_name, payer_iban, …).
+const isIbanField = (key: string) => IBAN_FIELDS.has(key) || key.endsWith('_iban');
+const isNameField = (key: string) => NAME_FIELDS.has(key) || key.endsWith('_name') || key.endsWith('_holder');
+const isRedactedField = (key: string) =>
+  REDACTED_FIELDS.has(key) || key.endsWith('_email') || key.endsWith('_phone') || key.endsWith('_password');
+
+/** Country, check digits, then 11–30 characters, written compact or in groups of four (upper case only, so hex ids pass). */
+const IBAN_IN_TEXT = /\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b/g;
+
+/** Masks IBAN-shaped substrings of free text, e.g. a reason description that quotes the debtor's account. */
+export function maskIbansInText(text: string): string {
+  return text.replace(IBAN_IN_TEXT, maskIban);
+}
+
 /** Returns a copy of `value` that is safe to log: IBANs and names masked, contact data and secrets redacted. */
 export function maskPersonalData(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (typeof value === 'string') return maskIbansInText(value);
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than any log entry needs: dropping it is safer than logging it unmasked.
+  if (depth > 8) return '[truncated]';
   if (Array.isArray(value)) return value.map((item) => maskPersonalData(item, depth + 1));
   const masked: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     const lower = key.toLowerCase();
-    if (typeof field === 'string' && IBAN_FIELDS.has(lower)) masked[key] = maskIban(field);
-    else if (typeof field === 'string' && NAME_FIELDS.has(lower)) masked[key] = maskName(field);
-    else if (REDACTED_FIELDS.has(lower)) masked[key] = '[redacted]';
+    if (typeof field === 'string' && isIbanField(lower)) masked[key] = maskIban(field);
+    else if (typeof field === 'string' && isNameField(lower)) masked[key] = maskName(field);
+    else if (isRedactedField(lower)) masked[key] = '[redacted]';
     else masked[key] = maskPersonalData(field, depth + 1);
   }
   return masked;

@@ -7,14 +7,21 @@ import { z } from 'zod';
 /** Upper bound on a notification body; real ones are a few kilobytes. */
 export const MAX_NOTIFICATION_BYTES = 16 * 1024;
 
+const MAX_ID_LENGTH = 255;
 const field = z.string().trim().max(2048);
-const id = z.string().trim().min(1).max(255);
+const id = z.string().trim().min(1).max(MAX_ID_LENGTH);
 
-/** The raw fields of a notification after form or JSON decoding. Unknown fields are kept. */
+/**
+ * The raw fields of a notification after form or JSON decoding. Unknown fields are kept.
+ * Whatever passes here can be identified (`identifyNotification` does not throw on it).
+ */
 export const notificationFieldsSchema = z
   .record(z.string(), field)
   .refine((fields) => Boolean(fields.unique_id || fields.wpf_unique_id), {
     message: 'unique_id or wpf_unique_id is required',
+  })
+  .refine((fields) => (fields.unique_id || fields.wpf_unique_id || '').length <= MAX_ID_LENGTH, {
+    message: `unique_id is longer than ${MAX_ID_LENGTH} characters`,
   })
   .refine((fields) => Boolean(fields.signature), { message: 'signature is required' });
 
@@ -36,8 +43,13 @@ export function identifyNotification(fields: NotificationFields): NotificationId
   const notificationId = id.parse(kind === 'api' ? fields.unique_id : fields.wpf_unique_id);
   const type = kind === 'api' ? (fields.transaction_type ?? '') : (fields.payment_transaction_transaction_type ?? '');
   const status = kind === 'api' ? (fields.status ?? fields.notification_status ?? '') : (fields.wpf_status ?? '');
-  const parts = [kind, notificationId, type, fields.event ?? '', status].map((part) => part.toLowerCase());
+  const parts = [kind, notificationId, type, fields.event ?? '', status].map((part) => escapeKeyPart(part.toLowerCase()));
   return { kind, id: notificationId, dedupKey: `emp:${parts.join(':')}` };
+}
+
+/** Keeps the key unambiguous: a part containing ':' cannot pass for two parts. */
+function escapeKeyPart(part: string): string {
+  return part.replace(/[%:]/g, (char) => (char === '%' ? '%25' : '%3A'));
 }
 
 function escapeXml(text: string): string {
