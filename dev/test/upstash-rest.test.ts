@@ -24,7 +24,7 @@ function upstashClient(options: { token?: string; enableAutoPipelining?: boolean
   });
 }
 
-function rawRequest(path: string, body: BodyInit | undefined, headers: Record<string, string> = {}) {
+function rawRequest(path: string, body: string | Buffer | undefined, headers: Record<string, string> = {}) {
   return fetch(`${server.url}${path}`, {
     method: 'POST',
     body,
