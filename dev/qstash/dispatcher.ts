@@ -1,0 +1,188 @@
+/**
+ * The delivery loop. It claims due messages in batches (ungrouped ones in one statement, flow-
+ * controlled and queued ones per key within their limits), delivers them concurrently, and records
+ * each outcome: delivered messages are deleted in batches, failed ones are rescheduled with backoff
+ * or moved to the DLQ. It sleeps until woken by a publish, a finished delivery, a key's rate window
+ * opening, or the poll interval, which is also how it notices work from other instances.
+ */
+import type pg from 'pg';
+import { publishCallback } from './callbacks';
+import { attemptDelivery, type AttemptOutcome } from './delivery';
+import { moveToDlq } from './dlq-store';
+import { claimFromGroup, listDueGroups } from './group-claims';
+import type { MessageStore, StoredMessage } from './message-store';
+import { WriteBatcher } from './write-batcher';
+
+export interface DispatcherOptions {
+  pool: pg.Pool;
+  store: MessageStore;
+  signingKey: () => string;
+  /** Delay before retry number `retried` (1 for the first retry), in milliseconds. */
+  retryBackoffMs: (retried: number) => number;
+  pollIntervalMs: number;
+  maxInFlight: number;
+  defaultTimeoutMs: number;
+  onError: (error: unknown) => void;
+}
+
+const CLAIM_BATCH = 200;
+
+const isGrouped = (message: StoredMessage) => message.spec.flowControl !== null || message.spec.queueName !== null;
+/** How long close() lets running deliveries finish before it aborts them and hands them back. */
+const CLOSE_GRACE_MS = 2_000;
+
+export class Dispatcher {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly completions: WriteBatcher;
+  private readonly abort = new AbortController();
+  private readonly aborted: string[] = [];
+  private closed = false;
+  private claiming = false;
+  private wakeRequested = false;
+  private groupsMayBeDue = true;
+  private nextOpeningAt = Infinity;
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.completions = new WriteBatcher(async (ids) => {
+      await options.store.deleteMessages(ids);
+      this.wake({ grouped: true });
+    }, options.onError);
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Asks for a claim round soon; `grouped` when flow-controlled or queued work may have become due. */
+  wake(options: { grouped?: boolean } = {}): void {
+    this.wakeRequested = true;
+    if (options.grouped) this.groupsMayBeDue = true;
+    this.wakeUp?.();
+  }
+
+  /** Wakes the loop when `time` comes, for work that is not due yet (a delay, a retry's backoff). */
+  wakeAt(time: number, options: { grouped?: boolean } = {}): void {
+    const delay = time - Date.now();
+    if (delay <= 0) return this.wake(options);
+    setTimeout(() => this.wake(options), delay).unref();
+  }
+
+  /** True when nothing is being claimed, delivered or written by this instance. */
+  get quiet(): boolean {
+    return !this.claiming && this.inFlight.size === 0 && this.completions.idle && !this.wakeRequested;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeUp?.();
+    await this.loop;
+    const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+    await Promise.race([Promise.all(this.inFlight), grace]);
+    this.abort.abort();
+    await Promise.all(this.inFlight);
+    await this.completions.drain();
+    if (this.aborted.length > 0) await this.options.store.releaseClaims(this.aborted, Date.now());
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      this.wakeRequested = false;
+      let moreWaiting = false;
+      this.claiming = true;
+      try {
+        moreWaiting = await this.claimRound();
+      } catch (error) {
+        this.options.onError(error);
+      } finally {
+        this.claiming = false;
+      }
+      if (this.closed) break;
+      if (moreWaiting || this.wakeRequested) continue;
+      await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    const untilOpening = this.nextOpeningAt - Date.now();
+    const delay = Math.max(0, Math.min(this.options.pollIntervalMs, untilOpening));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.groupsMayBeDue = true;
+        finish();
+      }, delay);
+      const finish = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+      this.wakeUp = finish;
+    });
+  }
+
+  /** Claims and starts what may start now; true if a full batch came back, so more is likely due. */
+  private async claimRound(): Promise<boolean> {
+    const { pool, store, maxInFlight } = this.options;
+    const now = Date.now();
+    let capacity = maxInFlight - this.inFlight.size;
+    if (capacity <= 0) return false;
+    const batch = Math.min(capacity, CLAIM_BATCH);
+    const ungrouped = await store.claimUngrouped(now, batch);
+    for (const message of ungrouped) this.startDelivery(message);
+    capacity -= ungrouped.length;
+    if (this.groupsMayBeDue && capacity > 0) {
+      this.groupsMayBeDue = false;
+      this.nextOpeningAt = Infinity;
+      for (const group of await listDueGroups(pool, now)) {
+        if (capacity <= 0 || this.closed) break;
+        const claim = await claimFromGroup(pool, store, group, now, capacity);
+        for (const message of claim.messages) this.startDelivery(message);
+        capacity -= claim.messages.length;
+        if (claim.nextOpeningAt !== null) this.nextOpeningAt = Math.min(this.nextOpeningAt, claim.nextOpeningAt);
+      }
+    }
+    return ungrouped.length === batch;
+  }
+
+  private startDelivery(message: StoredMessage): void {
+    const delivery = this.deliver(message)
+      .catch(this.options.onError)
+      .finally(() => {
+        this.inFlight.delete(delivery);
+        this.wake({ grouped: isGrouped(message) });
+      });
+    this.inFlight.add(delivery);
+  }
+
+  private async deliver(message: StoredMessage): Promise<void> {
+    const { pool } = this.options;
+    const outcome = await attemptDelivery(message, {
+      signingKey: this.options.signingKey(),
+      timeoutMs: message.spec.timeoutMs ?? this.options.defaultTimeoutMs,
+      signal: this.abort.signal,
+    });
+    if (!outcome.delivered && this.abort.signal.aborted) {
+      this.aborted.push(message.messageId);
+      return;
+    }
+    if (outcome.delivered) this.completions.add(message.messageId);
+    else await this.recordFailure(message, outcome);
+    if (message.spec.callback) await publishCallback(pool, message.spec.callback, message, outcome);
+  }
+
+  private async recordFailure(message: StoredMessage, outcome: AttemptOutcome): Promise<void> {
+    const { store, pool } = this.options;
+    if (message.retried < message.spec.maxRetries) {
+      const retried = message.retried + 1;
+      const nextAt = Date.now() + this.options.retryBackoffMs(retried);
+      await store.scheduleRetry(message.messageId, retried, nextAt);
+      this.wakeAt(nextAt, { grouped: isGrouped(message) });
+      return;
+    }
+    const dlqId = await moveToDlq(pool, message.messageId, outcome, Date.now());
+    if (dlqId && message.spec.failureCallback) {
+      await publishCallback(pool, message.spec.failureCallback, message, outcome, { dlqId });
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A QStash-compatible server for local use and tests. The official @upstash/qstash Client (with
+ * baseUrl pointing here) publishes, batches, enqueues and manages schedules, messages and the DLQ;
+ * deliveries are signed so the official Receiver verifies them. Messages live in PostgreSQL
+ * (schema qstash_dev), so whatever was acknowledged survives a restart, and several instances may
+ * share one database.
+ */
+import pg from 'pg';
+import { listen, type RunningServer } from '../running-server';
+import { createApi } from './api';
+import { Dispatcher } from './dispatcher';
+import type { MessageSpec } from './message-spec';
+import { MessageStore } from './message-store';
+import { repeat } from './repeat';
+import { fireDueSchedules } from './schedules';
+import { ensureSchema } from './schema';
+
+export interface QStashDevServerOptions {
+  databaseUrl: string;
+  token: string;
+  currentSigningKey: string;
+  nextSigningKey: string;
+  port?: number;
+  host?: string;
+  /** Delay before retry number `retried` (1 for the first retry); QStash's is min(1 day, e^(2.5·retried) s). */
+  retryBackoffMs?: (retried: number) => number;
+  /** How often to look for work this process was not told about (other instances, schedules). */
+  pollIntervalMs?: number;
+  /** Deliveries in flight at once, across all destinations. */
+  maxConcurrentDeliveries?: number;
+  /** Timeout of a delivery without Upstash-Timeout. */
+  deliveryTimeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface QStashDevServer extends RunningServer {
+  /** Resolves when no message is due or being delivered; messages delayed into the future do not count. */
+  idle(): Promise<void>;
+}
+
+export const qstashBackoffMs = (retried: number) => Math.min(86_400, Math.exp(2.5 * retried)) * 1_000;
+
+const DEDUPLICATION_CLEANUP_MS = 60_000;
+
+export async function startQStashDevServer(options: QStashDevServerOptions): Promise<QStashDevServer> {
+  const onError = options.onError ?? ((error: unknown) => console.error('[qstash-dev]', error));
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 12 });
+  pool.on('error', onError);
+  await ensureSchema(pool);
+  const store = new MessageStore(pool, options.deliveryTimeoutMs ?? 15 * 60_000);
+  const dispatcher = new Dispatcher({
+    pool,
+    store,
+    signingKey: () => options.currentSigningKey,
+    retryBackoffMs: options.retryBackoffMs ?? qstashBackoffMs,
+    pollIntervalMs,
+    maxInFlight: options.maxConcurrentDeliveries ?? 256,
+    defaultTimeoutMs: options.deliveryTimeoutMs ?? 15 * 60_000,
+    onError,
+  });
+  dispatcher.start();
+
+  const grouped = (spec: MessageSpec) => spec.flowControl !== null || spec.queueName !== null;
+  const api = createApi(
+    {
+      pool,
+      signingKeys: { current: options.currentSigningKey, next: options.nextSigningKey },
+      published: (spec, notBefore) => dispatcher.wakeAt(notBefore, { grouped: grouped(spec) }),
+      wake: () => dispatcher.wake({ grouped: true }),
+    },
+    options.token,
+    onError,
+  );
+
+  const stopSchedules = repeat(
+    async () => {
+      if ((await fireDueSchedules(pool, Date.now())) > 0) dispatcher.wake({ grouped: true });
+    },
+    Math.min(pollIntervalMs, 1_000),
+    onError,
+  );
+  const stopCleanup = repeat(() => store.deleteExpiredDeduplication(Date.now()), DEDUPLICATION_CLEANUP_MS, onError);
+
+  const http = await listen(api, { port: options.port, host: options.host });
+  return {
+    ...http,
+    async idle() {
+      for (;;) {
+        if (dispatcher.quiet && !(await store.hasDue(Date.now())) && dispatcher.quiet) return;
+        dispatcher.wake({ grouped: true });
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    async close() {
+      await http.close();
+      await Promise.all([stopSchedules(), stopCleanup()]);
+      await dispatcher.close();
+      await pool.end();
+    },
+  };
+}

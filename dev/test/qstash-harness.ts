@@ -1,0 +1,74 @@
+/**
+ * Shared pieces of the QStash dev server tests: a recording destination, the server and the
+ * official client wired together, and polling until a condition holds.
+ */
+import { Client } from '@upstash/qstash';
+import { listen, type RunningServer } from '../running-server';
+import { startQStashDevServer, type QStashDevServer, type QStashDevServerOptions } from '../qstash/server';
+
+export const KEYS = { token: 'test-qstash-token', current: 'sig_test_current', next: 'sig_test_next' };
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: string;
+  receivedAt: number;
+}
+
+export interface Destination extends RunningServer {
+  requests: ReceivedRequest[];
+  /** Most requests being handled at the same moment, for parallelism checks. */
+  maxConcurrent: number;
+}
+
+export async function startDestination(
+  respond: (request: ReceivedRequest, index: number) => Response | Promise<Response> = () => new Response('ok'),
+): Promise<Destination> {
+  let concurrent = 0;
+  const destination = { requests: [] as ReceivedRequest[], maxConcurrent: 0 };
+  const server = await listen(async (request) => {
+    concurrent += 1;
+    destination.maxConcurrent = Math.max(destination.maxConcurrent, concurrent);
+    try {
+      const received: ReceivedRequest = {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: await request.text(),
+        receivedAt: Date.now(),
+      };
+      destination.requests.push(received);
+      return await respond(received, destination.requests.length - 1);
+    } finally {
+      concurrent -= 1;
+    }
+  });
+  return Object.assign(destination, server);
+}
+
+export async function startQStash(
+  databaseUrl: string,
+  options: Partial<QStashDevServerOptions> = {},
+): Promise<{ server: QStashDevServer; client: Client }> {
+  const server = await startQStashDevServer({
+    databaseUrl,
+    token: KEYS.token,
+    currentSigningKey: KEYS.current,
+    nextSigningKey: KEYS.next,
+    pollIntervalMs: 25,
+    retryBackoffMs: () => 50,
+    ...options,
+  });
+  return { server, client: new Client({ baseUrl: server.url, token: KEYS.token, enableTelemetry: false }) };
+}
+
+export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
