@@ -136,7 +136,7 @@ export class Dispatcher {
       this.nextOpeningAt = Infinity;
       for (const group of await listDueGroups(pool, now)) {
         if (capacity <= 0 || this.closed) break;
-        const claim = await claimFromGroup(pool, store, group, now, capacity);
+        const claim = await claimFromGroup(pool, store, group, capacity);
         for (const message of claim.messages) this.startDelivery(message);
         capacity -= claim.messages.length;
         if (claim.nextOpeningAt !== null) this.nextOpeningAt = Math.min(this.nextOpeningAt, claim.nextOpeningAt);

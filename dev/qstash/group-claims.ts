@@ -55,7 +55,6 @@ export async function claimFromGroup(
   pool: pg.Pool,
   store: MessageStore,
   group: DueGroup,
-  now: number,
   limit: number,
 ): Promise<GroupClaim> {
   return inTransaction(pool, async (client) => {
@@ -65,6 +64,9 @@ export async function claimFromGroup(
        returning recent_starts`,
       [group.groupKey],
     );
+    // Read the clock only now that the key is locked: a start recorded earlier than the request
+    // really leaves would let the next window open too soon.
+    const now = Date.now();
     const inFlight = await client.query<{ count: string }>(
       `select count(*) from ${SCHEMA}.messages where group_key = $1 and lease_until > $2`,
       [group.groupKey, now],
@@ -76,8 +78,9 @@ export async function claimFromGroup(
     );
     const wanted = Math.min(window.available, limit);
     const messages = wanted > 0 ? await store.claimGroup(group.groupKey, now, wanted, client) : [];
+    const startedAt = Date.now();
     // Only a rate needs start times; a parallelism-only key would just grow the array.
-    const starts = group.limits.rate === null ? [] : [...window.recentStarts, ...messages.map(() => now)];
+    const starts = group.limits.rate === null ? [] : [...window.recentStarts, ...messages.map(() => startedAt)];
     await client.query(`update ${SCHEMA}.flow_state set recent_starts = $2::int8[] where group_key = $1`, [
       group.groupKey,
       starts,
@@ -85,7 +88,7 @@ export async function claimFromGroup(
     const rateFull = group.limits.rate !== null && starts.length >= group.limits.rate;
     return {
       messages,
-      nextOpeningAt: rateFull ? flowWindow(group.limits, { recentStarts: starts, inFlight: 0 }, now).nextOpeningAt : null,
+      nextOpeningAt: rateFull ? flowWindow(group.limits, { recentStarts: starts, inFlight: 0 }, startedAt).nextOpeningAt : null,
     };
   });
 }
