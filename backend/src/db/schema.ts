@@ -35,11 +35,18 @@ export const uploads = pgTable(
     /** created → uploaded → queued → processing → completed | failed */
     status: text('status').notNull().default('created'),
     columnMapping: jsonb('column_mapping').$type<Record<string, string>>(),
+    /** 'csv' | 'xlsx', from the file name. */
+    format: text('format'),
+    /** CSV only: the operator's choice, else detected when the upload is completed. */
+    encoding: text('encoding'),
+    delimiter: text('delimiter'),
     rowsRead: integer('rows_read').notNull().default(0),
     rowsAccepted: integer('rows_accepted').notNull().default(0),
     rowsRejected: integer('rows_rejected').notNull().default(0),
     /** Last data row whose batch is committed: processing resumes after it. */
     committedRow: integer('committed_row').notNull().default(0),
+    /** Bytes of the file read up to the committed row: progress while processing. */
+    bytesRead: bigint('bytes_read', { mode: 'number' }).notNull().default(0),
     errorReportKey: text('error_report_key'),
     error: text('error'),
     createdBy: text('created_by'),
@@ -48,6 +55,25 @@ export const uploads = pgTable(
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (table) => [index('uploads_created_at_idx').on(table.createdAt)],
+);
+
+/** Rejected rows of an upload, committed with their batch; the error report is written from them. */
+export const uploadErrors = pgTable(
+  'upload_errors',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    uploadId: uuid('upload_id')
+      .notNull()
+      .references(() => uploads.id),
+    /** Row number as a spreadsheet shows it (the header is row 1). */
+    row: integer('row').notNull(),
+    /** The column header as written in the file. */
+    column: text('column').notNull(),
+    value: text('value').notNull(),
+    code: text('code').notNull(),
+    message: text('message').notNull(),
+  },
+  (table) => [index('upload_errors_upload_row_idx').on(table.uploadId, table.row, table.id)],
 );
 
 export const debtors = pgTable(
