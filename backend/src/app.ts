@@ -3,11 +3,14 @@
  * app; the load balancer may send any request anywhere.
  */
 import { Hono } from 'hono';
+import { eventContext } from './events/context';
+import { empEventRoutes } from './events/delivery-route';
 import { healthRoutes } from './http/health';
+import { metricsRoutes } from './metrics';
 import type { Services } from './services';
 
 export function createApp(services: Services) {
-  const { database, redis, qstash } = services;
+  const { config, database, redis, qstash, receiver } = services;
   const app = new Hono();
   app.route(
     '/',
@@ -17,5 +20,7 @@ export function createApp(services: Services) {
       qstash: () => qstash.dlq.listMessages({ count: 1 }),
     }),
   );
+  app.route('/', metricsRoutes(services.metrics));
+  app.route('/', empEventRoutes({ context: eventContext(services), receiver, publicUrl: config.http.publicUrl }));
   return app;
 }

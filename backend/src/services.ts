@@ -7,6 +7,7 @@ import { Redis } from '@upstash/redis';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db/client';
 import { createLogger, type Logger } from './log';
+import { createMetricsRegistry, type Registry } from './metrics';
 
 export interface Services {
   config: Config;
@@ -15,6 +16,8 @@ export interface Services {
   redis: Redis;
   qstash: QStashClient;
   receiver: Receiver;
+  /** Prometheus instruments of this process, served at GET /metrics. */
+  metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ export function createServices(config: Config, log: Logger = createLogger({ leve
     redis,
     qstash,
     receiver,
+    metrics: createMetricsRegistry(),
     close: () => database.close(),
   };
 }

@@ -1,0 +1,112 @@
+/**
+ * The IBAN blacklist: debtors Tether must not collect from again. Uploads check it when rows are
+ * read, billing right before sending (a chargeback may land in between), the event pipeline adds
+ * to it automatically, operators through the dashboard. One active entry per IBAN; a removed
+ * entry stays as the audit trail, and adding an IBAN that is already listed changes nothing.
+ */
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Executor } from '../db/executor';
+import { blacklist } from '../db/schema';
+
+export type BlacklistSource = 'chargeback' | 'operator';
+
+export type BlacklistEntry = typeof blacklist.$inferSelect;
+
+export interface BlacklistRequest {
+  iban: string;
+  reason: string;
+  /** SEPA reason code (e.g. MD06) when a chargeback or return is the cause. */
+  reasonCode?: string;
+  source: BlacklistSource;
+  /** The webhook_events row that caused an automatic entry. */
+  sourceEventId?: number;
+  createdBy?: string;
+}
+
+/** Electronic format: no spaces, upper case, the form debtors.iban is stored in. */
+export function normalizeIban(iban: string): string {
+  return iban.replace(/\s+/g, '').toUpperCase();
+}
+
+/** Entries only compliance may lift (../shared/sepa-domain.md §5.2): debtor deceased, regulatory. */
+const COMPLIANCE_CODES = new Set(['MD07', 'RR04']);
+
+export class BlacklistRemovalRefused extends Error {
+  override name = 'BlacklistRemovalRefused';
+}
+
+async function findActive(db: Executor, iban: string): Promise<BlacklistEntry | undefined> {
+  const [entry] = await db
+    .select()
+    .from(blacklist)
+    .where(and(eq(blacklist.iban, iban), isNull(blacklist.removedAt)));
+  return entry;
+}
+
+/**
+ * Lists the IBAN unless it is listed already; either way answers with the active entry, and
+ * `created` says whether this call made it (the cause recorded is the first one's).
+ */
+export async function addToBlacklist(
+  db: Executor,
+  request: BlacklistRequest,
+): Promise<{ entry: BlacklistEntry; created: boolean }> {
+  const iban = normalizeIban(request.iban);
+  // Two rounds at most: the active entry seen conflicting may be removed before it is read.
+  for (let round = 0; round < 2; round++) {
+    const [inserted] = await db
+      .insert(blacklist)
+      .values({
+        iban,
+        reason: request.reason,
+        reasonCode: request.reasonCode,
+        source: request.source,
+        sourceEventId: request.sourceEventId,
+        createdBy: request.createdBy,
+      })
+      .onConflictDoNothing({ target: blacklist.iban, where: isNull(blacklist.removedAt) })
+      .returning();
+    if (inserted) return { entry: inserted, created: true };
+    const existing = await findActive(db, iban);
+    if (existing) return { entry: existing, created: false };
+  }
+  throw new Error('the blacklist entry changed twice while it was being added');
+}
+
+/** The active entries among `ibans`, by normalised IBAN; for checking a batch of rows at once. */
+export async function findBlacklisted(db: Executor, ibans: readonly string[]): Promise<Map<string, BlacklistEntry>> {
+  const normalized = [...new Set(ibans.map(normalizeIban))];
+  if (normalized.length === 0) return new Map();
+  const entries = await db
+    .select()
+    .from(blacklist)
+    .where(and(inArray(blacklist.iban, normalized), isNull(blacklist.removedAt)));
+  return new Map(entries.map((entry) => [entry.iban, entry]));
+}
+
+export async function isBlacklisted(db: Executor, iban: string): Promise<boolean> {
+  return (await findActive(db, normalizeIban(iban))) !== undefined;
+}
+
+/**
+ * Lifts the active entry, keeping it (with who and why) as the audit trail. Entries for a
+ * deceased debtor or a regulatory reason need `byCompliance`. Answers the removed entry, or
+ * undefined when the IBAN was not listed.
+ */
+export async function removeFromBlacklist(
+  db: Executor,
+  request: { iban: string; removedBy: string; reason: string; byCompliance?: boolean },
+): Promise<BlacklistEntry | undefined> {
+  const iban = normalizeIban(request.iban);
+  const active = await findActive(db, iban);
+  if (!active) return undefined;
+  if (active.reasonCode && COMPLIANCE_CODES.has(active.reasonCode) && !request.byCompliance) {
+    throw new BlacklistRemovalRefused(`only compliance can lift a ${active.reasonCode} entry`);
+  }
+  const [removed] = await db
+    .update(blacklist)
+    .set({ removedAt: new Date(), removedBy: request.removedBy, removalReason: request.reason })
+    .where(and(eq(blacklist.id, active.id), isNull(blacklist.removedAt)))
+    .returning();
+  return removed;
+}

@@ -1,0 +1,50 @@
+/**
+ * Chargeback records pulled from the Chargeback API (../shared/emp-genesis.md §6.2) enter the
+ * backend as events, through the same path as notifications: one state machine, one history,
+ * one blacklist policy, exactly once per record.
+ */
+import type { EventContext } from './context';
+import { processEvent, type IncomingEvent, type ProcessResult } from './process';
+
+export interface ChargebackRecord {
+  /** The original sdd_sale's unique_id: how the record names the billing attempt. */
+  originalTransactionUniqueId: string;
+  /** As EMP spells it: "1st chargeback", "1st chargeback reversal", "re-presentment", "2nd chargeback". */
+  type: string;
+  arn?: string;
+  postDate?: string;
+  reasonCode?: string;
+  reasonDescription?: string;
+  /** Minor units. */
+  amount?: number;
+  currency?: string;
+}
+
+/** Reversals and representments cancel the chargeback; every other record type is one. */
+function transactionType(recordType: string): 'chargeback' | 'chargeback_reversal' {
+  return /reversal|re-?presentment/i.test(recordType) ? 'chargeback_reversal' : 'chargeback';
+}
+
+export function chargebackRecordEvent(record: ChargebackRecord, receivedAt = new Date()): IncomingEvent {
+  const fields: Record<string, string> = {
+    transaction_type: transactionType(record.type),
+    chargeback_type: record.type,
+    original_transaction_unique_id: record.originalTransactionUniqueId,
+  };
+  if (record.arn) fields.arn = record.arn;
+  if (record.postDate) fields.post_date = record.postDate;
+  if (record.reasonCode) fields.reason_code = record.reasonCode;
+  if (record.reasonDescription) fields.reason_description = record.reasonDescription;
+  if (record.amount !== undefined) fields.amount = String(record.amount);
+  if (record.currency) fields.currency = record.currency;
+  // The same record pulled again is the same event; a later record (reversal, second
+  // chargeback) differs in type or post date.
+  const key = [record.originalTransactionUniqueId, record.type, record.postDate ?? '', record.arn ?? '']
+    .map((part) => encodeURIComponent(part.trim().toLowerCase()))
+    .join(':');
+  return { dedupKey: `chargeback-api:${key}`, receivedAt, fields };
+}
+
+export function applyChargebackRecord(context: EventContext, record: ChargebackRecord): Promise<ProcessResult> {
+  return processEvent(context, chargebackRecordEvent(record));
+}

@@ -1,0 +1,114 @@
+/**
+ * POST /qstash/emp-events: QStash delivers each EMP event the edge accepted. The answer tells
+ * QStash what to do next:
+ *
+ * - 401: not signed by QStash for this URL (missing, tampered, other key, other URL); nothing
+ *   is read or written.
+ * - 200: the event is committed: applied, recorded with its outcome, or recognised as a
+ *   duplicate. Also for a signed body that is malformed but carries a dedup key: it is recorded
+ *   as a failed event (list it with `events:list --outcome failed`, replay it after a fix), since
+ *   redelivering the same bytes cannot succeed.
+ * - 489 with Upstash-NonRetryable-Error: a signed body without a dedup key cannot be recorded
+ *   anywhere here; QStash moves it straight to its dead-letter queue (`events:dlq`) instead of
+ *   retrying it for days. A plain 4xx would be retried like a 5xx.
+ * - 500: not committed (database down, transaction aborted); QStash retries with backoff and
+ *   finally dead-letters it. The event was recorded as failed where that was still possible.
+ */
+import { SignatureError, type Receiver } from '@upstash/qstash';
+import { forwardedEventSchema } from '@tether/shared/notification';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { EventContext } from './context';
+import { describeError, processEvent, recordFailedEvent } from './process';
+
+export const EMP_EVENTS_PATH = '/qstash/emp-events';
+
+/** Forwarded events are a few kilobytes; the edge refuses notifications over 16 KiB. */
+const MAX_DELIVERY_BYTES = 64 * 1024;
+
+export interface EmpEventRouteOptions {
+  context: EventContext;
+  receiver: Receiver;
+  /** How QStash reaches this backend; the signature's subject must be this URL plus the path. */
+  publicUrl: string;
+}
+
+async function isSignedByQStash(receiver: Receiver, request: { signature: string; body: string; url: string }) {
+  try {
+    return await receiver.verify({ ...request, clockTolerance: 5 });
+  } catch (error) {
+    if (error instanceof SignatureError) return false;
+    throw error;
+  }
+}
+
+function nonRetryable(c: Context, error: string) {
+  c.header('Upstash-NonRetryable-Error', 'true');
+  return c.json({ error }, 489 as never);
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
+/** What can be kept of a signed but malformed delivery: its dedup key, and its fields or its bytes. */
+function salvage(parsed: unknown, body: string) {
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { dedupKey, fields, receivedAt, traceId } = parsed as Record<string, unknown>;
+  if (typeof dedupKey !== 'string' || dedupKey.length === 0 || dedupKey.length > 600) return undefined;
+  const received = typeof receivedAt === 'string' ? new Date(receivedAt) : new Date(Number.NaN);
+  return {
+    dedupKey,
+    receivedAt: Number.isNaN(received.getTime()) ? new Date() : received,
+    traceId: typeof traceId === 'string' ? traceId.slice(0, 128) : undefined,
+    fields: isStringRecord(fields) ? fields : { raw_body: body },
+  };
+}
+
+export function empEventRoutes({ context, receiver, publicUrl }: EmpEventRouteOptions) {
+  const url = `${publicUrl}${EMP_EVENTS_PATH}`;
+  return new Hono().post(
+    EMP_EVENTS_PATH,
+    bodyLimit({ maxSize: MAX_DELIVERY_BYTES, onError: (c) => c.json({ error: 'body too large' }, 413) }),
+    async (c) => {
+      const signature = c.req.header('upstash-signature');
+      const body = await c.req.text();
+      if (!signature || !(await isSignedByQStash(receiver, { signature, body, url }))) {
+        context.log.warn({ messageId: c.req.header('upstash-message-id') }, 'delivery refused: bad or missing Upstash-Signature');
+        return c.json({ error: 'invalid signature' }, 401);
+      }
+
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = undefined;
+      }
+      const forwarded = forwardedEventSchema.safeParse(parsed);
+      if (!forwarded.success) {
+        const kept = salvage(parsed, body);
+        const problem = `malformed event: ${forwarded.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`;
+        context.log.error({ messageId: c.req.header('upstash-message-id'), dedupKey: kept?.dedupKey, problem }, 'malformed event delivered');
+        if (!kept) return nonRetryable(c, problem);
+        const eventId = await recordFailedEvent(context, kept, problem);
+        return c.json({ eventId, outcome: 'failed', error: problem });
+      }
+
+      const event = forwarded.data;
+      try {
+        const result = await processEvent(context, {
+          dedupKey: event.dedupKey,
+          receivedAt: new Date(event.receivedAt),
+          traceId: event.traceId,
+          fields: event.fields,
+        });
+        return c.json(result);
+      } catch (error) {
+        context.log.error({ error: describeError(error), dedupKey: event.dedupKey, traceId: event.traceId }, 'event not committed; QStash will retry');
+        return c.json({ error: 'event not committed, retry' }, 500);
+      }
+    },
+  );
+}
