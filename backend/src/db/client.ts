@@ -19,6 +19,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function openDatabase(url: string, options: { maxConnections?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // A connection the server ends (restart, failover, pg_terminate_backend) emits 'error' besides
+  // failing its query; unheard, that event would crash the process. The pool drops such clients.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }
