@@ -95,6 +95,11 @@ export function readGenesisXml(xml: string): GenesisXmlDocument {
   return { root, fields: (content ?? {}) as Fields };
 }
 
+/** The XML name of a field path as zod reports it, e.g. ['billingAddress', 'country'] → billing_address.country. */
+export function genesisFieldName(path: readonly PropertyKey[]): string {
+  return path.map((segment) => toSnake(String(segment))).join('.');
+}
+
 function writeGenesisXml(root: string, fields: object): string {
   return XML_DECLARATION + (builder.build({ [root]: snakeize(fields) }) as string);
 }
@@ -102,7 +107,7 @@ function writeGenesisXml(root: string, fields: object): string {
 function parseWith<T extends z.ZodType>(schema: T, root: string, fields: unknown): z.output<T> {
   const result = schema.safeParse(fields);
   if (!result.success) {
-    const issues = result.error.issues.map((issue) => `${issue.path.map(String).map(toSnake).join('.')}: ${issue.message}`);
+    const issues = result.error.issues.map((issue) => `${genesisFieldName(issue.path)}: ${issue.message}`);
     throw new GenesisXmlError(`invalid <${root}>: ${issues.join('; ')}`);
   }
   return result.data;

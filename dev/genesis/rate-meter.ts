@@ -1,0 +1,38 @@
+/**
+ * Counts gateway requests so a test can check Tether's rate limits: the most requests that
+ * arrived within any one-second window, per endpoint or over all of them.
+ */
+export class RateMeter<Endpoint extends string> {
+  private readonly arrivals = new Map<Endpoint, number[]>();
+
+  record(endpoint: Endpoint, at = performance.now()): void {
+    const list = this.arrivals.get(endpoint) ?? [];
+    list.push(at);
+    this.arrivals.set(endpoint, list);
+  }
+
+  /** Sliding window over arrival times: for each arrival, how many follow within `windowMs`. */
+  maxInWindow(endpoint?: Endpoint, windowMs = 1000): number {
+    const times = endpoint
+      ? (this.arrivals.get(endpoint) ?? [])
+      : [...this.arrivals.values()].flat().sort((a, b) => a - b);
+    let max = 0;
+    let start = 0;
+    for (let end = 0; end < times.length; end++) {
+      while (times[end]! - times[start]! >= windowMs) start++;
+      max = Math.max(max, end - start + 1);
+    }
+    return max;
+  }
+
+  total(endpoint?: Endpoint): number {
+    if (endpoint) return this.arrivals.get(endpoint)?.length ?? 0;
+    let count = 0;
+    for (const list of this.arrivals.values()) count += list.length;
+    return count;
+  }
+
+  clear(): void {
+    this.arrivals.clear();
+  }
+}
