@@ -6,6 +6,7 @@ export default defineConfig({
     projects: [
       { test: { name: 'shared', include: ['shared/test/**/*.test.ts'] } },
       { test: { name: 'dev', include: ['dev/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
+      'edge/vitest.config.ts',
       { test: { name: 'backend', include: ['backend/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 } },
     ],
   },

@@ -1,0 +1,75 @@
+/**
+ * The acknowledge path under concurrency: an acknowledged event is never lost, and the edge
+ * never forwards one event twice.
+ */
+import { identifyNotification } from '@tether/shared/notification';
+import { describe, expect, it } from 'vitest';
+import type { EventForwarder } from '../src/forwarder';
+import { createTestEdge, deliveries, expectedEcho, notificationRequest, sddNotification } from './support/edge';
+
+const formOf = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+describe('identical notifications at the same moment', () => {
+  it('are forwarded exactly once, and every one is acknowledged in the end', async () => {
+    const edge = createTestEdge();
+    const fields = await sddNotification();
+    const { dedupKey } = identifyNotification(fields);
+    const echo = expectedEcho('unique_id', fields.unique_id!);
+
+    const sent = await Promise.all(Array.from({ length: 20 }, () => edge.send(notificationRequest(formOf(fields)))));
+    await Promise.all(sent.map(({ settled }) => settled));
+
+    const statuses = sent.map(({ response }) => response.status);
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+    for (const { response, text } of sent) if (response.status === 200) expect(text).toBe(echo);
+    const outcomes = edge.logs.map((entry) => entry.outcome);
+    expect(outcomes.filter((outcome) => outcome === 'forwarded')).toHaveLength(1);
+    expect(edge.publishes(dedupKey)).toBe(1);
+
+    // EMP resends whatever was not echoed; by then every resend is a plain duplicate.
+    for (const _ of statuses.filter((status) => status === 503)) {
+      const retry = await edge.post(fields);
+      expect(retry.response.status).toBe(200);
+      expect(retry.text).toBe(echo);
+    }
+    expect(edge.publishes(dedupKey)).toBe(1);
+    expect(await deliveries(dedupKey)).toBe(1);
+  });
+});
+
+describe('a twin arriving while the first publish is still in flight', () => {
+  it('is not acknowledged, so the event survives the first publish failing', async () => {
+    let publishStarted!: () => void;
+    const started = new Promise<void>((resolve) => (publishStarted = resolve));
+    let failPublish!: () => void;
+    const failure = new Promise<void>((resolve) => (failPublish = resolve));
+    let calls = 0;
+    const failFirstPublish = (forwarder: EventForwarder): EventForwarder => ({
+      ...forwarder,
+      async forward(event) {
+        if (++calls > 1) return forwarder.forward(event);
+        publishStarted();
+        await failure;
+        throw new Error('QStash went away mid-publish');
+      },
+    });
+    const edge = createTestEdge({ wrapForwarder: failFirstPublish });
+    const fields = await sddNotification();
+    const { dedupKey } = identifyNotification(fields);
+
+    const first = edge.send(notificationRequest(formOf(fields)));
+    await started;
+    const twin = await edge.send(notificationRequest(formOf(fields)));
+    expect(twin.response.status).toBe(503);
+    expect(twin.response.headers.get('retry-after')).toBe('5');
+    expect(twin.text).not.toContain('notification_echo');
+
+    failPublish();
+    expect((await first).response.status).toBe(503);
+
+    const retry = await edge.post(fields);
+    expect(retry.response.status).toBe(200);
+    expect(edge.publishes(dedupKey)).toBe(1);
+    expect(await deliveries(dedupKey)).toBe(1);
+  });
+});
