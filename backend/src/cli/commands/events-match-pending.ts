@@ -1,0 +1,14 @@
+import { eventContext } from '../../events/context';
+import { matchPendingEvents } from '../../events/match';
+import { defineCommand } from '../command';
+
+export default defineCommand({
+  name: 'events:match-pending',
+  summary: 'Try every pending_match event against the billing attempts now known',
+  usage: '',
+  async run(_args, { io, services }) {
+    const summary = await matchPendingEvents(eventContext(services()), 'all');
+    const matched = Object.entries(summary.matched).map(([outcome, count]) => `${count} ${outcome}`);
+    io.out(`${summary.examined} pending examined; matched: ${matched.join(', ') || 'none'}; still pending: ${summary.stillPending}`);
+  },
+});

@@ -1,0 +1,69 @@
+/**
+ * Runs one CLI command: finds it among cli/commands/*.ts, gives it the backend's services (made
+ * from the environment on first use unless given) and turns what happens into an exit code.
+ */
+import { readdir } from 'node:fs/promises';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../log';
+import { createServices, type Services } from '../services';
+import { UsageError, type CliOutput, type Command } from './command';
+
+const COMMANDS_DIR = new URL('./commands/', import.meta.url);
+
+async function loadCommands(): Promise<Map<string, Command>> {
+  const files = (await readdir(COMMANDS_DIR)).filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts')).sort();
+  const commands = new Map<string, Command>();
+  for (const file of files) {
+    const module = (await import(new URL(file, COMMANDS_DIR).href)) as { default?: Command };
+    if (!module.default) throw new Error(`cli/commands/${file} has no default export`);
+    commands.set(module.default.name, module.default);
+  }
+  return commands;
+}
+
+function help(commands: Map<string, Command>, io: CliOutput) {
+  io.out('usage: npm run tether -- <command> [arguments]\n');
+  const width = Math.max(...[...commands.keys()].map((name) => name.length));
+  for (const command of [...commands.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    io.out(`  ${command.name.padEnd(width)}  ${command.summary}`);
+    io.out(`  ${' '.repeat(width)}  ${command.name} ${command.usage}`.trimEnd());
+  }
+}
+
+function servicesFromEnvironment(): Services {
+  return createServices(loadConfig(), createLogger({ level: 'warn', name: 'tether-cli', destination: pino.destination(2) }));
+}
+
+export async function runCli(
+  argv: string[],
+  io: CliOutput,
+  makeServices: () => Services = servicesFromEnvironment,
+): Promise<number> {
+  const commands = await loadCommands();
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help') {
+    help(commands, io);
+    return name ? 0 : 2;
+  }
+  const command = commands.get(name);
+  if (!command) {
+    io.err(`unknown command: ${name}`);
+    help(commands, io);
+    return 2;
+  }
+  let services: Services | undefined;
+  const context = { io, services: () => (services ??= makeServices()) };
+  try {
+    return (await command.run(args, context)) ?? 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\nusage: ${command.name} ${command.usage}`);
+      return 2;
+    }
+    io.err(error instanceof ConfigError ? error.message : `${command.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await services?.close();
+  }
+}
