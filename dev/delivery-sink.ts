@@ -6,6 +6,7 @@
  *   POST <any path>                 records a delivery, answers 200
  *   GET  /deliveries?dedupKey=<key> { count }
  *   GET  /stats                     { deliveries, events, repeated: [dedup keys delivered more than once] }
+ *   GET  /counts                    { [dedupKey]: deliveries } for every event delivered
  */
 import { listen, type RunningServer } from './running-server';
 
@@ -18,8 +19,6 @@ export interface DeliveryStats {
 export interface DeliverySink extends RunningServer {
   count(dedupKey: string): number;
   stats(): DeliveryStats;
-  /** The dedup keys delivered so far, each once. */
-  keys(): IterableIterator<string>;
 }
 
 const REPEATED_LISTED = 100;
@@ -41,6 +40,7 @@ export async function startDeliverySink(options: { port?: number; host?: string 
       return Response.json({ count: count(url.searchParams.get('dedupKey') ?? '') });
     }
     if (request.method === 'GET' && url.pathname === '/stats') return Response.json(stats());
+    if (request.method === 'GET' && url.pathname === '/counts') return Response.json(Object.fromEntries(counts));
     if (request.method !== 'POST') return new Response('not found', { status: 404 });
 
     let dedupKey: unknown;
@@ -55,5 +55,5 @@ export async function startDeliverySink(options: { port?: number; host?: string 
     return new Response('ok');
   }, options);
 
-  return { ...server, count, stats, keys: () => counts.keys() };
+  return { ...server, count, stats };
 }

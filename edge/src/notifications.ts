@@ -3,12 +3,7 @@
  * effect; an event is acknowledged (the echo) only once QStash holds it, and a retry of an
  * acknowledged event is echoed without being forwarded again. See dedup.ts for the protocol.
  */
-import {
-  identifyNotification,
-  notificationEcho,
-  type ForwardedEvent,
-  type NotificationIdentity,
-} from '@tether/shared/notification';
+import { identifyNotification, notificationEcho, type ForwardedEvent } from '@tether/shared/notification';
 import { verifyNotificationSignature } from '@tether/shared/signature';
 import type { Context } from 'hono';
 import { readBodyWithin } from './body';
@@ -28,99 +23,109 @@ export interface NotificationDependencies {
   clientIp(c: Context): string | undefined;
 }
 
-/** A twin of this event is being published; EMP should come back once it is done. */
-const IN_FLIGHT_RETRY_AFTER_SECONDS = '5';
+/** What to answer, and what to log about it once answered. */
+interface Answer {
+  response: Response;
+  outcome: Outcome;
+  level: LogLevel;
+  details?: Record<string, unknown>;
+}
+
+/** A twin of this event is being published, or a dependency failed; EMP should try again soon. */
+const RETRY_AFTER_SECONDS = '5';
 
 const ECHO_HEADERS = { 'content-type': 'text/xml' };
 
-export function notificationHandler(deps: NotificationDependencies) {
-  const { config, dedup, forwarder, logger, counters } = deps;
+const refuse = (status: number, error: string, outcome: Outcome, details?: Record<string, unknown>): Answer => ({
+  response: Response.json({ error }, { status }),
+  outcome,
+  level: 'warn',
+  details,
+});
 
+const retryLater = (error: string, outcome: Outcome, details: Record<string, unknown>): Answer => ({
+  response: Response.json({ error }, { status: 503, headers: { 'retry-after': RETRY_AFTER_SECONDS } }),
+  outcome,
+  level: outcome === 'in_flight' ? 'info' : 'error',
+  details,
+});
+
+export function notificationHandler(deps: NotificationDependencies) {
   return async (c: Context): Promise<Response> => {
     const receivedAt = new Date();
     const traceId = crypto.randomUUID();
-    let identity: NotificationIdentity | undefined;
-
-    /** Answers now; counting and logging run after the response, through waitUntil. */
-    const finish = (response: Response, outcome: Outcome, level: LogLevel, details: Record<string, unknown> = {}) => {
-      afterResponse(c, () => {
-        counters.record(outcome, response.status);
-        logger.log(level, 'notification', {
-          outcome,
-          status: response.status,
-          traceId,
-          durationMs: Date.now() - receivedAt.getTime(),
-          ...(identity && { kind: identity.kind, id: identity.id, dedupKey: identity.dedupKey }),
-          ...details,
-        });
+    const answer = await handle(c, deps, receivedAt, traceId);
+    const durationMs = Date.now() - receivedAt.getTime();
+    afterResponse(c, () => {
+      deps.counters.record(answer.outcome, answer.response.status);
+      deps.logger.log(answer.level, 'notification', {
+        outcome: answer.outcome,
+        status: answer.response.status,
+        traceId,
+        durationMs,
+        ...answer.details,
       });
-      return response;
-    };
-    const reject = (status: number, error: string, outcome: Outcome, level: LogLevel, details?: Record<string, unknown>) =>
-      finish(Response.json({ error }, { status }), outcome, level, details);
-    const retryLater = (error: string, outcome: Outcome, details: Record<string, unknown>) =>
-      finish(
-        Response.json({ error }, { status: 503, headers: { 'retry-after': IN_FLIGHT_RETRY_AFTER_SECONDS } }),
-        outcome,
-        outcome === 'in_flight' ? 'info' : 'error',
-        details,
-      );
+    });
+    return answer.response;
+  };
+}
 
-    const body = await readBodyWithin(c.req.raw, config.maxNotificationBytes);
-    if (!body.ok) {
-      return reject(400, `notification body exceeds ${config.maxNotificationBytes} bytes`, 'too_large', 'warn');
-    }
-    const parsed = parseNotification(body.bytes, c.req.header('content-type'));
-    if (!parsed.ok) return reject(400, parsed.reason, 'invalid', 'warn', { reason: parsed.reason });
+async function handle(c: Context, deps: NotificationDependencies, receivedAt: Date, traceId: string): Promise<Answer> {
+  const { config, dedup, forwarder, logger } = deps;
 
-    const { fields } = parsed;
-    identity = identifyNotification(fields);
-    const details = { transactionType: fields.transaction_type ?? fields.payment_transaction_transaction_type, notificationStatus: fields.status ?? fields.wpf_status };
+  const body = await readBodyWithin(c.req.raw, config.maxNotificationBytes);
+  if (!body.ok) return refuse(400, `notification body exceeds ${config.maxNotificationBytes} bytes`, 'too_large');
+  const parsed = parseNotification(body.bytes, c.req.header('content-type'));
+  if (!parsed.ok) return refuse(400, parsed.reason, 'invalid', { reason: parsed.reason });
 
-    if (!(await verifyNotificationSignature(identity.id, fields.signature!, config.empApiPasswords))) {
-      return reject(401, 'invalid signature', 'bad_signature', 'warn', { ...details, clientIp: deps.clientIp(c) });
-    }
+  const { fields } = parsed;
+  const identity = identifyNotification(fields);
+  const details: Record<string, unknown> = {
+    kind: identity.kind,
+    id: identity.id,
+    dedupKey: identity.dedupKey,
+    transactionType: fields.transaction_type ?? fields.payment_transaction_transaction_type,
+    notificationStatus: fields.status ?? fields.wpf_status,
+  };
 
-    let claim;
-    try {
-      claim = await dedup.claim(identity.dedupKey, traceId);
-    } catch (error) {
-      return retryLater('deduplication store unavailable', 'dedup_unavailable', { ...details, error: describeError(error) });
-    }
-    const echo = new Response(notificationEcho(identity), { status: 200, headers: ECHO_HEADERS });
-    if (claim.state === 'forwarded') return finish(echo, 'duplicate', 'info', details);
-    if (claim.state === 'in-flight') return retryLater('notification is being processed', 'in_flight', details);
+  if (!(await verifyNotificationSignature(identity.id, fields.signature!, config.empApiPasswords))) {
+    return refuse(401, 'invalid signature', 'bad_signature', { ...details, clientIp: deps.clientIp(c) });
+  }
 
-    const event: ForwardedEvent = {
-      version: 1,
-      dedupKey: identity.dedupKey,
-      receivedAt: receivedAt.toISOString(),
-      traceId,
-      fields,
-    };
-    let accepted;
-    try {
-      accepted = await forwarder.forward(event);
-    } catch (error) {
-      // Released before answering, so EMP's next attempt can claim the event again.
-      const releaseError = await claim.release().then(
-        () => undefined,
-        (failure: unknown) => describeError(failure),
-      );
-      return retryLater('forwarding unavailable', 'forward_failed', {
-        ...details,
-        error: describeError(error),
-        ...(releaseError && { releaseError }),
-      });
-    }
+  let claim;
+  try {
+    claim = await dedup.claim(identity.dedupKey, traceId);
+  } catch (error) {
+    return retryLater('deduplication store unavailable', 'dedup_unavailable', { ...details, error: describeError(error) });
+  }
+  const echo = () => new Response(notificationEcho(identity), { status: 200, headers: ECHO_HEADERS });
+  if (claim.state === 'forwarded') return { response: echo(), outcome: 'duplicate', level: 'info', details };
+  if (claim.state === 'in-flight') return retryLater('notification is being processed', 'in_flight', details);
 
-    afterResponse(c, () =>
-      claim.markForwarded().catch((error: unknown) =>
-        // The claim then expires on its own; a later retry is published again and QStash or the backend drops it.
-        logger.log('error', 'dedup mark failed', { traceId, dedupKey: event.dedupKey, error: describeError(error) }),
-      ),
+  const event: ForwardedEvent = { version: 1, dedupKey: identity.dedupKey, receivedAt: receivedAt.toISOString(), traceId, fields };
+  let accepted;
+  try {
+    accepted = await forwarder.forward(event);
+  } catch (error) {
+    // Released before answering, so that EMP's next attempt can claim the event again.
+    const releaseError = await claim.release().then(
+      () => undefined,
+      (failure: unknown) => describeError(failure),
     );
-    return finish(echo, 'forwarded', 'info', { ...details, messageId: accepted.messageId, deduplicated: accepted.deduplicated });
+    return retryLater('forwarding unavailable', 'forward_failed', { ...details, error: describeError(error), releaseError });
+  }
+
+  afterResponse(c, () =>
+    claim.markForwarded().catch((error: unknown) =>
+      // The claim then lapses on its own; a later resend is published again and QStash or the backend drops it.
+      logger.log('error', 'dedup mark failed', { traceId, dedupKey: identity.dedupKey, error: describeError(error) }),
+    ),
+  );
+  return {
+    response: echo(),
+    outcome: 'forwarded',
+    level: 'info',
+    details: { ...details, messageId: accepted.messageId, deduplicated: accepted.deduplicated },
   };
 }
 

@@ -1,0 +1,233 @@
+/**
+ * Edge benchmark: drives the Worker under `wrangler dev` (workerd) and, for comparison, the Node
+ * entry with autocannon at fixed request rates, against the Upstash REST and QStash stand-ins and
+ * a sink counting QStash's deliveries. For each rate it reports acknowledge latency, errors, and
+ * whether every acknowledged event reached the sink exactly once. See bench/README.md.
+ *
+ *   npm run bench:edge -- [--runtimes workerd,node] [--rates 100,500,1000] [--duration 60]
+ */
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { once, type EventEmitter } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startTarget, type Runtime, type Target } from './targets';
+import { Traffic, type Kind, type SentEvent } from './traffic';
+
+const { values: args } = parseArgs({
+  options: {
+    runtimes: { type: 'string', default: 'workerd,node' },
+    rates: { type: 'string', default: '100,500,1000' },
+    duration: { type: 'string', default: '60' },
+    connections: { type: 'string', default: '100' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+const runtimes = args.runtimes.split(',') as Runtime[];
+const rates = args.rates.split(',').map(Number);
+const durationSeconds = Number(args.duration);
+const connections = Number(args.connections);
+const MIX = { duplicateShare: 0.05, badSignatureShare: 0.01 };
+const PORT = 8787;
+const resultsDirectory = fileURLToPath(new URL('../results/tmp/', import.meta.url));
+
+interface StandIns {
+  vars: Record<string, string>;
+  sinkUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The stand-ins run in their own process, so their CPU use stays apart from the load generator's. */
+async function startStandIns(): Promise<StandIns> {
+  const script = fileURLToPath(new URL('../../edge/test/stand-ins.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const [line] = await once(createInterface({ input: child.stdout! }), 'line');
+  const { SINK_URL, ...vars } = JSON.parse(String(line)) as Record<string, string>;
+  return {
+    vars,
+    sinkUrl: SINK_URL!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function sinkJson<T>(standIns: StandIns, path: string): Promise<T> {
+  return (await (await fetch(`${standIns.sinkUrl}${path}`)).json()) as T;
+}
+
+/** Waits until QStash has delivered at least `expectedEvents` events, or deliveries stop for 15 s. */
+async function waitForDeliveries(standIns: StandIns, expectedEvents: number): Promise<void> {
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const { deliveries, events } = await sinkJson<{ deliveries: number; events: number }>(standIns, '/stats');
+    if (events >= expectedEvents) return;
+    if (deliveries !== last) [last, stableSince] = [deliveries, Date.now()];
+    if (Date.now() - stableSince > 15_000) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** What EMP does with an unanswered notification: send it again until it is echoed. */
+async function resendUntilEchoed(target: Target, traffic: Traffic, event: SentEvent): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const response = await fetch(`${target.url}/emp/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: event.body,
+    });
+    traffic.record('duplicate', event, response.status, await response.text());
+    if (response.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/** Runs autocannon at `rate` req/s; also keeps every response time, for exact percentiles. */
+function drive(target: Target, traffic: Traffic, rate: number, seconds: number) {
+  const responseTimes: number[] = [];
+  return new Promise<{ result: autocannon.Result; responseTimes: number[] }>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${target.url}/emp/notifications`,
+        connections,
+        overallRate: rate,
+        duration: seconds,
+        timeout: 10,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest(request, context) {
+              const next = traffic.next();
+              Object.assign(context, next);
+              request.body = next.event.body;
+              return request;
+            },
+            onResponse(status, body, context) {
+              const { kind, event } = context as { kind: Kind; event: SentEvent };
+              traffic.record(kind, event, status, body);
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve({ result, responseTimes })),
+    );
+    // The instance emits (client, status, bytes, responseTime); @types/autocannon leaves out the client.
+    (instance as unknown as EventEmitter).on('response', (_client, _status, _bytes, responseTime: number) =>
+      responseTimes.push(responseTime),
+    );
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return Math.round(value * 100) / 100;
+}
+
+async function run(standIns: StandIns, target: Target, rate: number, seconds: number, allAcknowledged: Set<string>) {
+  const traffic = new Traffic(standIns.vars.EMP_API_PASSWORD!, MIX);
+  const loadBefore = loadavg()[0]!;
+  const { result, responseTimes } = await drive(target, traffic, rate, seconds);
+  const sorted = responseTimes.sort((a, b) => a - b);
+  const loadAfter = loadavg()[0]!;
+  const unansweredAtEnd = traffic.unacknowledged.size;
+  for (const event of [...traffic.unacknowledged.values()]) await resendUntilEchoed(target, traffic, event);
+  for (const key of traffic.acknowledged) allAcknowledged.add(key);
+
+  await waitForDeliveries(standIns, allAcknowledged.size);
+  const counts = await sinkJson<Record<string, number>>(standIns, '/counts');
+  let lost = 0;
+  let deliveredTwice = 0;
+  for (const key of traffic.acknowledged) {
+    const delivered = counts[key] ?? 0;
+    if (delivered === 0) lost += 1;
+    if (delivered > 1) deliveredTwice += 1;
+  }
+  const unexpected = Object.keys(counts).filter((key) => !allAcknowledged.has(key)).length;
+
+  return {
+    runtime: target.runtime,
+    rate,
+    seconds,
+    requests: result.requests.total,
+    achievedRate: Math.round(result.requests.total / result.duration),
+    latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: percentile(sorted, 100) },
+    /** autocannon's own p99, corrected for coordinated omission (higher when the rate was not kept). */
+    autocannonP99Ms: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
+    sent: traffic.sent,
+    answered: traffic.answered,
+    unansweredAtEnd,
+    stillUnacknowledged: traffic.unacknowledged.size,
+    acknowledgedEvents: traffic.acknowledged.size,
+    lost,
+    deliveredTwice,
+    unexpectedDeliveries: unexpected,
+    load1m: { before: loadBefore, after: loadAfter },
+  };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDirectory, { recursive: true });
+  const standIns = await startStandIns();
+  const vars: Record<string, string> = { ...standIns.vars, LOG_LEVEL: args['log-level'] };
+  const results = [];
+  const allAcknowledged = new Set<string>();
+  try {
+    for (const runtime of runtimes) {
+      const target = await startTarget(runtime, vars, PORT, `${resultsDirectory}edge-${runtime}.log`);
+      try {
+        await run(standIns, target, 200, 5, allAcknowledged); // warm-up, not reported
+        for (const rate of rates) {
+          const result = await run(standIns, target, rate, durationSeconds, allAcknowledged);
+          results.push(result);
+          console.log(JSON.stringify(result));
+        }
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    await standIns.stop();
+  }
+  const file = `${resultsDirectory}edge-${new Date().toISOString().replaceAll(':', '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${table(results)}\nraw results: ${file}`);
+}
+
+function table(results: Awaited<ReturnType<typeof run>>[]): string {
+  const rows = results.map((r) =>
+    [
+      r.runtime,
+      r.rate,
+      r.achievedRate,
+      r.requests,
+      r.latencyMs.p50,
+      r.latencyMs.p95,
+      r.latencyMs.p99,
+      r.latencyMs.max,
+      r.errors + r.timeouts,
+      Object.entries(r.statusCodes).map(([code, count]) => `${code}:${count}`).join(' '),
+      r.acknowledgedEvents,
+      r.lost,
+      r.deliveredTwice,
+      r.unexpectedDeliveries,
+    ].join(' | '),
+  );
+  return [
+    '| runtime | target req/s | achieved req/s | requests | p50 ms | p95 ms | p99 ms | max ms | errors | statuses | acknowledged events | lost | delivered twice | unexpected |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row} |`),
+  ].join('\n');
+}
+
+await main();
