@@ -26,8 +26,8 @@ const RECENT_EVENTS = 1_000;
 export class Traffic {
   /** Dedup keys of validly signed events the edge echoed. */
   readonly acknowledged = new Set<string>();
-  /** Validly signed events still waiting for an echo (answered 5xx so far). */
-  readonly unacknowledged = new Map<string, SentEvent>();
+  /** Validly signed events sent but not echoed yet (in flight, or answered 5xx): EMP would resend them. */
+  readonly awaitingEcho = new Map<string, SentEvent>();
   /** Counted when answered: autocannon prepares a few requests it never sends. */
   readonly sent: Record<Kind, number> = { new: 0, duplicate: 0, badSignature: 0 };
   readonly answered = { echo: 0, badSignatureRefused: 0, retryLater: 0, unexpected: 0, wrongEcho: 0 };
@@ -50,6 +50,11 @@ export class Traffic {
     return { kind: 'new', event };
   }
 
+  /** Called as a request goes out. */
+  sending(event: SentEvent): void {
+    if (event.validSignature && !this.acknowledged.has(event.dedupKey)) this.awaitingEcho.set(event.dedupKey, event);
+  }
+
   record(kind: Kind, event: SentEvent, status: number, body: string): void {
     this.sent[kind] += 1;
     if (!event.validSignature) {
@@ -61,10 +66,9 @@ export class Traffic {
       this.answered.echo += 1;
       if (!body.includes(`<unique_id>${event.uniqueId}</unique_id>`)) this.answered.wrongEcho += 1;
       this.acknowledged.add(event.dedupKey);
-      this.unacknowledged.delete(event.dedupKey);
+      this.awaitingEcho.delete(event.dedupKey);
     } else if (status === 503) {
       this.answered.retryLater += 1;
-      if (!this.acknowledged.has(event.dedupKey)) this.unacknowledged.set(event.dedupKey, event);
     } else {
       this.answered.unexpected += 1;
     }

@@ -92,9 +92,12 @@ async function handle(c: Context, deps: NotificationDependencies, receivedAt: Da
     return refuse(401, 'invalid signature', 'bad_signature', { ...details, clientIp: deps.clientIp(c) });
   }
 
+  // Round-trip times, logged so that slow acknowledgements can be pinned on Redis or QStash.
+  const claimStartedAt = Date.now();
   let claim;
   try {
     claim = await dedup.claim(identity.dedupKey, traceId);
+    details.claimMs = Date.now() - claimStartedAt;
   } catch (error) {
     return retryLater('deduplication store unavailable', 'dedup_unavailable', { ...details, error: describeError(error) });
   }
@@ -103,9 +106,11 @@ async function handle(c: Context, deps: NotificationDependencies, receivedAt: Da
   if (claim.state === 'in-flight') return retryLater('notification is being processed', 'in_flight', details);
 
   const event: ForwardedEvent = { version: 1, dedupKey: identity.dedupKey, receivedAt: receivedAt.toISOString(), traceId, fields };
+  const publishStartedAt = Date.now();
   let accepted;
   try {
     accepted = await forwarder.forward(event);
+    details.publishMs = Date.now() - publishStartedAt;
   } catch (error) {
     // Released before answering, so that EMP's next attempt can claim the event again.
     const releaseError = await claim.release().then(
