@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once, type EventEmitter } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -176,13 +176,33 @@ function percentile(sorted: number[], p: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/**
+ * Where the time went, from the edge's own log lines written since `offset`: the whole
+ * acknowledgement, the Redis claim and the QStash publish of forwarded notifications.
+ */
+function timingsFromLog(logFile: string, offset: number) {
+  const forwarded = readFileSync(logFile, 'utf8')
+    .slice(offset)
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"outcome":"forwarded"'))
+    .map((line) => JSON.parse(line) as Record<string, number>);
+  const summary = (field: string) => {
+    const values = forwarded.map((entry) => entry[field] ?? 0).sort((a, b) => a - b);
+    return { p50: percentile(values, 50), p99: percentile(values, 99) };
+  };
+  if (forwarded.length === 0) return undefined;
+  return { lines: forwarded.length, handlerMs: summary('durationMs'), claimMs: summary('claimMs'), publishMs: summary('publishMs') };
+}
+
 async function run(standIns: StandIns, target: Target, rate: number, seconds: number, allAcknowledged: Set<string>) {
   const traffic = new Traffic(standIns.vars.EMP_API_PASSWORD!, MIX);
+  const logOffset = statSync(target.logFile).size;
   const loadBefore = loadavg()[0]!;
   const driven = await drive(target, traffic, rate, seconds);
   const sorted = driven.responseTimes.sort((a, b) => a - b);
   const loadAfter = loadavg()[0]!;
   const unansweredAtEnd = traffic.awaitingEcho.size;
+  const edgeTimings = timingsFromLog(target.logFile, logOffset);
   for (const event of [...traffic.awaitingEcho.values()]) await resendUntilEchoed(target, traffic, event);
   for (const key of traffic.acknowledged) allAcknowledged.add(key);
 
@@ -215,6 +235,7 @@ async function run(standIns: StandIns, target: Target, rate: number, seconds: nu
     lost,
     deliveredTwice,
     unexpectedDeliveries: unexpected,
+    edgeTimings,
     load1m: { before: loadBefore, after: loadAfter },
   };
 }

@@ -12,6 +12,7 @@ export type Runtime = 'workerd' | 'node';
 export interface Target {
   runtime: Runtime;
   url: string;
+  logFile: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +41,7 @@ function command(runtime: Runtime, vars: Record<string, string>, port: number): 
   }
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
   return {
-    args: ['node_modules/wrangler/bin/wrangler.js', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...varArgs],
+    args: ['node_modules/wrangler/bin/wrangler.js', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'log', ...varArgs],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   };
 }
@@ -64,5 +65,5 @@ export async function startTarget(runtime: Runtime, vars: Record<string, string>
     await stop();
     throw error;
   }
-  return { runtime, url, stop };
+  return { runtime, url, logFile, stop };
 }

@@ -1,8 +1,8 @@
 /** The Worker entry itself, configured from its bindings (wrangler.toml overridden by the test's). */
+import { identifyNotification } from '@tether/shared/notification';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { deliveries, expectedEcho, notificationRequest, sddNotification } from './support/edge';
-import { identifyNotification } from '@tether/shared/notification';
 
 describe('the Worker', () => {
   it('acknowledges and forwards a notification', async () => {
