@@ -13,6 +13,11 @@
  *
  * A twin is never acknowledged while the owner's publish can still fail, so an acknowledged
  * event is always in QStash. The claim expires on its own if the owner dies mid-publish.
+ *
+ * The claim is awaited before publishing, not sent alongside it: how long QStash remembers a
+ * deduplication id is not reliably documented (its SDK says 90 days, Upstash support ten minutes;
+ * the stand-in keeps ten), and a resend arriving after that would be delivered again. One Redis
+ * round trip buys a dedup window the edge controls.
  */
 import type { Redis } from '@upstash/redis/cloudflare';
 
