@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Redis as RedisClient } from 'ioredis';
 import { startEmbeddedPostgres } from '../embedded-postgres';
 import { startGenesisSimulator } from '../genesis/server';
@@ -48,13 +48,18 @@ async function redisReachable(url: string): Promise<void> {
   }
 }
 
-async function main() {
-  const databaseUrl =
-    env.DATABASE_URL ??
-    (await startEmbeddedPostgres({ dataDirectory: join(DEV_DATA_DIRECTORY, 'pglite'), port: DEV_PORTS.embeddedPostgres, host }).then(
-      (server) => (running.push(server), server.url),
-    ));
+async function startEmbedded(): Promise<string> {
+  const server = await startEmbeddedPostgres({
+    dataDirectory: join(DEV_DATA_DIRECTORY, 'pglite'),
+    port: DEV_PORTS.embeddedPostgres,
+    host,
+  });
+  running.push(server);
+  return server.url;
+}
 
+async function main() {
+  const databaseUrl = env.DATABASE_URL ?? (await startEmbedded());
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   await redisReachable(redisUrl).catch((error: Error) =>
     fail(`Redis is not reachable at REDIS_URL=${redisUrl} (${error.message}); start redis-server or set REDIS_URL`),
@@ -140,7 +145,7 @@ async function main() {
     startProcess(
       'edge',
       [
-        require.resolve('wrangler/bin/wrangler.js'),
+        join(dirname(require.resolve('wrangler')), '../bin/wrangler.js'),
         'dev',
         '--port',
         String(DEV_PORTS.edge),
