@@ -8,9 +8,12 @@ import { empEventRoutes } from './events/delivery-route';
 import { healthRoutes } from './http/health';
 import { metricsRoutes } from './metrics';
 import type { Services } from './services';
+import { uploadContext } from './uploads/context';
+import { uploadProcessingRoutes } from './uploads/processing-route';
+import { uploadRoutes } from './uploads/routes';
 
 export function createApp(services: Services) {
-  const { config, database, redis, qstash, receiver } = services;
+  const { config, database, redis, qstash, receiver, storage } = services;
   const app = new Hono();
   app.route(
     '/',
@@ -18,9 +21,13 @@ export function createApp(services: Services) {
       db: () => database.pool.query('select 1'),
       redis: () => redis.ping(),
       qstash: () => qstash.dlq.listMessages({ count: 1 }),
+      storage: () => storage.check(),
     }),
   );
   app.route('/', metricsRoutes(services.metrics));
   app.route('/', empEventRoutes({ context: eventContext(services), receiver, publicUrl: config.http.publicUrl }));
+  const uploads = uploadContext(services);
+  app.route('/', uploadRoutes({ context: uploads }));
+  app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
   return app;
 }

@@ -54,6 +54,19 @@ const envSchema = z.object({
 
   /** Chargeback reason codes that blacklist the debtor's IBAN (../shared/sepa-domain.md §5.3). */
   CHARGEBACK_BLACKLIST_CODES: codeList.default([...DEFAULT_BLACKLIST_CODES]),
+
+  /** Debtor files (sepa-domain.md §8). CSV streams at constant memory, so its cap only bounds the work. */
+  UPLOAD_MAX_CSV_BYTES: positiveInt.default(512 * 1024 * 1024),
+  /** XLSX keeps its shared strings in memory while the sheet streams: these caps bound that memory. */
+  UPLOAD_MAX_XLSX_BYTES: positiveInt.default(64 * 1024 * 1024),
+  UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES: positiveInt.default(1024 * 1024 * 1024),
+  UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES: positiveInt.default(48 * 1024 * 1024),
+  /** Rows committed per transaction; a crash repeats at most one batch. */
+  UPLOAD_BATCH_SIZE: positiveInt.default(5_000),
+  /** A cap below the SEPA maximum of 999,999,999.99 EUR, as PSPs impose (§6.1). */
+  UPLOAD_MAX_AMOUNT_CENTS: positiveInt.default(99_999_999_999),
+  /** Lifetime of presigned upload and download URLs, seconds. */
+  UPLOAD_URL_TTL: positiveInt.default(900),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -85,6 +98,17 @@ export interface Config {
     reconciliationRateLimitPerSecond: number;
   };
   chargebackBlacklistCodes: readonly string[];
+  uploads: UploadLimits;
+}
+
+export interface UploadLimits {
+  maxCsvBytes: number;
+  maxXlsxBytes: number;
+  maxXlsxUncompressedBytes: number;
+  maxXlsxSharedStringsBytes: number;
+  batchSize: number;
+  maxAmountCents: number;
+  urlTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +164,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reconciliationRateLimitPerSecond: e.RECONCILIATION_RATE_LIMIT,
     },
     chargebackBlacklistCodes: e.CHARGEBACK_BLACKLIST_CODES,
+    uploads: {
+      maxCsvBytes: e.UPLOAD_MAX_CSV_BYTES,
+      maxXlsxBytes: e.UPLOAD_MAX_XLSX_BYTES,
+      maxXlsxUncompressedBytes: e.UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES,
+      maxXlsxSharedStringsBytes: e.UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES,
+      batchSize: e.UPLOAD_BATCH_SIZE,
+      maxAmountCents: e.UPLOAD_MAX_AMOUNT_CENTS,
+      urlTtlSeconds: e.UPLOAD_URL_TTL,
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db/client';
 import { createLogger, type Logger } from './log';
 import { createMetricsRegistry, type Registry } from './metrics';
+import { ObjectStorage } from './storage/object-storage';
 
 export interface Services {
   config: Config;
@@ -18,6 +19,8 @@ export interface Services {
   receiver: Receiver;
   /** Prometheus instruments of this process, served at GET /metrics. */
   metrics: Registry;
+  /** Uploaded files and reports: no node keeps files on its local disk. */
+  storage: ObjectStorage;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export function createServices(config: Config, log: Logger = createLogger({ leve
   const database = openDatabase(config.database.url, { maxConnections: config.database.poolSize });
   const redis = new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false });
   const qstash = new QStashClient({ baseUrl: config.qstash.url, token: config.qstash.token });
+  const storage = new ObjectStorage(config.storage);
   const receiver = new Receiver({
     currentSigningKey: config.qstash.currentSigningKey,
     nextSigningKey: config.qstash.nextSigningKey,
@@ -37,6 +41,10 @@ export function createServices(config: Config, log: Logger = createLogger({ leve
     qstash,
     receiver,
     metrics: createMetricsRegistry(),
-    close: () => database.close(),
+    storage,
+    close: async () => {
+      storage.close();
+      await database.close();
+    },
   };
 }

@@ -35,11 +35,14 @@ export function toSepaText(input: string): SepaText {
   if (SEPA_TEXT.test(collapsed)) return { ok: true, text: collapsed };
   const unmappable = new Set<string>();
   let text = '';
-  for (const character of collapsed.normalize('NFC')) {
+  const characters = [...collapsed.normalize('NFC')];
+  characters.forEach((character, index) => {
     const mapped = transliterate(character);
     if (mapped === undefined) unmappable.add(character);
+    // "Öberg" becomes "Oeberg", "ÖBERG" stays "OEBERG".
+    else if (mapped.length > 1 && /\p{Ll}/u.test(characters[index + 1] ?? '')) text += mapped[0] + mapped.slice(1).toLowerCase();
     else text += mapped;
-  }
+  });
   return unmappable.size > 0 ? { ok: false, unmappable: [...unmappable] } : { ok: true, text };
 }
 

@@ -12,6 +12,10 @@ describe('toSepaText', () => {
     expect(toSepaText('Anne “Nan” O’Neil – Café')).toEqual({ ok: true, text: "Anne 'Nan' O'Neil - Cafe" });
   });
 
+  it('keeps the case of the word a letter expands in', () => {
+    expect(toSepaText('Öberg ÖBERG Æsop Þór')).toEqual({ ok: true, text: 'Oeberg OEBERG Aesop Thor' });
+  });
+
   it('handles decomposed input like composed', () => {
     expect(toSepaText('Mu\u0308ller')).toEqual({ ok: true, text: 'Mueller' });
   });

@@ -33,13 +33,13 @@ export const uploads = pgTable(
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     checksumSha256: char('checksum_sha256', { length: 64 }),
     /** created → uploaded → queued → processing → completed | failed */
-    status: text('status').notNull().default('created'),
+    status: text('status').$type<'created' | 'uploaded' | 'queued' | 'processing' | 'completed' | 'failed'>().notNull().default('created'),
     columnMapping: jsonb('column_mapping').$type<Record<string, string>>(),
-    /** 'csv' | 'xlsx', from the file name. */
-    format: text('format'),
+    /** From the file name. */
+    format: text('format').$type<'csv' | 'xlsx'>(),
     /** CSV only: the operator's choice, else detected when the upload is completed. */
-    encoding: text('encoding'),
-    delimiter: text('delimiter'),
+    encoding: text('encoding').$type<'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be'>(),
+    delimiter: text('delimiter').$type<',' | ';' | '\t'>(),
     rowsRead: integer('rows_read').notNull().default(0),
     rowsAccepted: integer('rows_accepted').notNull().default(0),
     rowsRejected: integer('rows_rejected').notNull().default(0),

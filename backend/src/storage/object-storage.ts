@@ -111,10 +111,14 @@ export class ObjectStorage {
     return { etag: output.ETag ?? '' };
   }
 
-  /** undefined when there is no such object. */
-  async getObjectStream(key: string): Promise<ObjectStream | undefined> {
+  /**
+   * undefined when there is no such object. With `range`, only bytes [start, end) are sent (and
+   * `size` is theirs): an XLSX is read part by part through its ZIP directory.
+   */
+  async getObjectStream(key: string, options: { range?: { start: number; end: number } } = {}): Promise<ObjectStream | undefined> {
+    const range = options.range && `bytes=${options.range.start}-${options.range.end - 1}`;
     try {
-      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
       return {
         body: output.Body as Readable,
         size: output.ContentLength ?? 0,

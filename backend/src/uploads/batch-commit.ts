@@ -1,0 +1,219 @@
+/**
+ * One batch of rows, committed in one transaction together with the upload's checkpoint
+ * (committed_row) and counters: after a crash the next run resumes after the last committed
+ * batch, and the rows of a half-done batch were never written. Rows already at or below the
+ * checkpoint are left out, so two runs racing on one upload cannot write a row twice.
+ *
+ * Inside the transaction the valid rows are checked against the database as a set: blacklisted
+ * IBANs, duplicates of earlier rows of the same file (same IBAN, amount and reference; the first
+ * wins), and IBANs with a debit still open from another upload. Accepted rows become debtors and
+ * pending billing attempts in two set-based statements.
+ */
+import type { ValidDebtorRow } from '@tether/shared/debtor-row';
+import type { AttemptStatus } from '@tether/shared/attempt-status';
+import type pg from 'pg';
+import { findBlacklisted } from '../blacklist/blacklist';
+import type { Executor } from '../db/executor';
+
+export interface RowProblem {
+  /** The column header as written in the file. */
+  column: string;
+  value: string;
+  code: string;
+  message: string;
+}
+
+export interface CheckedRow {
+  row: number;
+  /** Present when every field is valid; the database checks may still reject the row. */
+  debtor?: ValidDebtorRow;
+  problems: RowProblem[];
+}
+
+export interface Batch {
+  rows: CheckedRow[];
+  /** The last row number read, including empty rows that produced no CheckedRow. */
+  lastRow: number;
+  bytesRead: number;
+}
+
+export interface BatchOutcome {
+  read: number;
+  accepted: number;
+  rejected: number;
+}
+
+/** A debit that may still be collected: until it is, the same IBAN is not taken from another upload. */
+export const OPEN_ATTEMPT_STATUSES = ['pending', 'sending', 'unknown', 'submitted'] as const satisfies readonly AttemptStatus[];
+
+/** Batches of all uploads commit one at a time, so two uploads cannot both take the same new IBAN. */
+const BATCH_COMMIT_LOCK = 7_406_114;
+
+/** Stable across retries of a batch: the same row always gets the same Genesis transaction_id. */
+export function attemptTransactionId(uploadId: string, row: number): string {
+  return `${uploadId}-${row}`;
+}
+
+function duplicateKey(debtor: ValidDebtorRow): string {
+  return `${debtor.iban}|${debtor.amountCents}|${debtor.externalReference ?? ''}`;
+}
+
+interface ExistingDebit {
+  iban: string;
+  same_upload: boolean;
+  upload_row: number | null;
+  external_reference: string | null;
+  amount_cents: number;
+  transaction_id: string;
+}
+
+interface DuplicateIndex {
+  /** Duplicate key → the first row of this upload with it. */
+  inFile: Map<string, number>;
+  /** IBAN → transaction_id of an open debit from another upload. */
+  openElsewhere: Map<string, string>;
+}
+
+async function findExistingDebits(client: pg.PoolClient, uploadId: string, ibans: string[]): Promise<DuplicateIndex> {
+  const { rows } = await client.query<ExistingDebit>(
+    `select d.iban, d.upload_id = $2 as same_upload, d.upload_row, d.external_reference, a.amount_cents, a.transaction_id
+       from debtors d join billing_attempts a on a.debtor_id = d.id
+      where d.iban = any($1::text[]) and (d.upload_id = $2 or a.status = any($3::text[]))`,
+    [ibans, uploadId, OPEN_ATTEMPT_STATUSES],
+  );
+  const index: DuplicateIndex = { inFile: new Map(), openElsewhere: new Map() };
+  for (const debit of rows) {
+    if (debit.same_upload && debit.upload_row !== null) {
+      const key = `${debit.iban}|${debit.amount_cents}|${debit.external_reference ?? ''}`;
+      index.inFile.set(key, Math.min(index.inFile.get(key) ?? debit.upload_row, debit.upload_row));
+    } else if (!debit.same_upload) {
+      index.openElsewhere.set(debit.iban, debit.transaction_id);
+    }
+  }
+  return index;
+}
+
+async function insertDebtors(client: pg.PoolClient, uploadId: string, rows: Array<{ row: number; debtor: ValidDebtorRow }>): Promise<void> {
+  const column = <T>(pick: (debtor: ValidDebtorRow) => T | undefined) => rows.map(({ debtor }) => pick(debtor) ?? null);
+  await client.query(
+    `with input as (
+       select * from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                            $10::text[], $11::text[], $12::text[], $13::date[], $14::text[], $15::bigint[], $16::text[])
+         as t(upload_row, iban, bic, name, name_original, email, street, postal_code, city, country,
+              mandate_reference, mandate_date, external_reference, amount_cents, transaction_id)
+     ), new_debtors as (
+       insert into debtors (iban, bic, name, name_original, email, address, mandate_reference, mandate_date,
+                            external_reference, upload_id, upload_row)
+       select iban, bic, name, name_original, email,
+              nullif(jsonb_strip_nulls(jsonb_build_object('street', street, 'postalCode', postal_code, 'city', city, 'country', country)), '{}'::jsonb),
+              mandate_reference, mandate_date, external_reference, $1::uuid, upload_row
+         from input
+       returning id, upload_row
+     )
+     insert into billing_attempts (transaction_id, debtor_id, upload_id, amount_cents)
+     select i.transaction_id, d.id, $1::uuid, i.amount_cents
+       from new_debtors d join input i using (upload_row)`,
+    [
+      uploadId,
+      rows.map(({ row }) => row),
+      column((debtor) => debtor.iban),
+      column((debtor) => debtor.bic),
+      column((debtor) => debtor.name),
+      column((debtor) => debtor.nameOriginal),
+      column((debtor) => debtor.email),
+      column((debtor) => debtor.address?.street),
+      column((debtor) => debtor.address?.postalCode),
+      column((debtor) => debtor.address?.city),
+      column((debtor) => debtor.address?.country),
+      column((debtor) => debtor.mandateReference),
+      column((debtor) => debtor.mandateDate),
+      column((debtor) => debtor.externalReference),
+      column((debtor) => debtor.amountCents),
+      rows.map(({ row }) => attemptTransactionId(uploadId, row)),
+    ],
+  );
+}
+
+async function insertProblems(client: pg.PoolClient, uploadId: string, problems: Array<RowProblem & { row: number }>): Promise<void> {
+  if (problems.length === 0) return;
+  await client.query(
+    `insert into upload_errors (upload_id, row, "column", value, code, message)
+     select $1::uuid, * from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+    [
+      uploadId,
+      problems.map((problem) => problem.row),
+      problems.map((problem) => problem.column),
+      problems.map((problem) => problem.value),
+      problems.map((problem) => problem.code),
+      problems.map((problem) => problem.message),
+    ],
+  );
+}
+
+/**
+ * `client` is a connection of its own (no transaction open); `db` runs on that same connection,
+ * for the blacklist service. `ibanColumn` labels the database findings in the error report.
+ */
+export async function commitBatch(
+  client: pg.PoolClient,
+  db: Executor,
+  upload: { id: string; ibanColumn: string },
+  batch: Batch,
+): Promise<BatchOutcome> {
+  await client.query('begin');
+  try {
+    await client.query('select pg_advisory_xact_lock($1)', [BATCH_COMMIT_LOCK]);
+    const { rows: locked } = await client.query<{ committed_row: number }>(
+      'select committed_row from uploads where id = $1 for update',
+      [upload.id],
+    );
+    const committedRow = locked[0]?.committed_row ?? 0;
+    const fresh = batch.rows.filter((row) => row.row > committedRow);
+
+    const valid = fresh.filter((row): row is CheckedRow & { debtor: ValidDebtorRow } => row.debtor !== undefined);
+    const ibans = [...new Set(valid.map((row) => row.debtor.iban))];
+    const blacklisted = ibans.length > 0 ? await findBlacklisted(db, ibans) : new Map();
+    const existing = ibans.length > 0 ? await findExistingDebits(client, upload.id, ibans) : { inFile: new Map(), openElsewhere: new Map() };
+
+    const accepted: Array<{ row: number; debtor: ValidDebtorRow }> = [];
+    const problems: Array<RowProblem & { row: number }> = [];
+    const reject = (row: CheckedRow, problem: RowProblem) => problems.push({ row: row.row, ...problem });
+    for (const row of fresh) {
+      if (!row.debtor) {
+        row.problems.forEach((problem) => reject(row, problem));
+        continue;
+      }
+      const { iban } = row.debtor;
+      const key = duplicateKey(row.debtor);
+      const duplicateOf = existing.inFile.get(key);
+      const openDebit = existing.openElsewhere.get(iban);
+      const value = iban;
+      if (blacklisted.has(iban)) {
+        reject(row, { column: upload.ibanColumn, value, code: 'blacklisted', message: `IBAN is blacklisted: ${blacklisted.get(iban)!.reason}` });
+      } else if (duplicateOf !== undefined) {
+        reject(row, { column: upload.ibanColumn, value, code: 'duplicate_in_file', message: `Duplicate of row ${duplicateOf} (same IBAN, amount and reference)` });
+      } else if (openDebit !== undefined) {
+        reject(row, { column: upload.ibanColumn, value, code: 'duplicate_open_debit', message: `IBAN already has an open debit from another upload (${openDebit})` });
+      } else {
+        existing.inFile.set(key, row.row);
+        accepted.push({ row: row.row, debtor: row.debtor });
+      }
+    }
+
+    if (accepted.length > 0) await insertDebtors(client, upload.id, accepted);
+    await insertProblems(client, upload.id, problems);
+    const rejected = fresh.length - accepted.length;
+    await client.query(
+      `update uploads
+          set committed_row = greatest(committed_row, $2), rows_read = rows_read + $3, rows_accepted = rows_accepted + $4,
+              rows_rejected = rows_rejected + $5, bytes_read = greatest(bytes_read, $6), updated_at = now()
+        where id = $1`,
+      [upload.id, batch.lastRow, fresh.length, accepted.length, rejected, batch.bytesRead],
+    );
+    await client.query('commit');
+    return { read: fresh.length, accepted: accepted.length, rejected };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}

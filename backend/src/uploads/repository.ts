@@ -1,0 +1,130 @@
+/**
+ * The upload record and its life: created → uploaded (content checked) → queued → processing →
+ * completed | failed. Every move is a conditional update, so a repeated request or a second
+ * node cannot move an upload backwards.
+ */
+import type { ColumnMapping } from '@tether/shared/debtor-columns';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Executor } from '../db/executor';
+import { uploads } from '../db/schema';
+import type { InspectedContent } from './content-check';
+import type { Delimiter } from './csv-dialect';
+import type { UploadFormat } from './file-types';
+import type { TextEncoding } from './text-inspection';
+
+export type UploadRecord = typeof uploads.$inferSelect;
+
+export type UploadStatus = UploadRecord['status'];
+
+/** Statuses from which processing may (re)start: a crash leaves an upload in "processing". */
+const PROCESSABLE: UploadStatus[] = ['uploaded', 'queued', 'processing'];
+
+export function sourceFileKey(uploadId: string, format: UploadFormat): string {
+  return `uploads/${uploadId}/source.${format}`;
+}
+
+export interface NewUpload {
+  id: string;
+  originalName: string;
+  format: UploadFormat;
+  contentType: string;
+  sizeBytes: number;
+  columnMapping?: ColumnMapping;
+  encoding?: TextEncoding;
+  delimiter?: Delimiter;
+  createdBy?: string;
+}
+
+export async function createUpload(db: Executor, upload: NewUpload): Promise<UploadRecord> {
+  const [created] = await db
+    .insert(uploads)
+    .values({
+      id: upload.id,
+      fileKey: sourceFileKey(upload.id, upload.format),
+      originalName: upload.originalName,
+      format: upload.format,
+      contentType: upload.contentType,
+      sizeBytes: upload.sizeBytes,
+      columnMapping: upload.columnMapping,
+      encoding: upload.encoding,
+      delimiter: upload.delimiter,
+      createdBy: upload.createdBy,
+    })
+    .returning();
+  return created!;
+}
+
+export async function findUpload(db: Executor, id: string): Promise<UploadRecord | undefined> {
+  const [upload] = await db.select().from(uploads).where(eq(uploads.id, id));
+  return upload;
+}
+
+export async function listUploads(db: Executor, limit: number): Promise<UploadRecord[]> {
+  return db.select().from(uploads).orderBy(desc(uploads.createdAt)).limit(limit);
+}
+
+/** The content passed its check: the object's real size and checksum replace what the client declared. */
+export async function markUploaded(db: Executor, id: string, content: InspectedContent): Promise<UploadRecord | undefined> {
+  const [upload] = await db
+    .update(uploads)
+    .set({
+      status: 'uploaded',
+      sizeBytes: content.sizeBytes,
+      checksumSha256: content.checksumSha256,
+      encoding: content.encoding,
+      delimiter: content.delimiter,
+      error: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(uploads.id, id), eq(uploads.status, 'created')))
+    .returning();
+  return upload;
+}
+
+/** True for the one caller that moved the upload to "queued": only that one publishes it. */
+export async function markQueued(db: Executor, id: string): Promise<boolean> {
+  const moved = await db
+    .update(uploads)
+    .set({ status: 'queued', updatedAt: sql`now()` })
+    .where(and(eq(uploads.id, id), eq(uploads.status, 'uploaded')))
+    .returning({ id: uploads.id });
+  return moved.length === 1;
+}
+
+/** Publishing failed: back to "uploaded", so completing again queues it. */
+export async function unmarkQueued(db: Executor, id: string): Promise<void> {
+  await db
+    .update(uploads)
+    .set({ status: 'uploaded', updatedAt: sql`now()` })
+    .where(and(eq(uploads.id, id), eq(uploads.status, 'queued')));
+}
+
+export async function claimForProcessing(db: Executor, id: string): Promise<UploadRecord | undefined> {
+  const [upload] = await db
+    .update(uploads)
+    .set({ status: 'processing', updatedAt: sql`now()` })
+    .where(and(eq(uploads.id, id), inArray(uploads.status, PROCESSABLE)))
+    .returning();
+  return upload;
+}
+
+export async function markCompleted(db: Executor, id: string, errorReportKey: string | undefined): Promise<void> {
+  await db
+    .update(uploads)
+    .set({
+      status: 'completed',
+      errorReportKey: errorReportKey ?? null,
+      bytesRead: sql`coalesce(${uploads.sizeBytes}, ${uploads.bytesRead})`,
+      completedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(uploads.id, id), eq(uploads.status, 'processing')));
+}
+
+/** A problem with the file itself: retrying cannot help, the operator must fix the file. */
+export async function markFailed(db: Executor, id: string, error: string): Promise<void> {
+  await db
+    .update(uploads)
+    .set({ status: 'failed', error, completedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(uploads.id, id), inArray(uploads.status, ['created', ...PROCESSABLE])));
+}

@@ -1,0 +1,132 @@
+/**
+ * What upload tests share: the dev S3 server in a temp directory, a migrated database, and a way
+ * to put a file into storage as a completed upload, ready for processing.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { listen, type RunningServer } from '../../../dev/running-server';
+import { startS3DevServer } from '../../../dev/s3/server';
+import { createApp } from '../../src/app';
+import { loadConfig, type UploadLimits } from '../../src/config';
+import { createServices, type Services } from '../../src/services';
+import { ObjectStorage } from '../../src/storage/object-storage';
+import { inspectContent } from '../../src/uploads/content-check';
+import type { Delimiter } from '../../src/uploads/csv-dialect';
+import { formatOf } from '../../src/uploads/file-types';
+import { createUpload, markUploaded, type UploadRecord } from '../../src/uploads/repository';
+import type { UploadProcessingContext } from '../../src/uploads/process-upload';
+import type { TextEncoding } from '../../src/uploads/text-inspection';
+import { backendEnvironment } from './backend';
+import { createMigratedDatabase, type MigratedTestDatabase } from './database';
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = loadConfig({
+  DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
+  UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
+  UPSTASH_REDIS_REST_TOKEN: 'unused',
+  QSTASH_TOKEN: 'unused',
+  QSTASH_CURRENT_SIGNING_KEY: 'unused',
+  QSTASH_NEXT_SIGNING_KEY: 'unused',
+  S3_BUCKET: 'unused',
+  S3_ACCESS_KEY_ID: 'unused',
+  S3_SECRET_ACCESS_KEY: 'unused',
+  EMP_TERMINAL_TOKEN: 'unused',
+  EMP_API_LOGIN: 'unused',
+  EMP_API_PASSWORD: 'unused',
+}).uploads;
+
+export interface UploadTestEnvironment {
+  database: MigratedTestDatabase;
+  s3: RunningServer;
+  storage: ObjectStorage;
+  storageConfig: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+  context(limits?: Partial<UploadLimits>): UploadProcessingContext;
+  close(): Promise<void>;
+}
+
+export async function startUploadTestEnvironment(): Promise<UploadTestEnvironment> {
+  const directory = await mkdtemp(join(tmpdir(), 'tether-uploads-test-'));
+  const bucket = 'tether-uploads';
+  const accessKeyId = `test-${randomBytes(4).toString('hex')}`;
+  const secretAccessKey = randomBytes(16).toString('hex');
+  const [database, s3] = await Promise.all([createMigratedDatabase(), startS3DevServer({ directory, buckets: [bucket], accessKeyId, secretAccessKey })]);
+  const storageConfig = { endpoint: s3.url, region: 'us-east-1', bucket, accessKeyId, secretAccessKey, forcePathStyle: true };
+  const storage = new ObjectStorage(storageConfig);
+  const log = pino({ level: 'silent' });
+  return {
+    database,
+    s3,
+    storage,
+    storageConfig,
+    context: (limits = {}) => ({ database, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits } }),
+    close: async () => {
+      storage.close();
+      await s3.close();
+      await database.destroy();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Stores `content` as a new upload and runs the content check, as `complete` does before queueing. */
+export async function storeUpload(
+  environment: UploadTestEnvironment,
+  fileName: string,
+  content: Buffer | string,
+  options: { columnMapping?: Record<string, string>; encoding?: TextEncoding; delimiter?: Delimiter } = {},
+): Promise<UploadRecord> {
+  const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const format = formatOf(fileName)!;
+  const created = await createUpload(environment.database.db, {
+    id: randomUUID(),
+    originalName: fileName,
+    format,
+    contentType: 'application/octet-stream',
+    sizeBytes: body.length,
+    ...options,
+  });
+  await environment.storage.putObject(created.fileKey, body);
+  const inspected = await inspectContent(environment.storage, { fileKey: created.fileKey, format, encoding: options.encoding, delimiter: options.delimiter }, DEFAULT_UPLOAD_LIMITS);
+  return (await markUploaded(environment.database.db, created.id, inspected))!;
+}
+
+/** Valid German IBANs with distinct account numbers: the check digits are computed, not guessed. */
+export function germanIban(account: number): string {
+  const bban = `37040044${String(account).padStart(10, '0')}`;
+  const digits = `${bban}131400`;
+  let remainder = 0;
+  for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
+  return `DE${String(98 - remainder).padStart(2, '0')}${bban}`;
+}
+
+/** The backend's services, configured for the test database, storage and (optionally) QStash. */
+export function uploadServices(environment: UploadTestEnvironment, overrides: Record<string, string> = {}): Services {
+  const { storageConfig } = environment;
+  const config = loadConfig({
+    ...backendEnvironment(environment.database.url, 'http://127.0.0.1:9'),
+    S3_ENDPOINT: storageConfig.endpoint,
+    S3_REGION: storageConfig.region,
+    S3_BUCKET: storageConfig.bucket,
+    S3_ACCESS_KEY_ID: storageConfig.accessKeyId,
+    S3_SECRET_ACCESS_KEY: storageConfig.secretAccessKey,
+    ...overrides,
+  });
+  return createServices(config, pino({ level: 'silent' }));
+}
+
+/** A whole backend node (createApp) on an ephemeral port, with real storage and the dev QStash server. */
+export async function startUploadBackend(environment: UploadTestEnvironment, qstashUrl: string, overrides: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = await listen((request) => app!.fetch(request));
+  const services = uploadServices(environment, { QSTASH_URL: qstashUrl, PUBLIC_URL: server.url, ...overrides });
+  app = createApp(services);
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await services.close();
+    },
+  };
+}
