@@ -42,6 +42,7 @@ export class Dispatcher {
   private groupsMayBeDue = true;
   private nextOpeningAt = Infinity;
   private wakeUp: (() => void) | null = null;
+  private roundWaiters: ((claimed: number) => void)[] = [];
   private loop: Promise<void> | null = null;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -71,7 +72,16 @@ export class Dispatcher {
 
   /** True when nothing is being claimed, delivered or written by this instance. */
   get quiet(): boolean {
-    return !this.claiming && this.inFlight.size === 0 && this.completions.idle && !this.wakeRequested;
+    return !this.claiming && this.inFlight.size === 0 && this.completions.idle;
+  }
+
+  /** Resolves after the next claim round that starts from now, with how many messages it claimed. */
+  nextRound(): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      this.roundWaiters.push(resolve);
+      this.wake({ grouped: true });
+    });
   }
 
   async close(): Promise<void> {
@@ -89,19 +99,23 @@ export class Dispatcher {
   private async run(): Promise<void> {
     while (!this.closed) {
       this.wakeRequested = false;
-      let moreWaiting = false;
+      const waiters = this.roundWaiters;
+      this.roundWaiters = [];
+      let round = { claimed: 0, moreWaiting: false };
       this.claiming = true;
       try {
-        moreWaiting = await this.claimRound();
+        round = await this.claimRound();
       } catch (error) {
         this.options.onError(error);
       } finally {
         this.claiming = false;
       }
+      for (const resolve of waiters) resolve(round.claimed);
       if (this.closed) break;
-      if (moreWaiting || this.wakeRequested) continue;
+      if (round.moreWaiting || this.wakeRequested) continue;
       await this.sleep();
     }
+    for (const resolve of this.roundWaiters) resolve(0);
   }
 
   private sleep(): Promise<void> {
@@ -121,12 +135,13 @@ export class Dispatcher {
     });
   }
 
-  /** Claims and starts what may start now; true if a full batch came back, so more is likely due. */
-  private async claimRound(): Promise<boolean> {
+  /** Claims and starts what may start now; `moreWaiting` if a full batch came back, so more is likely due. */
+  private async claimRound(): Promise<{ claimed: number; moreWaiting: boolean }> {
     const { pool, store, maxInFlight } = this.options;
     const now = Date.now();
-    let capacity = maxInFlight - this.inFlight.size;
-    if (capacity <= 0) return false;
+    const initialCapacity = maxInFlight - this.inFlight.size;
+    let capacity = initialCapacity;
+    if (capacity <= 0) return { claimed: 0, moreWaiting: false };
     const batch = Math.min(capacity, CLAIM_BATCH);
     const ungrouped = await store.claimUngrouped(now, batch);
     for (const message of ungrouped) this.startDelivery(message);
@@ -142,7 +157,7 @@ export class Dispatcher {
         if (claim.nextOpeningAt !== null) this.nextOpeningAt = Math.min(this.nextOpeningAt, claim.nextOpeningAt);
       }
     }
-    return ungrouped.length === batch;
+    return { claimed: initialCapacity - capacity, moreWaiting: ungrouped.length === batch };
   }
 
   private startDelivery(message: StoredMessage): void {
@@ -175,7 +190,7 @@ export class Dispatcher {
     const { store, pool } = this.options;
     if (message.retried < message.spec.maxRetries) {
       const retried = message.retried + 1;
-      const nextAt = Date.now() + this.options.retryBackoffMs(retried);
+      const nextAt = Math.round(Date.now() + this.options.retryBackoffMs(retried));
       await store.scheduleRetry(message.messageId, retried, nextAt);
       this.wakeAt(nextAt, { grouped: isGrouped(message) });
       return;

@@ -190,11 +190,6 @@ export class MessageStore {
     );
   }
 
-  async hasDue(now: number): Promise<boolean> {
-    const result = await this.pool.query(`select 1 from ${SCHEMA}.messages where next_at <= $1 limit 1`, [now]);
-    return result.rowCount !== 0;
-  }
-
   async deleteExpiredDeduplication(now: number): Promise<void> {
     await this.pool.query(`delete from ${SCHEMA}.deduplication where expires_at <= $1`, [now]);
   }

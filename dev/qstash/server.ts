@@ -34,7 +34,11 @@ export interface QStashDevServerOptions {
 }
 
 export interface QStashDevServer extends RunningServer {
-  /** Resolves when no message is due or being delivered; messages delayed into the future do not count. */
+  /**
+   * Resolves when nothing can be delivered right now: nothing in flight and nothing claimable.
+   * Messages delayed into the future, waiting out a retry backoff, or held back by a flow-control
+   * limit or a paused queue do not count.
+   */
   idle(): Promise<void>;
 }
 
@@ -45,12 +49,17 @@ const DEDUPLICATION_CLEANUP_MS = 60_000;
 export async function startQStashDevServer(options: QStashDevServerOptions): Promise<QStashDevServer> {
   const onError = options.onError ?? ((error: unknown) => console.error('[qstash-dev]', error));
   const pollIntervalMs = options.pollIntervalMs ?? 100;
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 12 });
+  // Publishes wait for their commit to be flushed: what was acknowledged survives any crash. The
+  // delivery loop's own writes (claims, deletes, retries) need not: losing one to a database crash
+  // only means a message is delivered again, so they skip the flush wait and leave it to publishes.
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+  const workPool = new pg.Pool({ connectionString: options.databaseUrl, max: 6, options: '-c synchronous_commit=off' });
   pool.on('error', onError);
+  workPool.on('error', onError);
   await ensureSchema(pool);
-  const store = new MessageStore(pool, options.deliveryTimeoutMs ?? 15 * 60_000);
+  const store = new MessageStore(workPool, options.deliveryTimeoutMs ?? 15 * 60_000);
   const dispatcher = new Dispatcher({
-    pool,
+    pool: workPool,
     store,
     signingKey: () => options.currentSigningKey,
     retryBackoffMs: options.retryBackoffMs ?? qstashBackoffMs,
@@ -75,7 +84,7 @@ export async function startQStashDevServer(options: QStashDevServerOptions): Pro
 
   const stopSchedules = repeat(
     async () => {
-      if ((await fireDueSchedules(pool, Date.now())) > 0) dispatcher.wake({ grouped: true });
+      if ((await fireDueSchedules(workPool, Date.now())) > 0) dispatcher.wake({ grouped: true });
     },
     Math.min(pollIntervalMs, 1_000),
     onError,
@@ -87,16 +96,19 @@ export async function startQStashDevServer(options: QStashDevServerOptions): Pro
     ...http,
     async idle() {
       for (;;) {
-        if (dispatcher.quiet && !(await store.hasDue(Date.now())) && dispatcher.quiet) return;
-        dispatcher.wake({ grouped: true });
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        // A round that starts once every earlier delivery has been recorded and still finds
+        // nothing to claim proves there is nothing deliverable now.
+        const settledBefore = dispatcher.quiet;
+        const claimed = await dispatcher.nextRound();
+        if (settledBefore && claimed === 0 && dispatcher.quiet) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },
     async close() {
       await http.close();
       await Promise.all([stopSchedules(), stopCleanup()]);
       await dispatcher.close();
-      await pool.end();
+      await Promise.all([pool.end(), workPool.end()]);
     },
   };
 }

@@ -29,11 +29,13 @@ describe('durability', () => {
   it('delivers after a restart what was acknowledged before it', async () => {
     const first = await startQStash(database.url);
     const url = `${destination.url}/after-restart`;
-    const ids: string[] = [];
-    // Due in a second, so none of them can go out before the restart.
-    for (let n = 0; n < 20; n += 1) ids.push((await first.client.publishJSON({ url, body: { n }, delay: 1 })).messageId);
-    const queued = await first.client.publishJSON({ url, body: { queued: true } , flowControl: { key: 'restart', parallelism: 1 }, delay: 1 });
-    ids.push(queued.messageId);
+    // Due only after the restart, so none of them can go out before it.
+    const notBefore = Math.ceil(Date.now() / 1000) + 2;
+    const published = await first.client.batchJSON(
+      Array.from({ length: 20 }, (_, n) => ({ url, body: { n }, notBefore })),
+    );
+    const queued = await first.client.publishJSON({ url, body: { queued: true }, flowControl: { key: 'restart', parallelism: 1 }, notBefore });
+    const ids = [...published.map((result) => result.messageId), queued.messageId];
     await first.server.close();
     expect(deliveriesPerMessage('/after-restart').size).toBe(0);
 

@@ -1,0 +1,30 @@
+/**
+ * Runs the QStash dev server from the command line:
+ *   QSTASH_DEV_DATABASE_URL=postgres://… npx tsx dev/qstash/main.ts
+ * Env: QSTASH_DEV_PORT (8077), QSTASH_DEV_HOST (127.0.0.1), QSTASH_DEV_DATABASE_URL or DATABASE_URL,
+ * QSTASH_TOKEN, QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY (development defaults).
+ */
+import { startQStashDevServer } from './server';
+
+const env = process.env;
+const databaseUrl = env.QSTASH_DEV_DATABASE_URL ?? env.DATABASE_URL;
+if (!databaseUrl) {
+  console.error('Set QSTASH_DEV_DATABASE_URL or DATABASE_URL to the PostgreSQL database the server keeps its messages in.');
+  process.exit(1);
+}
+
+const server = await startQStashDevServer({
+  databaseUrl,
+  port: Number(env.QSTASH_DEV_PORT ?? 8077),
+  host: env.QSTASH_DEV_HOST ?? '127.0.0.1',
+  token: env.QSTASH_TOKEN ?? 'dev-qstash-token',
+  currentSigningKey: env.QSTASH_CURRENT_SIGNING_KEY ?? 'sig_dev_current',
+  nextSigningKey: env.QSTASH_NEXT_SIGNING_KEY ?? 'sig_dev_next',
+});
+console.log(`QStash dev server listening on ${server.url} (QSTASH_URL=${server.url})`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void server.close().then(() => process.exit(0));
+  });
+}
