@@ -101,7 +101,7 @@ class WireConnection {
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.work = this.work.then(step).catch(() => this.socket.destroy());
+    this.work = this.work.then(step).catch(() => void this.socket.destroy());
   }
 
   private async exchange(messages: Buffer): Promise<void> {

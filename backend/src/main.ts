@@ -2,10 +2,11 @@
  * Starts one backend node: configuration, migrations, HTTP. Start-up failures print one line
  * (which variable, which dependency) and exit non-zero.
  */
-import { listen } from '../../dev/running-server';
+import { listen } from './http/listen';
 import { createApp } from './app';
 import { ConfigError, loadConfig, redactUrl } from './config';
 import { applyMigrations } from './db/client';
+import { ensureReconciliationSchedules } from './reconciliation/schedule';
 import { createServices } from './services';
 
 async function main() {
@@ -21,6 +22,12 @@ async function main() {
   const app = createApp(services);
   const server = await listen(app.fetch, { port: config.http.port, host: config.http.host });
   services.log.info({ url: server.url }, 'backend listening');
+  if (config.reconciliation.scheduleOnStart) {
+    // Not fatal: the node serves without them, and `reconcile:schedule` creates them later.
+    await ensureReconciliationSchedules({ qstash: services.qstash, publicUrl: config.http.publicUrl, reconciliation: config.reconciliation }).catch(
+      (error: unknown) => services.log.warn({ error: (error as Error).message }, 'reconciliation schedules not created; run reconcile:schedule'),
+    );
+  }
 
   const shutdown = async (signal: string) => {
     services.log.info({ signal }, 'shutting down');

@@ -1,0 +1,37 @@
+/**
+ * Starts a web-standard fetch handler on Node and hands back its URL and a way to stop it.
+ * A backend node and every stand-in in dev/ listen through this, so tests can start any
+ * of them on an ephemeral port (port 0) and close them again.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+
+export interface RunningServer {
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+export function listen(fetch: FetchHandler, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (error: Error) => reject(error);
+    server = serve({ fetch, port: options.port ?? 0, hostname: host }, (info: AddressInfo) => {
+      server.off('error', onError);
+      resolve({
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            if ('closeAllConnections' in server) server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+    server.once('error', onError);
+  });
+}
