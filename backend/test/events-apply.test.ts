@@ -7,7 +7,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blacklist } from '../src/db/schema';
 import { openDatabase, type DatabaseHandle } from '../src/db/client';
-import { processEvent, reprocessEvent } from '../src/events/process';
+import { EventBatcher } from '../src/events/batcher';
+import { describeError } from '../src/events/describe-error';
+import { processEvent, processEvents, reprocessEvent } from '../src/events/process';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import {
   createAttempt,
@@ -402,6 +404,71 @@ describe('a transaction aborted between receive and commit', () => {
     expect(row.status).toBe('chargebacked');
     expect(row.history).toHaveLength(1);
     expect(await readEvent(database.db, failed!.id)).toMatchObject({ outcome: 'applied', error: null, attempts: 2 });
+  });
+});
+
+describe('a batch of events in one transaction', () => {
+  it('decides each event in order, once', async () => {
+    const uniqueId = hex(16);
+    const attempt = await createAttempt(database.db, { status: 'submitted', empUniqueId: uniqueId });
+    const earlier = await processEvent(context, saleNotification(attempt, uniqueId, 'pending_async'));
+    const approved = saleNotification(attempt, uniqueId, 'approved');
+    const chargeback = forwarded({ transaction_type: 'chargeback', unique_id: hex(16), original_transaction_unique_id: uniqueId, reason_code: 'MD06' });
+    const lateApproval = saleNotification(attempt, uniqueId, 'approved', { event: 'late' });
+    const unknown = saleNotification({ transactionId: `tth_${hex(8)}` }, hex(16), 'approved');
+    const nameless = { ...forwarded({ unique_id: hex(16) }), fields: { status: 'approved' } };
+
+    const results = await processEvents(context, [
+      approved,
+      chargeback,
+      approved,
+      saleNotification(attempt, uniqueId, 'pending_async'),
+      lateApproval,
+      unknown,
+      nameless,
+    ]);
+
+    expect(results.map(({ outcome, duplicate }) => [outcome, duplicate])).toEqual([
+      ['applied', false],
+      ['applied', false],
+      ['applied', true],
+      ['unchanged', true],
+      ['stale', false],
+      ['pending_match', false],
+      ['failed', false],
+    ]);
+    expect(results[2]!.eventId).toBe(results[0]!.eventId);
+    expect(results[3]!.eventId).toBe(earlier.eventId);
+    const row = await readAttempt(database.db, attempt.id);
+    expect(row.status).toBe('chargebacked');
+    expect(row.history.map((entry) => [entry.outcome, entry.to])).toEqual([
+      ['unchanged', undefined],
+      ['applied', 'approved'],
+      ['applied', 'chargebacked'],
+    ]);
+    expect(await readEvent(database.db, results[6]!.eventId)).toMatchObject({ outcome: 'failed', error: 'the event names no transaction' });
+  });
+
+  it('fails alone the event that cannot be committed, not the events batched with it', async () => {
+    const batcher = new EventBatcher(context, { maxBatch: 10, maxConcurrentBatches: 1 });
+    const first = await createAttempt(database.db);
+    const second = await createAttempt(database.db);
+    const lock = await holdAttemptLock(first.id);
+    const blocked = batcher.submit(saleNotification(first, hex(16), 'approved'));
+    await waitForLockWaiters(1);
+    // Queued behind the blocked one, these two form the next batch; PostgreSQL refuses \u0000 in jsonb.
+    const good = batcher.submit(saleNotification(second, hex(16), 'approved'));
+    const poison = batcher
+      .submit(saleNotification({ transactionId: `tth_${hex(8)}` }, hex(16), 'approved', { note: 'a\u0000b' }))
+      .then(() => 'committed', (error: unknown) => describeError(error));
+    await lock.release();
+
+    expect((await blocked).outcome).toBe('applied');
+    expect((await good).outcome).toBe('applied');
+    // The reason, without the query's parameters (the payload, with its IBAN).
+    expect(await poison).toBe('unsupported Unicode escape sequence (SQLSTATE 22P05)');
+    expect(await poison).not.toContain('DE89');
+    expect((await readAttempt(database.db, second.id)).status).toBe('approved');
   });
 });
 

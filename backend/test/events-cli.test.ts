@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../../dev/running-server';
+import { listen } from '../src/http/listen';
 import type { QStashDevServer } from '../../dev/qstash/server';
 import { runCli } from '../src/cli/run';
 import { loadConfig } from '../src/config';

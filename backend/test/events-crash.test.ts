@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { and, eq, isNull } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../../dev/running-server';
+import { listen } from '../src/http/listen';
 import type { QStashDevServer } from '../../dev/qstash/server';
 import { blacklist, webhookEvents } from '../src/db/schema';
 import { EMP_EVENTS_PATH } from '../src/events/delivery-route';

@@ -18,8 +18,10 @@ import { SignatureError, type Receiver } from '@upstash/qstash';
 import { forwardedEventSchema } from '@tether/shared/notification';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { EventBatcher, type EventBatcherOptions } from './batcher';
 import type { EventContext } from './context';
-import { describeError, processEvent, recordFailedEvent } from './process';
+import { describeError } from './describe-error';
+import { recordFailedEvent } from './process';
 
 export const EMP_EVENTS_PATH = '/qstash/emp-events';
 
@@ -31,7 +33,11 @@ export interface EmpEventRouteOptions {
   receiver: Receiver;
   /** How QStash reaches this backend; the signature's subject must be this URL plus the path. */
   publicUrl: string;
+  batching?: EventBatcherOptions;
 }
+
+/** Up to 100 events a transaction, 5 transactions at once: half the default pool of 10 connections. */
+const DEFAULT_BATCHING: EventBatcherOptions = { maxBatch: 100, maxConcurrentBatches: 5 };
 
 async function isSignedByQStash(receiver: Receiver, request: { signature: string; body: string; url: string }) {
   try {
@@ -67,8 +73,9 @@ function salvage(parsed: unknown, body: string) {
   };
 }
 
-export function empEventRoutes({ context, receiver, publicUrl }: EmpEventRouteOptions) {
+export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAULT_BATCHING }: EmpEventRouteOptions) {
   const url = `${publicUrl}${EMP_EVENTS_PATH}`;
+  const batcher = new EventBatcher(context, batching);
   return new Hono().post(
     EMP_EVENTS_PATH,
     bodyLimit({ maxSize: MAX_DELIVERY_BYTES, onError: (c) => c.json({ error: 'body too large' }, 413) }),
@@ -98,7 +105,7 @@ export function empEventRoutes({ context, receiver, publicUrl }: EmpEventRouteOp
 
       const event = forwarded.data;
       try {
-        const result = await processEvent(context, {
+        const result = await batcher.submit({
           dedupKey: event.dedupKey,
           receivedAt: new Date(event.receivedAt),
           traceId: event.traceId,

@@ -1,18 +1,19 @@
 /**
- * An event's effect on its billing attempt, inside the caller's transaction: find and lock the
- * attempt, let the state machine decide, and apply what it allows. The attempt's row lock
- * (SELECT … FOR UPDATE) serialises events for one attempt across processes; events for
- * different attempts never wait for each other.
+ * Events' effects on their billing attempts, inside the caller's transaction: find and lock the
+ * attempts, let the state machine decide each event in order, and apply what it allows. The
+ * attempts' row locks (SELECT … FOR UPDATE, always in id order, so two transactions cannot
+ * deadlock on them) serialise events for one attempt across processes; events for different
+ * attempts never wait for each other.
  */
 import { decideTransition, type AttemptStatus, type TransitionDecision } from '@tether/shared/attempt-status';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { addToBlacklist } from '../blacklist/blacklist';
 import type { Executor } from '../db/executor';
-import { billingAttempts } from '../db/schema';
 import type { EventContext } from './context';
 import type { EventMeaning } from './interpret';
 import type { EventOutcome } from './outcome';
 
+/** An attempt as the events of one transaction see it: its status moves as they are decided. */
 export interface LockedAttempt {
   id: number;
   status: AttemptStatus;
@@ -39,20 +40,35 @@ export interface EffectResult {
   blacklistedNow: boolean;
 }
 
+export interface LockedAttempts {
+  find(meaning: EventMeaning): LockedAttempt | undefined;
+}
+
 /** By Genesis unique_id first, Tether's transaction_id second; locked until the transaction ends. */
-export async function lockAttempt(tx: Executor, meaning: EventMeaning): Promise<LockedAttempt | undefined> {
-  const uniqueId = meaning.attemptUniqueId ?? null;
-  const transactionId = meaning.transactionId ?? null;
-  if (uniqueId === null && transactionId === null) return undefined;
-  const result = await tx.execute<{ id: number; status: AttemptStatus; emp_unique_id: string | null; iban: string }>(sql`
-    select a.id, a.status, a.emp_unique_id, d.iban
-    from billing_attempts a join debtors d on d.id = a.debtor_id
-    where a.emp_unique_id = ${uniqueId} or a.transaction_id = ${transactionId}
-    order by a.emp_unique_id is not distinct from ${uniqueId} desc
-    limit 1
-    for update of a`);
-  const row = result.rows[0];
-  return row && { id: row.id, status: row.status, empUniqueId: row.emp_unique_id, debtorIban: row.iban };
+export async function lockAttempts(tx: Executor, meanings: readonly EventMeaning[]): Promise<LockedAttempts> {
+  const uniqueIds = [...new Set(meanings.flatMap((meaning) => meaning.attemptUniqueId ?? []))];
+  const transactionIds = [...new Set(meanings.flatMap((meaning) => meaning.transactionId ?? []))];
+  const byUniqueId = new Map<string, LockedAttempt>();
+  const byTransactionId = new Map<string, LockedAttempt>();
+  if (uniqueIds.length > 0 || transactionIds.length > 0) {
+    const result = await tx.execute<{ id: number; status: AttemptStatus; emp_unique_id: string | null; transaction_id: string; iban: string }>(sql`
+      select a.id, a.status, a.emp_unique_id, a.transaction_id, d.iban
+      from billing_attempts a join debtors d on d.id = a.debtor_id
+      where a.emp_unique_id = any(${sql.param(uniqueIds)}::text[]) or a.transaction_id = any(${sql.param(transactionIds)}::text[])
+      order by a.id
+      for update of a`);
+    for (const row of result.rows) {
+      const attempt = { id: row.id, status: row.status, empUniqueId: row.emp_unique_id, debtorIban: row.iban };
+      if (row.emp_unique_id) byUniqueId.set(row.emp_unique_id, attempt);
+      byTransactionId.set(row.transaction_id, attempt);
+    }
+  }
+  return {
+    find: (meaning) =>
+      (meaning.attemptUniqueId && byUniqueId.get(meaning.attemptUniqueId)) ||
+      (meaning.transactionId && byTransactionId.get(meaning.transactionId)) ||
+      undefined,
+  };
 }
 
 export function decide(attempt: LockedAttempt | undefined, meaning: EventMeaning): Verdict {
@@ -77,21 +93,40 @@ export function decide(attempt: LockedAttempt | undefined, meaning: EventMeaning
   }
 }
 
+/**
+ * Decides the event against the attempt as earlier events of the same transaction left it, and
+ * moves the in-memory attempt along, so the next event of the batch sees its effect.
+ */
+export function decideAndAdvance(attempt: LockedAttempt | undefined, meaning: EventMeaning): Verdict {
+  const verdict = decide(attempt, meaning);
+  if (attempt && changesAttempt(verdict)) {
+    if (verdict.transition?.kind === 'apply') attempt.status = verdict.transition.to;
+    if (meaning.ownUniqueId && meaning.attemptUniqueId && !attempt.empUniqueId) attempt.empUniqueId = meaning.attemptUniqueId;
+  }
+  return verdict;
+}
+
 export function changesAttempt(verdict: Verdict): boolean {
   return verdict.outcome === 'applied' || verdict.outcome === 'unchanged';
+}
+
+/** One decided event that changes its attempt (an applied or informative verdict). */
+export interface Application {
+  attempt: LockedAttempt;
+  meaning: EventMeaning;
+  verdict: Verdict;
+  event: EventRef;
+  /** The attempt's unique_id before this event, to tell whether the event taught it. */
+  knownUniqueId: string | null;
 }
 
 type BlacklistNote =
   | { listed: true; entry_id: number; created: boolean; reason_code: string }
   | { listed: false; why: 'no reason code' | 'reason code not in the blacklist policy'; reason_code?: string };
 
-async function blacklistForChargeback(
-  tx: Executor,
-  context: EventContext,
-  attempt: LockedAttempt,
-  event: EventRef,
-  reasonCode: string | undefined,
-): Promise<BlacklistNote> {
+async function blacklistForChargeback(tx: Executor, context: EventContext, application: Application): Promise<BlacklistNote> {
+  const { attempt, event } = application;
+  const reasonCode = application.meaning.chargeback?.reasonCode;
   if (!reasonCode) {
     context.log.warn({ attemptId: attempt.id, eventId: event.id }, 'chargeback without a reason code: IBAN not blacklisted');
     return { listed: false, why: 'no reason code' };
@@ -112,7 +147,7 @@ async function blacklistForChargeback(
   return { listed: true, entry_id: entry.id, created, reason_code: reasonCode };
 }
 
-function historyEntry(event: EventRef, meaning: EventMeaning, verdict: Verdict, blacklist?: BlacklistNote) {
+function historyEntry({ event, meaning, verdict }: Application, blacklist?: BlacklistNote) {
   const { chargeback } = meaning;
   return {
     at: new Date().toISOString(),
@@ -142,36 +177,75 @@ function historyEntry(event: EventRef, meaning: EventMeaning, verdict: Verdict, 
   };
 }
 
+/** What one attempt's row becomes after all of its events in this transaction. */
+interface AttemptChange {
+  id: number;
+  status: AttemptStatus | null;
+  emp_status: string | null;
+  emp_unique_id: string | null;
+  set_error: boolean;
+  error_code: string | null;
+  error_message: string | null;
+  entries: Array<ReturnType<typeof historyEntry>>;
+}
+
 /**
- * Applies an applied or informative (unchanged) verdict: the new status, what the event teaches
- * about the attempt, a history entry appended (earlier entries are never rewritten), and for a
- * chargeback the blacklist policy.
+ * Applies decided events (in the order given) to their attempts: the final status, what the
+ * events teach (Genesis status, unique_id, error code), their history entries appended (earlier
+ * entries are never rewritten), and for chargebacks the blacklist policy. One UPDATE for all.
  */
-export async function applyEffect(
+export async function applyToAttempts(
   tx: Executor,
   context: EventContext,
-  attempt: LockedAttempt,
-  meaning: EventMeaning,
-  verdict: Verdict,
-  event: EventRef,
-): Promise<EffectResult> {
-  const blacklist =
-    meaning.chargeback && meaning.target === 'chargebacked'
-      ? await blacklistForChargeback(tx, context, attempt, event, meaning.chargeback.reasonCode)
-      : undefined;
-  const learnedUniqueId =
-    meaning.ownUniqueId && meaning.attemptUniqueId && !attempt.empUniqueId ? meaning.attemptUniqueId : undefined;
-  const entry = historyEntry(event, meaning, verdict, blacklist);
-  await tx
-    .update(billingAttempts)
-    .set({
-      ...(verdict.transition?.kind === 'apply' && { status: verdict.transition.to }),
-      ...(meaning.target && meaning.empStatus && { empStatus: meaning.empStatus }),
-      ...(learnedUniqueId && { empUniqueId: learnedUniqueId }),
-      ...(meaning.code && { errorCode: meaning.code, errorMessage: meaning.message ?? null }),
-      history: sql`${billingAttempts.history} || jsonb_build_array(${JSON.stringify(entry)}::jsonb)`,
-      updatedAt: new Date(),
-    })
-    .where(eq(billingAttempts.id, attempt.id));
-  return { learnedUniqueId, blacklistedNow: blacklist?.listed === true && blacklist.created };
+  applications: readonly Application[],
+): Promise<Map<number, EffectResult>> {
+  const effects = new Map<number, EffectResult>();
+  const changes = new Map<number, AttemptChange>();
+  // Blacklist inserts in IBAN order, so two transactions listing the same IBANs cannot deadlock.
+  const notes = new Map<Application, BlacklistNote>();
+  const chargebacks = applications
+    .filter(({ meaning }) => meaning.chargeback && meaning.target === 'chargebacked')
+    .sort((a, b) => a.attempt.debtorIban.localeCompare(b.attempt.debtorIban));
+  for (const application of chargebacks) notes.set(application, await blacklistForChargeback(tx, context, application));
+
+  for (const application of applications) {
+    const { attempt, meaning, verdict, event } = application;
+    const change = changes.get(attempt.id) ?? {
+      id: attempt.id,
+      status: null,
+      emp_status: null,
+      emp_unique_id: null,
+      set_error: false,
+      error_code: null,
+      error_message: null,
+      entries: [],
+    };
+    if (verdict.transition?.kind === 'apply') change.status = verdict.transition.to;
+    if (meaning.target && meaning.empStatus) change.emp_status = meaning.empStatus;
+    const learnedUniqueId =
+      meaning.ownUniqueId && meaning.attemptUniqueId && !application.knownUniqueId ? meaning.attemptUniqueId : undefined;
+    if (learnedUniqueId) change.emp_unique_id = learnedUniqueId;
+    if (meaning.code) Object.assign(change, { set_error: true, error_code: meaning.code, error_message: meaning.message ?? null });
+    const note = notes.get(application);
+    change.entries.push(historyEntry(application, note));
+    changes.set(attempt.id, change);
+    effects.set(event.id, { learnedUniqueId, blacklistedNow: note?.listed === true && note.created });
+  }
+
+  if (changes.size > 0) {
+    await tx.execute(sql`
+      update billing_attempts a set
+        status = coalesce(c.status, a.status),
+        emp_status = coalesce(c.emp_status, a.emp_status),
+        emp_unique_id = coalesce(a.emp_unique_id, c.emp_unique_id),
+        error_code = case when c.set_error then c.error_code else a.error_code end,
+        error_message = case when c.set_error then c.error_message else a.error_message end,
+        history = a.history || c.entries,
+        updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify([...changes.values()])}::jsonb) as c(
+        id bigint, status text, emp_status text, emp_unique_id text,
+        set_error boolean, error_code text, error_message text, entries jsonb)
+      where a.id = c.id`);
+  }
+  return effects;
 }

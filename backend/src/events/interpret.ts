@@ -101,9 +101,15 @@ export function interpretEvent(fields: Record<string, string>): Interpretation {
   const eventName = lower(fields.event);
   const status = lower(wpf ? fields.wpf_status : (fields.status ?? fields.notification_status));
   const reference = text(fields.original_transaction_unique_id) ?? text(fields.reference_transaction_unique_id);
-  const rawCode = text(fields.reason_code) ?? text(fields.rc_code);
+  // A SEPA reason code when EMP gives one; else Genesis' own code and text, as on a declined or
+  // failed sale answered synchronously or by reconcile.
+  const rawCode = text(fields.reason_code) ?? text(fields.rc_code) ?? text(fields.code);
   const code = rawCode ? normalizeReasonCode(rawCode) : undefined;
-  const message = text(fields.reason) ?? text(fields.rc_description) ?? text(fields.reason_description);
+  const message =
+    text(fields.reason) ??
+    text(fields.rc_description) ??
+    text(fields.reason_description) ??
+    (code ? (text(fields.technical_message) ?? text(fields.message)) : undefined);
   const described = { transactionType, eventName, code, message };
 
   const chargebackTarget =

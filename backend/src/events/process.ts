@@ -1,20 +1,38 @@
 /**
- * Exactly-once processing of EMP events. The webhook_events row (unique on the edge's dedup key)
- * and the event's effect commit in one transaction, so a redelivery — after the edge's Redis
- * forgot the key, or at the same moment on another backend — finds the row and changes nothing,
+ * Exactly-once processing of EMP events. The webhook_events rows (unique on the edge's dedup key)
+ * and the events' effects commit in one transaction, so a redelivery — after the edge's Redis
+ * forgot the key, or at the same moment on another backend — finds its row and changes nothing,
  * and a crash before the commit leaves no trace for the redelivery to trip over.
  *
- * Every path locks the attempt first and the event row second (a new row is invisible to others
- * until it commits), so the delivery path, replays and matching cannot deadlock each other.
+ * Several events may share a transaction (`processEvents`): the delivery endpoint groups the
+ * deliveries that arrive while earlier ones are committing, which is what lets one process keep
+ * up with thousands of events a second. Each event is still decided on its own, in order.
+ *
+ * Every path locks attempts first and event rows second (a new row is invisible to others until
+ * it commits), so deliveries, replays and matching cannot deadlock each other.
  */
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../db/executor';
 import { webhookEvents } from '../db/schema';
 import type { EventContext } from './context';
-import { applyEffect, changesAttempt, decide, lockAttempt, type EffectResult, type Verdict } from './effect';
+import { describeError } from './describe-error';
+import {
+  applyToAttempts,
+  changesAttempt,
+  decideAndAdvance,
+  lockAttempts,
+  type Application,
+  type EffectResult,
+  type LockedAttempt,
+  type Verdict,
+} from './effect';
 import { interpretEvent, type EventMeaning, type Interpretation } from './interpret';
-import { matchPendingEvents } from './match';
+import { matchPendingEvents, type MatchKeys } from './match';
 import { recordOutcome } from './metrics';
 import { REOPENABLE_OUTCOMES, type EventOutcome } from './outcome';
+
+// Billing and reconciliation import it from here.
+export { describeError };
 
 /** An event as it enters the backend: forwarded by the edge, or built by reconciliation. */
 export interface IncomingEvent {
@@ -36,6 +54,13 @@ export class EventNotFound extends Error {
   override name = 'EventNotFound';
 }
 
+/** Another transaction recorded one of the batch's events first: decide the batch again. */
+class ConcurrentDelivery extends Error {}
+
+/** Deadlock and serialization failures: the transaction was rolled back and can simply run again. */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01']);
+const MAX_ROUNDS = 3;
+
 interface Committed {
   eventId: number;
   outcome: EventOutcome;
@@ -45,120 +70,236 @@ interface Committed {
   effect?: EffectResult;
 }
 
-function judge(interpretation: Interpretation, attempt: Parameters<typeof decide>[0]): Verdict {
-  return interpretation.ok ? decide(attempt, interpretation.meaning) : { outcome: 'failed', error: interpretation.error };
+function isReopenable(outcome: string): boolean {
+  return (REOPENABLE_OUTCOMES as readonly string[]).includes(outcome);
 }
 
-/** An error as text for logs and the event row (the log formatter would flatten an Error to {}). */
-export function describeError(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+function judge(interpretation: Interpretation, attempt: LockedAttempt | undefined): Verdict {
+  return interpretation.ok ? decideAndAdvance(attempt, interpretation.meaning) : { outcome: 'failed', error: interpretation.error };
 }
 
-function storedColumns(event: IncomingEvent) {
+/** A webhook_events row as written, column names as in the table. */
+interface EventRow {
+  dedup_key: string;
+  unique_id: string | null;
+  transaction_id: string | null;
+  transaction_type: string | null;
+  emp_status: string | null;
+  payload: Record<string, string>;
+  trace_id: string | null;
+  received_at: Date;
+  attempt_unique_id: string | null;
+  outcome: EventOutcome;
+  error: string | null;
+  billing_attempt_id: number | null;
+}
+
+function eventRow(event: IncomingEvent, processing: Pick<EventRow, 'attempt_unique_id' | 'outcome' | 'error' | 'billing_attempt_id'>): EventRow {
   const { fields } = event;
   return {
-    dedupKey: event.dedupKey,
-    uniqueId: fields.unique_id || fields.wpf_unique_id || null,
-    transactionId: fields.transaction_id || fields.wpf_transaction_id || null,
-    transactionType: fields.transaction_type || fields.payment_transaction_transaction_type || null,
-    empStatus: fields.status || fields.notification_status || fields.wpf_status || null,
+    dedup_key: event.dedupKey,
+    unique_id: fields.unique_id || fields.wpf_unique_id || null,
+    transaction_id: fields.transaction_id || fields.wpf_transaction_id || null,
+    transaction_type: fields.transaction_type || fields.payment_transaction_transaction_type || null,
+    emp_status: fields.status || fields.notification_status || fields.wpf_status || null,
     payload: fields,
-    traceId: event.traceId ?? null,
-    receivedAt: event.receivedAt,
+    trace_id: event.traceId ?? null,
+    received_at: event.receivedAt,
+    ...processing,
   };
 }
 
-/** Metrics, and matching what the commit made matchable. Never fails the committed event. */
-async function afterCommit(context: EventContext, committed: Committed, options: { recheckPending: boolean }) {
-  recordOutcome(context.metrics, committed.outcome, committed.receivedAt);
-  const attention = committed.outcome === 'illegal' || committed.outcome === 'failed';
-  context.log[attention ? 'warn' : 'debug'](
-    { eventId: committed.eventId, outcome: committed.outcome, error: committed.error },
-    'event processed',
-  );
-  if (committed.effect?.blacklistedNow) context.metrics.blacklisted.inc();
-  const { meaning } = committed;
-  const keys = committed.effect?.learnedUniqueId
-    ? { uniqueIds: [committed.effect.learnedUniqueId] }
-    : // The attempt may have been identified while this event was in flight; matching only looks at
-      // committed rows, so look once more now that this one is.
-      options.recheckPending && committed.outcome === 'pending_match' && meaning
-      ? { uniqueIds: meaning.attemptUniqueId ? [meaning.attemptUniqueId] : [], transactionIds: meaning.transactionId ? [meaning.transactionId] : [] }
-      : undefined;
-  if (!keys) return;
+/**
+ * One statement and one parameter for any number of rows, in key order, so two transactions
+ * inserting the same keys wait for each other rather than deadlock.
+ */
+function insertEventRows(rows: readonly EventRow[], onConflict: SQL) {
+  return sql`
+    insert into webhook_events (dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
+                                received_at, attempt_unique_id, outcome, error, billing_attempt_id, processed_at)
+    select dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
+           received_at, attempt_unique_id, outcome, error, billing_attempt_id, clock_timestamp()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
+      dedup_key text, unique_id text, transaction_id text, transaction_type text, emp_status text, payload jsonb,
+      trace_id text, received_at timestamptz, attempt_unique_id text, outcome text, error text, billing_attempt_id bigint)
+    order by dedup_key
+    ${onConflict}
+    returning id, dedup_key`;
+}
+
+/** Metrics, logs, and matching what the commits made matchable. Never fails a committed event. */
+async function afterCommit(context: EventContext, committed: readonly Committed[], options: { recheckPending: boolean }) {
+  const keys = { uniqueIds: new Set<string>(), transactionIds: new Set<string>() };
+  for (const event of committed) {
+    recordOutcome(context.metrics, event.outcome, event.receivedAt);
+    if (event.effect?.blacklistedNow) context.metrics.blacklisted.inc();
+    const attention = event.outcome === 'illegal' || event.outcome === 'failed';
+    context.log[attention ? 'warn' : 'debug']({ eventId: event.eventId, outcome: event.outcome, error: event.error }, 'event processed');
+    if (event.effect?.learnedUniqueId) keys.uniqueIds.add(event.effect.learnedUniqueId);
+    // The attempt may have been identified while this event was in flight; matching only looks at
+    // committed rows, so look once more now that this one is.
+    if (options.recheckPending && event.outcome === 'pending_match' && event.meaning) {
+      if (event.meaning.attemptUniqueId) keys.uniqueIds.add(event.meaning.attemptUniqueId);
+      if (event.meaning.transactionId) keys.transactionIds.add(event.meaning.transactionId);
+    }
+  }
+  if (keys.uniqueIds.size === 0 && keys.transactionIds.size === 0) return;
+  const matchKeys: MatchKeys = { uniqueIds: [...keys.uniqueIds], transactionIds: [...keys.transactionIds] };
   try {
-    await matchPendingEvents(context, keys);
+    await matchPendingEvents(context, matchKeys);
   } catch (error) {
-    context.log.error({ error: describeError(error), eventId: committed.eventId }, 'matching pending events failed; they stay pending');
+    context.log.error({ error: describeError(error), ...matchKeys }, 'matching pending events failed; they stay pending');
   }
 }
 
 /** Records a delivery that could not be processed, so it is visible and replayable; retried on redelivery. */
 export async function recordFailedEvent(context: EventContext, event: IncomingEvent, error: unknown): Promise<number | undefined> {
-  const [row] = await context.db
-    .insert(webhookEvents)
-    .values({ ...storedColumns(event), outcome: 'failed', processedAt: new Date(), error: describeError(error) })
-    .onConflictDoUpdate({
-      target: webhookEvents.dedupKey,
-      set: { error: describeError(error), processedAt: new Date(), attempts: sql`${webhookEvents.attempts} + 1` },
-      setWhere: eq(webhookEvents.outcome, 'failed'),
-    })
-    .returning({ id: webhookEvents.id });
-  if (row) recordOutcome(context.metrics, 'failed', event.receivedAt);
-  return row?.id;
+  const row = eventRow(event, { attempt_unique_id: null, outcome: 'failed', error: describeError(error), billing_attempt_id: null });
+  const result = await context.db.execute<{ id: number }>(
+    insertEventRows(
+      [row],
+      sql`on conflict (dedup_key) do update
+          set error = excluded.error, processed_at = excluded.processed_at, attempts = webhook_events.attempts + 1
+          where webhook_events.outcome = 'failed'`,
+    ),
+  );
+  const [recorded] = result.rows;
+  if (recorded) recordOutcome(context.metrics, 'failed', event.receivedAt);
+  return recorded?.id;
+}
+
+/** Where each event of a batch ended up. */
+type Placement =
+  | { kind: 'new'; fresh: number }
+  | { kind: 'again'; fresh: number } // the same event twice in one batch
+  | { kind: 'recorded'; eventId: number; outcome: EventOutcome };
+
+interface Fresh {
+  event: IncomingEvent;
+  meaning?: EventMeaning;
+  attempt?: LockedAttempt;
+  knownUniqueId: string | null;
+  verdict: Verdict;
+}
+
+async function settle(tx: Executor, context: EventContext, events: readonly IncomingEvent[], interpretations: readonly Interpretation[]) {
+  const attempts = await lockAttempts(
+    tx,
+    interpretations.flatMap((interpretation) => (interpretation.ok ? [interpretation.meaning] : [])),
+  );
+  const recorded = new Map(
+    (
+      await tx.execute<{ id: number; dedup_key: string; outcome: EventOutcome }>(sql`
+        select id, dedup_key, outcome from webhook_events
+        where dedup_key = any(${sql.param([...new Set(events.map((event) => event.dedupKey))])}::text[])`)
+    ).rows.map((row) => [row.dedup_key, row]),
+  );
+
+  const fresh: Fresh[] = [];
+  const freshByKey = new Map<string, number>();
+  const placements: Placement[] = events.map((event, index): Placement => {
+    const stored = recorded.get(event.dedupKey);
+    if (stored) return { kind: 'recorded', eventId: stored.id, outcome: stored.outcome as EventOutcome };
+    const earlier = freshByKey.get(event.dedupKey);
+    if (earlier !== undefined) return { kind: 'again', fresh: earlier };
+    const interpretation = interpretations[index]!;
+    const meaning = interpretation.ok ? interpretation.meaning : undefined;
+    const attempt = meaning ? attempts.find(meaning) : undefined;
+    const knownUniqueId = attempt?.empUniqueId ?? null;
+    freshByKey.set(event.dedupKey, fresh.length);
+    fresh.push({ event, meaning, attempt, knownUniqueId, verdict: judge(interpretation, attempt) });
+    return { kind: 'new', fresh: fresh.length - 1 };
+  });
+
+  const ids = new Map<string, number>();
+  if (fresh.length > 0) {
+    const rows = fresh.map(({ event, meaning, attempt, verdict }) =>
+      eventRow(event, {
+        attempt_unique_id: meaning?.attemptUniqueId ?? null,
+        outcome: verdict.outcome,
+        error: verdict.error ?? null,
+        billing_attempt_id: attempt?.id ?? null,
+      }),
+    );
+    const inserted = await tx.execute<{ id: number; dedup_key: string }>(
+      insertEventRows(rows, sql`on conflict (dedup_key) do nothing`),
+    );
+    if (inserted.rows.length < fresh.length) throw new ConcurrentDelivery();
+    for (const row of inserted.rows) ids.set(row.dedup_key, row.id);
+  }
+
+  const refOf = ({ event }: Fresh) => ({ id: ids.get(event.dedupKey)!, dedupKey: event.dedupKey, receivedAt: event.receivedAt });
+  const applications: Application[] = fresh.flatMap((item) =>
+    item.attempt && item.meaning && changesAttempt(item.verdict)
+      ? [{ attempt: item.attempt, meaning: item.meaning, verdict: item.verdict, event: refOf(item), knownUniqueId: item.knownUniqueId }]
+      : [],
+  );
+  const effects = await applyToAttempts(tx, context, applications);
+  const committed: Committed[] = fresh.map((item) => {
+    const eventId = ids.get(item.event.dedupKey)!;
+    return {
+      eventId,
+      outcome: item.verdict.outcome,
+      error: item.verdict.error,
+      receivedAt: item.event.receivedAt,
+      meaning: item.meaning,
+      effect: effects.get(eventId),
+    };
+  });
+  return { placements, committed };
 }
 
 /**
- * Records the event and applies its effect, once. A delivery of an event already recorded is
- * skipped, unless its outcome is not final (pending_match, failed): then it is run again.
- * Throws when the transaction fails; the event is then recorded as failed (best effort) and the
- * caller should have it redelivered.
+ * Records the events and applies their effects, in one transaction, each once and in the order
+ * given. An event recorded before is skipped, unless its outcome is not final (pending_match,
+ * failed): then it is run again. Throws when the transaction fails; nothing is then committed.
+ */
+export async function processEvents(context: EventContext, events: readonly IncomingEvent[]): Promise<ProcessResult[]> {
+  if (events.length === 0) return [];
+  const interpretations = events.map((event) => interpretEvent(event.fields));
+  let settled: Awaited<ReturnType<typeof settle>> | undefined;
+  for (let round = 1; !settled; round++) {
+    try {
+      settled = await context.db.transaction((tx) => settle(tx, context, events, interpretations));
+    } catch (error) {
+      const transient = error instanceof ConcurrentDelivery || TRANSIENT_SQLSTATES.has((error as { code?: string }).code ?? '');
+      if (!transient || round === MAX_ROUNDS) throw error;
+    }
+  }
+  const { placements, committed } = settled;
+  await afterCommit(context, committed, { recheckPending: true });
+
+  const results: ProcessResult[] = [];
+  for (const placement of placements) {
+    if (placement.kind === 'recorded') {
+      if (isReopenable(placement.outcome)) {
+        results.push({ ...(await reprocessEvent(context, placement.eventId)), duplicate: true });
+        continue;
+      }
+      context.metrics.duplicates.inc();
+      results.push({ eventId: placement.eventId, outcome: placement.outcome, duplicate: true });
+    } else {
+      const { eventId, outcome } = committed[placement.fresh]!;
+      if (placement.kind === 'again') context.metrics.duplicates.inc();
+      results.push({ eventId, outcome, duplicate: placement.kind === 'again' });
+    }
+  }
+  return results;
+}
+
+/**
+ * One event, in a transaction of its own. When it cannot be committed, it is recorded as failed
+ * (best effort) and the error is thrown: the caller should have it delivered again.
  */
 export async function processEvent(context: EventContext, event: IncomingEvent): Promise<ProcessResult> {
-  const interpretation = interpretEvent(event.fields);
-  let committed: Committed | undefined;
   try {
-    committed = await context.db.transaction(async (tx) => {
-      const meaning = interpretation.ok ? interpretation.meaning : undefined;
-      const attempt = meaning ? await lockAttempt(tx, meaning) : undefined;
-      const verdict = judge(interpretation, attempt);
-      const [row] = await tx
-        .insert(webhookEvents)
-        .values({
-          ...storedColumns(event),
-          attemptUniqueId: meaning?.attemptUniqueId ?? null,
-          outcome: verdict.outcome,
-          error: verdict.error ?? null,
-          processedAt: new Date(),
-          billingAttemptId: attempt?.id ?? null,
-        })
-        .onConflictDoNothing({ target: webhookEvents.dedupKey })
-        .returning({ id: webhookEvents.id });
-      if (!row) return undefined;
-      const ref = { id: row.id, dedupKey: event.dedupKey, receivedAt: event.receivedAt };
-      const effect = attempt && meaning && changesAttempt(verdict) ? await applyEffect(tx, context, attempt, meaning, verdict, ref) : undefined;
-      return { eventId: row.id, outcome: verdict.outcome, error: verdict.error, receivedAt: event.receivedAt, meaning, effect };
-    });
+    return (await processEvents(context, [event]))[0]!;
   } catch (error) {
     await recordFailedEvent(context, event, error).catch((recordError: unknown) =>
       context.log.error({ error: describeError(recordError), dedupKey: event.dedupKey }, 'could not record the failed event'),
     );
     throw error;
   }
-  if (committed) {
-    await afterCommit(context, committed, { recheckPending: true });
-    return { eventId: committed.eventId, outcome: committed.outcome, duplicate: false };
-  }
-  const [existing] = await context.db
-    .select({ id: webhookEvents.id, outcome: webhookEvents.outcome })
-    .from(webhookEvents)
-    .where(eq(webhookEvents.dedupKey, event.dedupKey));
-  if (!existing) throw new Error(`event ${event.dedupKey} conflicted but cannot be found`);
-  if ((REOPENABLE_OUTCOMES as readonly string[]).includes(existing.outcome)) {
-    return { ...(await reprocessEvent(context, existing.id)), duplicate: true };
-  }
-  context.metrics.duplicates.inc();
-  return { eventId: existing.id, outcome: existing.outcome as EventOutcome, duplicate: true };
 }
 
 export interface ReprocessResult {
@@ -169,37 +310,35 @@ export interface ReprocessResult {
 }
 
 /**
- * Runs a recorded event again through the same path, if its outcome is not final: a replay from
- * the CLI, a redelivery of a failed event, or matching a pending one. Idempotent: final events
- * are left alone, and two callers at once run it once (the event row is locked and re-read).
+ * Runs a recorded event again through the same decisions and effects, if its outcome is not
+ * final: a replay from the CLI, a redelivery of a failed event, or matching a pending one.
+ * Idempotent: final events are left alone, and two callers at once run it once (the event row
+ * is locked and re-read).
  */
 export async function reprocessEvent(context: EventContext, eventId: number): Promise<ReprocessResult> {
   const [stored] = await context.db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId));
   if (!stored) throw new EventNotFound(`no event ${eventId}`);
-  const isReopenable = (outcome: string) => (REOPENABLE_OUTCOMES as readonly string[]).includes(outcome);
   if (!isReopenable(stored.outcome)) return { eventId, outcome: stored.outcome as EventOutcome, rerun: false };
   const interpretation = interpretEvent(stored.payload);
+  const meaning = interpretation.ok ? interpretation.meaning : undefined;
   let committed: Committed | undefined;
-  let unchangedOutcome: EventOutcome | undefined;
+  let outcomeFound: EventOutcome = stored.outcome as EventOutcome;
   try {
     committed = await context.db.transaction(async (tx) => {
-      const meaning = interpretation.ok ? interpretation.meaning : undefined;
-      const attempt = meaning ? await lockAttempt(tx, meaning) : undefined;
+      const attempt = meaning ? (await lockAttempts(tx, [meaning])).find(meaning) : undefined;
       const [current] = await tx
         .select({ outcome: webhookEvents.outcome })
         .from(webhookEvents)
         .where(eq(webhookEvents.id, eventId))
         .for('update');
       if (!current || !isReopenable(current.outcome)) {
-        unchangedOutcome = current?.outcome as EventOutcome | undefined;
+        outcomeFound = (current?.outcome as EventOutcome | undefined) ?? outcomeFound;
         return undefined;
       }
+      const knownUniqueId = attempt?.empUniqueId ?? null;
       const verdict = judge(interpretation, attempt);
       // Still no attempt: leave the row as it is rather than rewrite it on every look.
-      if (verdict.outcome === 'pending_match' && current.outcome === 'pending_match') {
-        unchangedOutcome = 'pending_match';
-        return undefined;
-      }
+      if (verdict.outcome === 'pending_match' && current.outcome === 'pending_match') return undefined;
       await tx
         .update(webhookEvents)
         .set({
@@ -211,9 +350,12 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
           attempts: sql`${webhookEvents.attempts} + 1`,
         })
         .where(eq(webhookEvents.id, eventId));
-      const ref = { id: eventId, dedupKey: stored.dedupKey, receivedAt: stored.receivedAt };
-      const effect = attempt && meaning && changesAttempt(verdict) ? await applyEffect(tx, context, attempt, meaning, verdict, ref) : undefined;
-      return { eventId, outcome: verdict.outcome, error: verdict.error, receivedAt: stored.receivedAt, meaning, effect };
+      const event = { id: eventId, dedupKey: stored.dedupKey, receivedAt: stored.receivedAt };
+      const effects =
+        attempt && meaning && changesAttempt(verdict)
+          ? await applyToAttempts(tx, context, [{ attempt, meaning, verdict, event, knownUniqueId }])
+          : undefined;
+      return { eventId, outcome: verdict.outcome, error: verdict.error, receivedAt: stored.receivedAt, meaning, effect: effects?.get(eventId) };
     });
   } catch (error) {
     await context.db
@@ -223,7 +365,7 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
       .catch((recordError: unknown) => context.log.error({ error: describeError(recordError), eventId }, 'could not record the failure'));
     throw error;
   }
-  if (!committed) return { eventId, outcome: unchangedOutcome ?? (stored.outcome as EventOutcome), rerun: false };
-  await afterCommit(context, committed, { recheckPending: false });
+  if (!committed) return { eventId, outcome: outcomeFound, rerun: false };
+  await afterCommit(context, [committed], { recheckPending: false });
   return { eventId, outcome: committed.outcome, rerun: true };
 }

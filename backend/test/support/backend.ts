@@ -4,7 +4,7 @@
  */
 import { Client } from '@upstash/qstash';
 import pino from 'pino';
-import { listen, type RunningServer } from '../../../dev/running-server';
+import { listen, type RunningServer } from '../../src/http/listen';
 import { startQStashDevServer, type QStashDevServer, type QStashDevServerOptions } from '../../../dev/qstash/server';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';

@@ -1,0 +1,65 @@
+/**
+ * Group commit for deliveries: an event arriving while earlier ones are committing waits for a
+ * free slot and then shares one transaction with the others that waited (up to `maxBatch`). At
+ * low load every event commits alone and at once; under load the batches grow, so one process
+ * applies thousands of events a second instead of paying a transaction per event.
+ */
+import type { EventContext } from './context';
+import { describeError } from './describe-error';
+import { processEvent, processEvents, type IncomingEvent, type ProcessResult } from './process';
+
+interface Waiting {
+  event: IncomingEvent;
+  resolve(result: ProcessResult): void;
+  reject(error: unknown): void;
+}
+
+export interface EventBatcherOptions {
+  /** Events in one transaction at most. */
+  maxBatch: number;
+  /** Transactions at once; leave pool connections for everything else. */
+  maxConcurrentBatches: number;
+}
+
+export class EventBatcher {
+  private readonly waiting: Waiting[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly context: EventContext,
+    private readonly options: EventBatcherOptions,
+  ) {}
+
+  /** Resolves once the event is committed (or recognised as a duplicate); rejects if it could not be. */
+  submit(event: IncomingEvent): Promise<ProcessResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ event, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump() {
+    while (this.running < this.options.maxConcurrentBatches && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.options.maxBatch);
+      this.running++;
+      void this.commit(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async commit(batch: Waiting[]) {
+    if (batch.length > 1) {
+      try {
+        const results = await processEvents(this.context, batch.map((waiting) => waiting.event));
+        batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+        return;
+      } catch (error) {
+        // One event must not fail the others: each goes again alone, and only what fails alone fails.
+        this.context.log.warn({ error: describeError(error), events: batch.length }, 'batch failed; committing its events one by one');
+      }
+    }
+    await Promise.all(batch.map((waiting) => processEvent(this.context, waiting.event).then(waiting.resolve, waiting.reject)));
+  }
+}
