@@ -122,15 +122,16 @@ export async function insertMessage(
 ): Promise<PublishResult> {
   const messageId = newId('msg');
   const values = insertValues(messageId, spec, body, options.notBefore, options.now);
+  // Named, so each connection parses and plans the publish statements once.
   if (!options.dedupKey) {
-    await db.query(INSERT, values);
+    await db.query({ name: 'qstash-insert', text: INSERT, values });
     return { messageId, deduplicated: false };
   }
-  const inserted = await db.query(INSERT_UNLESS_DUPLICATE, [
-    ...values,
-    options.dedupKey,
-    options.now + DEDUPLICATION_WINDOW_MS,
-  ]);
+  const inserted = await db.query({
+    name: 'qstash-insert-unless-duplicate',
+    text: INSERT_UNLESS_DUPLICATE,
+    values: [...values, options.dedupKey, options.now + DEDUPLICATION_WINDOW_MS],
+  });
   if (inserted.rowCount === 1) return { messageId, deduplicated: false };
   const existing = await db.query<{ message_id: string }>(
     `select message_id from ${SCHEMA}.deduplication where dedup_key = $1`,

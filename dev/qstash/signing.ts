@@ -4,7 +4,7 @@
  * and body = base64url of the SHA-256 of the body, padded as QStash pads it. The official Receiver
  * checks the issuer, the times, sub against the URL it is given and the body hash.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { newId } from './ids';
 
@@ -13,6 +13,15 @@ const LIFETIME_SECONDS = 5 * 60;
 export function bodyHash(body: Uint8Array): string {
   const base64url = createHash('sha256').update(body).digest('base64url');
   return base64url.padEnd(Math.ceil(base64url.length / 4) * 4, '=');
+}
+
+// Preparing a key costs about as much as signing with it, so each signing key is prepared once.
+const preparedKeys = new Map<string, KeyObject>();
+
+function hmacKey(signingKey: string): KeyObject {
+  let key = preparedKeys.get(signingKey);
+  if (!key) preparedKeys.set(signingKey, (key = createSecretKey(Buffer.from(signingKey, 'utf8'))));
+  return key;
 }
 
 export async function signDelivery(
@@ -30,5 +39,5 @@ export async function signDelivery(
     .setNotBefore(issuedAt)
     .setExpirationTime(issuedAt + LIFETIME_SECONDS)
     .setJti(newId('jwt'))
-    .sign(new TextEncoder().encode(signingKey));
+    .sign(hmacKey(signingKey));
 }

@@ -135,6 +135,7 @@ describe('publish', () => {
     expect(requestsFor(delayed.messageId)).toHaveLength(0);
     await waitUntil(() => requestsFor(delayed.messageId).length === 1, 5_000);
     expect(requestsFor(delayed.messageId)[0]!.receivedAt - publishedAt).toBeGreaterThanOrEqual(1000);
+    await server.idle();
     await expect(client.messages.get(delayed.messageId)).rejects.toMatchObject({ status: 404 });
     await new Promise((resolve) => setTimeout(resolve, 2_200 - (Date.now() - publishedAt)));
     await server.idle();
