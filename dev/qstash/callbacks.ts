@@ -5,7 +5,8 @@
  */
 import type { AttemptOutcome } from './delivery';
 import { DEFAULT_DELIVERY, type MessageSpec } from './message-spec';
-import { insertMessage, type Queryable, type StoredMessage } from './message-store';
+import { insertMessage } from './message-insert';
+import type { Queryable, StoredMessage } from './message-store';
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -42,5 +43,5 @@ export async function publishCallback(
     scheduleId: null,
   };
   const now = Date.now();
-  await insertMessage(db, callbackSpec, Buffer.from(JSON.stringify(payload)), { notBefore: now, now });
+  await insertMessage(db, { spec: callbackSpec, body: Buffer.from(JSON.stringify(payload)), notBefore: now, now });
 }

@@ -1,7 +1,10 @@
 /**
  * One delivery attempt: the stored body and headers plus the headers QStash adds, to the
- * destination with the message's method, cut off at its timeout.
+ * destination with the message's method, cut off at its timeout. It uses node:http with
+ * keep-alive agents rather than fetch, which costs several times more CPU per request.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { StoredMessage } from './message-store';
 import { signDelivery } from './signing';
 
@@ -16,41 +19,90 @@ export interface AttemptOutcome {
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
 
-export function responseHeaderMap(headers: Headers): Record<string, string[]> {
-  const map: Record<string, string[]> = {};
-  for (const [name, value] of headers) (map[name] ??= []).push(value);
-  return map;
+/** Connections to destinations, kept alive between deliveries; destroy() when done. */
+export class DestinationAgents {
+  private readonly http = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly https = new https.Agent({ keepAlive: true, maxSockets: 256 });
+
+  for(url: URL): http.Agent {
+    return url.protocol === 'https:' ? this.https : this.http;
+  }
+
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
+}
+
+const definedHeaders = (headers: NodeJS.Dict<string[]>): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(headers).flatMap(([name, values]) => (values ? [[name, values]] : [])));
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string[]>;
+  body: Buffer;
+}
+
+function send(
+  url: URL,
+  options: { method: string; headers: Record<string, string>; body?: Uint8Array; agent: http.Agent; signal: AbortSignal },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request(
+      url,
+      { method: options.method, headers: options.headers, agent: options.agent, signal: options.signal },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: definedHeaders(response.headersDistinct), body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }
 
 export async function attemptDelivery(
   message: StoredMessage,
-  options: { signingKey: string; timeoutMs: number; signal: AbortSignal },
+  options: { signingKey: string; timeoutMs: number; signal: AbortSignal; agents: DestinationAgents },
 ): Promise<AttemptOutcome> {
   const { spec } = message;
-  const headers = new Headers(spec.headers);
-  headers.set('User-Agent', 'Upstash-QStash');
-  headers.set('Upstash-Message-Id', message.messageId);
-  headers.set('Upstash-Retried', String(message.retried));
-  if (spec.scheduleId) headers.set('Upstash-Schedule-Id', spec.scheduleId);
   const withBody = !BODYLESS_METHODS.has(spec.method);
-  headers.set('Upstash-Signature', await signDelivery(options.signingKey, spec.url, withBody ? message.body : new Uint8Array()));
+  const body = withBody ? message.body : new Uint8Array();
+  const headers: Record<string, string> = {
+    ...spec.headers,
+    'user-agent': 'Upstash-QStash',
+    'upstash-message-id': message.messageId,
+    'upstash-retried': String(message.retried),
+    'upstash-signature': await signDelivery(options.signingKey, spec.url, body),
+  };
+  if (spec.scheduleId) headers['upstash-schedule-id'] = spec.scheduleId;
+  if (withBody) headers['content-length'] = String(body.byteLength);
   try {
-    const response = await fetch(spec.url, {
+    const url = new URL(spec.url);
+    const response = await send(url, {
       method: spec.method,
       headers,
-      body: withBody ? message.body : undefined,
-      redirect: 'manual',
+      body: withBody ? body : undefined,
+      agent: options.agents.for(url),
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
     });
-    const responseBody = new Uint8Array(await response.arrayBuffer());
     return {
       delivered: response.status >= 200 && response.status < 300,
       status: response.status,
-      responseHeaders: responseHeaderMap(response.headers),
-      responseBody,
+      responseHeaders: response.headers,
+      responseBody: response.body,
     };
   } catch (error) {
-    const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-    return { delivered: false, responseHeaders: {}, responseBody: new Uint8Array(), error: reason };
+    return { delivered: false, responseHeaders: {}, responseBody: new Uint8Array(), error: describe(error) };
   }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.name === 'TimeoutError' || error.name === 'AbortError' ? `delivery aborted: ${error.message}` : error.message;
 }

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { publishCallback } from './callbacks';
-import { attemptDelivery, type AttemptOutcome } from './delivery';
+import { attemptDelivery, DestinationAgents, type AttemptOutcome } from './delivery';
 import { moveToDlq } from './dlq-store';
 import { claimFromGroup, listDueGroups } from './group-claims';
 import type { MessageStore, StoredMessage } from './message-store';
@@ -35,6 +35,7 @@ export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly completions: WriteBatcher;
   private readonly abort = new AbortController();
+  private readonly agents = new DestinationAgents();
   private readonly aborted: string[] = [];
   private closed = false;
   private claiming = false;
@@ -93,6 +94,7 @@ export class Dispatcher {
     this.abort.abort();
     await Promise.all(this.inFlight);
     await this.completions.drain();
+    this.agents.destroy();
     if (this.aborted.length > 0) await this.options.store.releaseClaims(this.aborted, Date.now());
   }
 
@@ -176,6 +178,7 @@ export class Dispatcher {
       signingKey: this.options.signingKey(),
       timeoutMs: message.spec.timeoutMs ?? this.options.defaultTimeoutMs,
       signal: this.abort.signal,
+      agents: this.agents,
     });
     if (!outcome.delivered && this.abort.signal.aborted) {
       this.aborted.push(message.messageId);

@@ -4,14 +4,11 @@
  * instances on one database never deliver the same message at the same time.
  */
 import type pg from 'pg';
-import { newId } from './ids';
 import type { MessageSpec } from './message-spec';
 import { SCHEMA } from './schema';
 
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-/** QStash keeps deduplication ids for ten minutes. */
-export const DEDUPLICATION_WINDOW_MS = 10 * 60_000;
 /** A lease outlives the delivery timeout by this much, so a live deliverer never loses its claim. */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -72,73 +69,12 @@ export function toStoredMessage(row: MessageRow): StoredMessage {
   };
 }
 
-/** The message columns shared by messages and dlq, in the order insertValues() fills them. */
+/** The message columns shared by messages and dlq. */
 export const MESSAGE_COLUMNS = [
   'message_id', 'url', 'method', 'headers', 'body', 'max_retries', 'retried', 'timeout_ms', 'callback',
   'failure_callback', 'flow_key', 'flow_rate', 'flow_period_ms', 'flow_parallelism', 'queue_name',
   'schedule_id', 'label', 'not_before', 'created_at',
 ].join(', ');
-
-const PLACEHOLDERS = [
-  'text', 'text', 'text', 'jsonb', 'bytea', 'int4', 'int4', 'int4', 'text', 'text', 'text', 'int4', 'int4', 'int4',
-  'text', 'text', 'text', 'int8', 'int8',
-]
-  .map((type, index) => `$${index + 1}::${type}`)
-  .join(', ');
-
-function insertValues(messageId: string, spec: MessageSpec, body: Uint8Array, notBefore: number, now: number) {
-  const flow = spec.flowControl;
-  return [
-    messageId, spec.url, spec.method, JSON.stringify(spec.headers), body, spec.maxRetries, 0, spec.timeoutMs,
-    spec.callback, spec.failureCallback, flow?.key ?? null, flow?.rate ?? null, flow?.periodMs ?? null,
-    flow?.parallelism ?? null, spec.queueName, spec.scheduleId, spec.label, notBefore, now,
-  ];
-}
-
-const INSERT = `insert into ${SCHEMA}.messages (${MESSAGE_COLUMNS}, next_at) values (${PLACEHOLDERS}, $18)`;
-
-// One statement either takes the deduplication key (new or expired) and inserts the message, or
-// does neither; a duplicate is still accepted, just not enqueued again.
-const INSERT_UNLESS_DUPLICATE = `
-with taken as (
-  insert into ${SCHEMA}.deduplication (dedup_key, message_id, expires_at) values ($20, $1, $21)
-  on conflict (dedup_key) do update set message_id = excluded.message_id, expires_at = excluded.expires_at
-    where ${SCHEMA}.deduplication.expires_at <= $19
-  returning 1
-)
-insert into ${SCHEMA}.messages (${MESSAGE_COLUMNS}, next_at)
-select ${PLACEHOLDERS}, $18 where exists (select 1 from taken)`;
-
-export interface PublishResult {
-  messageId: string;
-  deduplicated: boolean;
-}
-
-export async function insertMessage(
-  db: Queryable,
-  spec: MessageSpec,
-  body: Uint8Array,
-  options: { notBefore: number; now: number; dedupKey?: string | null },
-): Promise<PublishResult> {
-  const messageId = newId('msg');
-  const values = insertValues(messageId, spec, body, options.notBefore, options.now);
-  // Named, so each connection parses and plans the publish statements once.
-  if (!options.dedupKey) {
-    await db.query({ name: 'qstash-insert', text: INSERT, values });
-    return { messageId, deduplicated: false };
-  }
-  const inserted = await db.query({
-    name: 'qstash-insert-unless-duplicate',
-    text: INSERT_UNLESS_DUPLICATE,
-    values: [...values, options.dedupKey, options.now + DEDUPLICATION_WINDOW_MS],
-  });
-  if (inserted.rowCount === 1) return { messageId, deduplicated: false };
-  const existing = await db.query<{ message_id: string }>(
-    `select message_id from ${SCHEMA}.deduplication where dedup_key = $1`,
-    [options.dedupKey],
-  );
-  return { messageId: existing.rows[0]?.message_id ?? messageId, deduplicated: true };
-}
 
 export class MessageStore {
   constructor(

@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import { nextRunAfter } from './cron';
 import type { MessageSpec } from './message-spec';
-import { insertMessage, type Queryable } from './message-store';
+import { insertMessage } from './message-insert';
+import type { Queryable } from './message-store';
 import { SCHEMA } from './schema';
 import { inTransaction } from './transaction';
 import { bodyFields } from './views';
@@ -110,10 +111,7 @@ export async function fireDueSchedules(pool: pg.Pool, now: number): Promise<numb
     );
     for (const schedule of due.rows.map(toSchedule)) {
       const spec = { ...schedule.spec, scheduleId: schedule.scheduleId };
-      const { messageId } = await insertMessage(client, spec, schedule.body, {
-        notBefore: now + schedule.delayMs,
-        now,
-      });
+      const { messageId } = await insertMessage(client, { spec, body: schedule.body, notBefore: now + schedule.delayMs, now });
       await client.query(
         `update ${SCHEMA}.schedules set next_run_at = $2, last_run_at = $3, last_message_id = $4 where schedule_id = $1`,
         [schedule.scheduleId, nextRunAfter(schedule.cron, now) ?? NEVER, now, messageId],

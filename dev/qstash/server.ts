@@ -11,6 +11,7 @@ import { createApi } from './api';
 import { Dispatcher } from './dispatcher';
 import type { MessageSpec } from './message-spec';
 import { MessageStore } from './message-store';
+import { PublishBatcher } from './publish-batcher';
 import { repeat } from './repeat';
 import { fireDueSchedules } from './schedules';
 import { ensureSchema } from './schema';
@@ -45,6 +46,8 @@ export interface QStashDevServer extends RunningServer {
 export const qstashBackoffMs = (retried: number) => Math.min(86_400, Math.exp(2.5 * retried)) * 1_000;
 
 const DEDUPLICATION_CLEANUP_MS = 60_000;
+/** Publish statements in flight at once; the pool keeps connections for the other API calls. */
+const PUBLISH_STATEMENTS = 6;
 
 export async function startQStashDevServer(options: QStashDevServerOptions): Promise<QStashDevServer> {
   const onError = options.onError ?? ((error: unknown) => console.error('[qstash-dev]', error));
@@ -71,9 +74,11 @@ export async function startQStashDevServer(options: QStashDevServerOptions): Pro
   dispatcher.start();
 
   const grouped = (spec: MessageSpec) => spec.flowControl !== null || spec.queueName !== null;
+  const publishes = new PublishBatcher(pool, PUBLISH_STATEMENTS);
   const api = createApi(
     {
       pool,
+      insert: (message) => publishes.insert(message),
       signingKeys: { current: options.currentSigningKey, next: options.nextSigningKey },
       published: (spec, notBefore) => dispatcher.wakeAt(notBefore, { grouped: grouped(spec) }),
       wake: () => dispatcher.wake({ grouped: true }),

@@ -105,6 +105,23 @@ describe('publish', () => {
     expect(paths.sort()).toEqual(['{"n":1}', '{"same":false}', '{"same":true}']);
   });
 
+  it('lets exactly one of many concurrent publishes with one deduplication id through', async () => {
+    const url = `${destination.url}/dedup-race`;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => client.publishJSON({ url, body: { n }, deduplicationId: 'race' })),
+    );
+    const inBatch = await client.batchJSON([
+      { url, body: { batch: 1 }, deduplicationId: 'in-batch' },
+      { url, body: { batch: 2 }, deduplicationId: 'in-batch' },
+    ]);
+    await server.idle();
+    const accepted = results.filter((result) => !result.deduplicated);
+    expect(accepted).toHaveLength(1);
+    expect(new Set(results.map((result) => result.messageId))).toEqual(new Set([accepted[0]!.messageId]));
+    expect(inBatch[1]).toMatchObject({ messageId: inBatch[0]!.messageId, deduplicated: true });
+    expect(destination.requests.filter((request) => request.url === url)).toHaveLength(2);
+  });
+
   it('publishes a batch in one request', async () => {
     const url = `${destination.url}/batch`;
     const results = await client.batchJSON([

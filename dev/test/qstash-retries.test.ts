@@ -2,7 +2,7 @@ import { Client } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../qstash/server';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
-import { startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
+import { eventually, startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
 
 let database: TestDatabase;
 let server: QStashDevServer;
@@ -15,8 +15,9 @@ beforeAll(async () => {
   database = await createTestDatabase('qstash_retries');
   // Retry n waits n × 100 ms, so the gaps between attempts show the backoff was applied.
   ({ server, client } = await startQStash(database.url, { retryBackoffMs: (retried) => retried * 100 }));
-  destination = await startDestination((request) => {
+  destination = await startDestination(async (request) => {
     const path = new URL(request.url).pathname;
+    if (path === '/hanging') await new Promise((resolve) => setTimeout(resolve, 3_000));
     const attemptsSoFar = destination.requests.filter((other) => other.url === request.url).length;
     if (failing.has(path) || (path === '/flaky' && attemptsSoFar <= 2)) {
       return new Response(`failed ${path}`, { status: 500, headers: { 'X-Reason': 'test' } });
@@ -100,6 +101,22 @@ describe('retries and the DLQ', () => {
     await expect(client.dlq.delete(first.messages[0]!.dlqId)).resolves.toEqual({ deleted: 1 });
     await expect(client.dlq.delete([first.messages[1]!.dlqId, second.messages[0]!.dlqId])).resolves.toMatchObject({ deleted: 2 });
     await expect(client.dlq.listMessages({ filter: { url } })).resolves.toMatchObject({ messages: [] });
+  });
+
+  it('gives up on an attempt at its Upstash-Timeout and counts it as failed', async () => {
+    const url = `${destination.url}/hanging`;
+    const published = Date.now();
+    const { messageId } = await client.publishJSON({ url, body: {}, retries: 0, timeout: '1s' });
+    // The destination answers after 3 s; the message is dead-lettered well before that.
+    const { messages } = await eventually(
+      () => client.dlq.listMessages({ filter: { url } }),
+      (page) => page.messages.length === 1,
+      2_500,
+    );
+    expect(Date.now() - published).toBeLessThan(2_800);
+    expect(messages[0]).toMatchObject({ messageId });
+    expect(messages[0]!.responseStatus).toBeUndefined();
+    expect(attemptsAt('/hanging')).toHaveLength(1);
   });
 
   it('calls the failure callback with the last response and the DLQ id', async () => {

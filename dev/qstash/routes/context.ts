@@ -1,10 +1,13 @@
 import type pg from 'pg';
+import type { NewMessage, PublishResult } from '../message-insert';
 import type { MessageSpec } from '../message-spec';
 
 /** What the route handlers need from the running server. */
 export interface ApiContext {
   pool: pg.Pool;
   signingKeys: { current: string; next: string };
+  /** The acknowledge path's insert, shared with concurrent publishes (see PublishBatcher). */
+  insert(message: NewMessage): Promise<PublishResult>;
   /** Tells the delivery loop about a new message due at `notBefore`. */
   published(spec: MessageSpec, notBefore: number): void;
   /** Asks the delivery loop to look again, e.g. after a queue was resumed. */

@@ -14,7 +14,8 @@ import {
 } from '../dlq-store';
 import { notFound } from '../api-error';
 import { readDeliveryOverrides, readForwardedHeaders, readNotBefore } from '../message-spec';
-import { insertMessage, type Queryable } from '../message-store';
+import { insertMessages } from '../message-insert';
+import type { Queryable } from '../message-store';
 import { inTransaction } from '../transaction';
 import { queryNumber, queryValues, type ApiContext } from './context';
 
@@ -85,14 +86,15 @@ async function retryEntries(
   const notBefore = readNotBefore(request.headers, now);
   const { published, cursor } = await inTransaction(context.pool, async (client) => {
     const page = await select(client);
-    const published = [];
-    for (const entry of page.entries) {
-      const { spec } = entry.message;
-      const retrySpec = { ...spec, ...overrides, headers: { ...spec.headers, ...forwardedOverrides } };
-      const result = await insertMessage(client, retrySpec, entry.message.body, { notBefore, now });
-      published.push({ spec: retrySpec, messageId: result.messageId });
-    }
+    const retries = page.entries.map(({ message }) => ({
+      spec: { ...message.spec, ...overrides, headers: { ...message.spec.headers, ...forwardedOverrides } },
+      body: message.body,
+      notBefore,
+      now,
+    }));
+    const results = await insertMessages(client, retries);
     await deleteDlqEntries(client, page.entries.map((entry) => entry.dlqId));
+    const published = retries.map((retry, index) => ({ spec: retry.spec, messageId: results[index]!.messageId }));
     return { published, cursor: page.cursor };
   });
   for (const { spec } of published) context.published(spec, notBefore);

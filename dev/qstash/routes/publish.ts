@@ -3,10 +3,10 @@
  * acknowledge path is one INSERT; delivery happens later in the dispatcher.
  */
 import { badRequest } from '../api-error';
+import { insertMessages, type NewMessage, type PublishResult } from '../message-insert';
 import { readDeduplicationKey, readMessageSpec, readNotBefore } from '../message-spec';
-import { insertMessage, type Queryable } from '../message-store';
+import type { Queryable } from '../message-store';
 import { SCHEMA } from '../schema';
-import { inTransaction } from '../transaction';
 import type { ApiContext } from './context';
 
 const QUEUE_NAME = /^[A-Za-z0-9._-]+$/;
@@ -19,44 +19,32 @@ export function validQueueName(name: string): string {
 }
 
 /** Enqueuing to an unknown queue creates it with the default parallelism, as QStash does. */
-async function ensureQueue(db: Queryable, name: string, now: number): Promise<void> {
+async function ensureQueues(db: Queryable, names: string[], now: number): Promise<void> {
+  if (names.length === 0) return;
   await db.query(
-    `insert into ${SCHEMA}.queues (name, created_at, updated_at) values ($1, $2, $2) on conflict (name) do nothing`,
-    [name, now],
+    `insert into ${SCHEMA}.queues (name, created_at, updated_at) select unnest($1::text[]), $2, $2
+     on conflict (name) do nothing`,
+    [[...new Set(names)], now],
   );
 }
 
-async function acceptMessage(
-  db: Queryable,
-  headers: Headers,
-  destination: string,
-  body: Uint8Array,
-  queueName: string | null,
-) {
+function readMessage(headers: Headers, destination: string, body: Uint8Array, queueName: string | null): NewMessage {
   const now = Date.now();
   const spec = readMessageSpec(headers, destination, { queueName });
-  const notBefore = readNotBefore(headers, now);
-  if (queueName) await ensureQueue(db, queueName, now);
-  const result = await insertMessage(db, spec, body, {
-    notBefore,
-    now,
-    dedupKey: readDeduplicationKey(headers, spec, body),
-  });
-  return { spec, notBefore, result };
+  return { spec, body, now, notBefore: readNotBefore(headers, now), dedupKey: readDeduplicationKey(headers, spec, body) };
 }
 
-function publishResponse(url: string, result: { messageId: string; deduplicated: boolean }) {
+function publishResponse(url: string, result: PublishResult) {
   return { messageId: result.messageId, url, ...(result.deduplicated ? { deduplicated: true } : {}) };
 }
 
 export async function publish(request: Request, context: ApiContext, destination: string, queueName: string | null = null) {
-  const body = new Uint8Array(await request.arrayBuffer());
-  const accepted = await acceptMessage(context.pool, request.headers, destination, body, queueName);
-  if (!accepted.result.deduplicated) context.published(accepted.spec, accepted.notBefore);
+  const message = readMessage(request.headers, destination, new Uint8Array(await request.arrayBuffer()), queueName);
+  if (queueName) await ensureQueues(context.pool, [validQueueName(queueName)], message.now);
+  const result = await context.insert(message);
+  if (!result.deduplicated) context.published(message.spec, message.notBefore);
   // QStash answers a duplicate with 202 Accepted and the id of the message it already has.
-  return Response.json(publishResponse(accepted.spec.url, accepted.result), {
-    status: accepted.result.deduplicated ? 202 : 200,
-  });
+  return Response.json(publishResponse(message.spec.url, result), { status: result.deduplicated ? 202 : 200 });
 }
 
 interface BatchEntry {
@@ -84,16 +72,23 @@ export async function batch(request: Request, context: ApiContext) {
     throw badRequest('batch body must be a JSON array');
   }
   const entries = readBatch(payload);
-  // One transaction, so a batch is accepted whole or not at all.
-  const accepted = await inTransaction(context.pool, async (client) => {
-    const results = [];
-    for (const entry of entries) {
-      const queueName = entry.queue ? validQueueName(entry.queue) : null;
-      const body = new TextEncoder().encode(entry.body ?? '');
-      results.push(await acceptMessage(client, new Headers(entry.headers), entry.destination, body, queueName));
-    }
-    return results;
-  });
-  for (const { spec, notBefore, result } of accepted) if (!result.deduplicated) context.published(spec, notBefore);
-  return Response.json(accepted.map(({ spec, result }) => publishResponse(spec.url, result)));
+  const messages = entries.map((entry) =>
+    readMessage(
+      new Headers(entry.headers),
+      entry.destination,
+      new TextEncoder().encode(entry.body ?? ''),
+      entry.queue ? validQueueName(entry.queue) : null,
+    ),
+  );
+  await ensureQueues(
+    context.pool,
+    messages.flatMap(({ spec }) => (spec.queueName ? [spec.queueName] : [])),
+    Date.now(),
+  );
+  // One statement, so a batch is accepted whole or not at all.
+  const results = await insertMessages(context.pool, messages);
+  for (const [index, message] of messages.entries()) {
+    if (!results[index]!.deduplicated) context.published(message.spec, message.notBefore);
+  }
+  return Response.json(messages.map((message, index) => publishResponse(message.spec.url, results[index]!)));
 }
