@@ -4,7 +4,7 @@
  * and body = base64url of the SHA-256 of the body, padded as QStash pads it. The official Receiver
  * checks the issuer, the times, sub against the URL it is given and the body hash.
  */
-import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { newId } from './ids';
 
@@ -15,12 +15,16 @@ export function bodyHash(body: Uint8Array): string {
   return base64url.padEnd(Math.ceil(base64url.length / 4) * 4, '=');
 }
 
-// Preparing a key costs about as much as signing with it, so each signing key is prepared once.
-const preparedKeys = new Map<string, KeyObject>();
+// jose signs with Web Crypto; importing the key costs about as much as signing, so import it once.
+const importedKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
 
-function hmacKey(signingKey: string): KeyObject {
-  let key = preparedKeys.get(signingKey);
-  if (!key) preparedKeys.set(signingKey, (key = createSecretKey(Buffer.from(signingKey, 'utf8'))));
+function hmacKey(signingKey: string): Promise<webcrypto.CryptoKey> {
+  let key = importedKeys.get(signingKey);
+  if (!key) {
+    const raw = new TextEncoder().encode(signingKey);
+    key = webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    importedKeys.set(signingKey, key);
+  }
   return key;
 }
 
@@ -39,5 +43,5 @@ export async function signDelivery(
     .setNotBefore(issuedAt)
     .setExpirationTime(issuedAt + LIFETIME_SECONDS)
     .setJti(newId('jwt'))
-    .sign(hmacKey(signingKey));
+    .sign(await hmacKey(signingKey));
 }
