@@ -1,0 +1,223 @@
+/**
+ * Receive-to-commit latency at a fixed rate, with a backend node in its own process
+ * (backend/src/main.ts) applying the events:
+ *
+ * - `stack`: the bench publishes each event with the official QStash Client the moment it
+ *   "receives" it, as the edge does; the dev QStash server (its own process) delivers it signed.
+ * - `endpoint`: the bench delivers each event itself, signed exactly as QStash signs, straight to
+ *   the node: the backend's share of the latency, without the dev QStash server's.
+ *
+ * Latency is processed_at − received_at per event from the database (processed_at is taken just
+ * before the commit), and the node's own post-commit histogram from GET /metrics as a cross-check.
+ */
+import { Client } from '@upstash/qstash';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { signDelivery } from '../../dev/qstash/signing';
+import { listen } from '../../backend/src/http/listen';
+import { createTestDatabase } from '../../dev/testing/postgres';
+import { applyMigrations, openDatabase } from '../../backend/src/db/client';
+import { EMP_EVENTS_PATH } from '../../backend/src/events/delivery-route';
+import type { IncomingEvent } from '../../backend/src/events/process';
+import { eventMix, seedAttempts } from './fixtures';
+
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+const KEYS = { token: 'bench-qstash-token', current: 'sig_bench_current', next: 'sig_bench_next' };
+/** Publishes or deliveries in flight at most; beyond that the generator falls behind its rate. */
+const MAX_IN_FLIGHT = 256;
+
+export type LatencyPath = 'stack' | 'endpoint';
+
+export interface LatencyResult {
+  path: LatencyPath;
+  targetRate: number;
+  achievedRate: number;
+  sent: number;
+  committedEvents: number;
+  receiveToCommitMs: { p50: number; p95: number; p99: number; max: number };
+  /** From the node's histogram (observed after commit): share of events committed within each bound. */
+  histogramShareWithin: Record<string, number>;
+  deadLettered?: number;
+  sendErrors: number;
+  loadAverage: number[];
+}
+
+async function freePort(): Promise<number> {
+  const probe = await listen(() => new Response());
+  await probe.close();
+  return probe.port;
+}
+
+function startProcess(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: REPOSITORY,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+async function stop(child: ChildProcess) {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function histogramShares(metrics: string): Record<string, number> {
+  const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
+  const count = value(/^tether_event_receive_to_commit_seconds_count (\S+)/m);
+  const shares: Record<string, number> = {};
+  for (const bound of ['0.05', '0.1', '0.25', '0.5', '1']) {
+    const within = value(new RegExp(`^tether_event_receive_to_commit_seconds_bucket\\{le="${bound}"\\} (\\S+)`, 'm'));
+    shares[`${bound}s`] = Number((within / count).toFixed(4));
+  }
+  return shares;
+}
+
+function forwardedBody(event: IncomingEvent, receivedAt: Date): string {
+  return JSON.stringify({
+    version: 1,
+    dedupKey: event.dedupKey,
+    receivedAt: receivedAt.toISOString(),
+    traceId: event.traceId,
+    fields: event.fields,
+  });
+}
+
+/** Sends item i at start + i/rate through `send`, at most MAX_IN_FLIGHT at once. */
+async function sendAtRate<T>(items: readonly T[], rate: number, start: number, send: (item: T) => Promise<void>) {
+  let errors = 0;
+  const inFlight = new Set<Promise<void>>();
+  while (Date.now() < start) await new Promise((resolve) => setTimeout(resolve, 1));
+  for (let sent = 0; sent < items.length; ) {
+    const due = Math.min(items.length, Math.floor(((Date.now() - start) / 1000) * rate));
+    for (; sent < due && inFlight.size < MAX_IN_FLIGHT; sent++) {
+      const sending = send(items[sent]!).catch(() => {
+        errors++;
+      });
+      inFlight.add(sending);
+      void sending.finally(() => inFlight.delete(sending));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await Promise.all(inFlight);
+  return { seconds: (Date.now() - start) / 1000, errors };
+}
+
+export async function measureLatency(options: { path: LatencyPath; rate: number; durationSeconds: number }): Promise<LatencyResult> {
+  const [backendDatabase, qstashDatabase] = await Promise.all([createTestDatabase('tether_bench'), createTestDatabase('tether_bench_qstash')]);
+  const handle = openDatabase(backendDatabase.url, { maxConnections: 4 });
+  const children: ChildProcess[] = [];
+  try {
+    await applyMigrations(handle.pool);
+    const total = options.rate * options.durationSeconds;
+    // eventMix yields about 2.2 events per attempt.
+    const events = eventMix(await seedAttempts(handle.db, Math.ceil(total / 2.2))).slice(0, total);
+
+    const [qstashPort, backendPort] = [await freePort(), await freePort()];
+    const qstashUrl = `http://127.0.0.1:${qstashPort}`;
+    let client: Client | undefined;
+    if (options.path === 'stack') {
+      const qstash = startProcess('dev/qstash/main.ts', {
+        QSTASH_DEV_DATABASE_URL: qstashDatabase.url,
+        QSTASH_DEV_PORT: String(qstashPort),
+        QSTASH_TOKEN: KEYS.token,
+        QSTASH_CURRENT_SIGNING_KEY: KEYS.current,
+        QSTASH_NEXT_SIGNING_KEY: KEYS.next,
+      });
+      children.push(qstash);
+      await once(createInterface({ input: qstash.stdout! }), 'line');
+      client = new Client({ baseUrl: qstashUrl, token: KEYS.token, enableTelemetry: false });
+    }
+    const backendUrl = `http://127.0.0.1:${backendPort}`;
+    const backend = startProcess('backend/src/main.ts', {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(backendPort),
+      PUBLIC_URL: backendUrl,
+      DATABASE_URL: backendDatabase.url,
+      UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+      UPSTASH_REDIS_REST_TOKEN: 'unused',
+      QSTASH_URL: qstashUrl,
+      QSTASH_TOKEN: KEYS.token,
+      QSTASH_CURRENT_SIGNING_KEY: KEYS.current,
+      QSTASH_NEXT_SIGNING_KEY: KEYS.next,
+      S3_BUCKET: 'unused',
+      S3_ACCESS_KEY_ID: 'unused',
+      S3_SECRET_ACCESS_KEY: 'unused',
+      EMP_TERMINAL_TOKEN: 'unused',
+      EMP_API_LOGIN: 'unused',
+      EMP_API_PASSWORD: 'unused',
+    });
+    children.push(backend);
+    backend.stdout!.resume();
+    await waitUntil(() => fetch(`${backendUrl}/health`).then(() => true, () => false), 60_000, 'backend start');
+
+    const destination = `${backendUrl}${EMP_EVENTS_PATH}`;
+    let sending: { seconds: number; errors: number };
+    if (client !== undefined) {
+      // As the edge does: received, then published at once.
+      sending = await sendAtRate(events, options.rate, Date.now(), async (event) => {
+        const body = forwardedBody(event, new Date());
+        await client.publish({ url: destination, body, headers: { 'content-type': 'application/json' } });
+      });
+    } else {
+      // Signed ahead of time, so the generator's CPU goes to sending; each event's receive time is
+      // the moment it is due, so a generator falling behind shows as latency, never hides it.
+      const start = Date.now() + 2_000 + events.length * 0.3;
+      const deliveries = await Promise.all(
+        events.map(async (event, index) => {
+          const body = forwardedBody(event, new Date(start + (index * 1000) / options.rate));
+          return { body, signature: await signDelivery(KEYS.current, destination, new TextEncoder().encode(body)) };
+        }),
+      );
+      sending = await sendAtRate(deliveries, options.rate, start, async ({ body, signature }) => {
+        const response = await fetch(destination, { method: 'POST', headers: { 'upstash-signature': signature }, body });
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      });
+    }
+
+    const distinct = new Set(events.map((event) => event.dedupKey)).size;
+    const committed = async () =>
+      (await handle.pool.query<{ n: number }>('select count(*)::int as n from webhook_events where processed_at is not null')).rows[0]!.n;
+    await waitUntil(async () => (await committed()) >= distinct, 300_000, 'every event committed');
+
+    const stats = await handle.pool.query<{ p50: number; p95: number; p99: number; max: number }>(`
+      select percentile_cont(0.5) within group (order by ms) as p50,
+             percentile_cont(0.95) within group (order by ms) as p95,
+             percentile_cont(0.99) within group (order by ms) as p99,
+             max(ms) as max
+      from (select extract(epoch from processed_at - received_at) * 1000 as ms from webhook_events) latencies`);
+    const [row] = stats.rows;
+    const metrics = await (await fetch(`${backendUrl}/metrics`)).text();
+    return {
+      path: options.path,
+      targetRate: options.rate,
+      achievedRate: Math.round(events.length / sending.seconds),
+      sent: events.length,
+      committedEvents: await committed(),
+      receiveToCommitMs: { p50: Math.round(row!.p50), p95: Math.round(row!.p95), p99: Math.round(row!.p99), max: Math.round(row!.max) },
+      histogramShareWithin: histogramShares(metrics),
+      ...(client && { deadLettered: (await client.dlq.listMessages()).messages.length }),
+      sendErrors: sending.errors,
+      loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
+    };
+  } finally {
+    await Promise.all(children.map(stop));
+    await handle.close();
+    await Promise.all([backendDatabase.drop(), qstashDatabase.drop()]);
+  }
+}

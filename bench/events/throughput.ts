@@ -1,0 +1,83 @@
+/**
+ * Events applied per second by one backend process: N concurrent deliveries submitted to the
+ * EventBatcher, exactly as the delivery endpoint hands them over after checking the signature
+ * (group commit, attempt locks, state machine, history, blacklist), against PostgreSQL.
+ */
+import { loadavg } from 'node:os';
+import pino from 'pino';
+import { createTestDatabase } from '../../dev/testing/postgres';
+import { applyMigrations, openDatabase } from '../../backend/src/db/client';
+import type { EventContext } from '../../backend/src/events/context';
+import { eventMetrics } from '../../backend/src/events/metrics';
+import { EventBatcher } from '../../backend/src/events/batcher';
+import type { IncomingEvent } from '../../backend/src/events/process';
+import { createMetricsRegistry } from '../../backend/src/metrics';
+import { DEFAULT_BLACKLIST_CODES } from '@tether/shared/reason-codes';
+import { eventMix, percentile, seedAttempts } from './fixtures';
+
+export interface ThroughputResult {
+  concurrency: number;
+  poolSize: number;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  callLatencyMs: { p50: number; p99: number };
+  outcomes: Record<string, number>;
+  loadAverage: number[];
+}
+
+async function drive(batcher: EventBatcher, events: IncomingEvent[], concurrency: number) {
+  const latencies: number[] = [];
+  const outcomes: Record<string, number> = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < events.length) {
+      const event = events[next++]!;
+      const started = performance.now();
+      const result = await batcher.submit({ ...event, receivedAt: new Date() });
+      latencies.push(performance.now() - started);
+      const key = result.duplicate ? 'duplicate' : result.outcome;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), outcomes };
+}
+
+/** `concurrency` deliveries in flight at once, as many HTTP requests would be; pool as in production. */
+export async function measureThroughput(options: { attempts: number; concurrency: number; poolSize: number }): Promise<ThroughputResult> {
+  const database = await createTestDatabase('tether_bench');
+  const handle = openDatabase(database.url, { maxConnections: options.poolSize });
+  try {
+    await applyMigrations(handle.pool);
+    const attempts = await seedAttempts(handle.db, options.attempts);
+    const events = eventMix(attempts);
+    const context: EventContext = {
+      db: handle.db,
+      log: pino({ level: 'warn' }),
+      metrics: eventMetrics(createMetricsRegistry()),
+      blacklistCodes: new Set(DEFAULT_BLACKLIST_CODES),
+    };
+    // As app.ts configures it: half the pool for event transactions.
+    const batcher = new EventBatcher(context, { maxBatch: 100, maxConcurrentBatches: Math.max(1, Math.floor(options.poolSize / 2)) });
+    // Warm the pool and the JIT on a slice that is not timed.
+    const warmUp = Math.min(500, Math.floor(events.length / 10));
+    await drive(batcher, events.slice(0, warmUp), options.concurrency);
+    const run = await drive(batcher, events.slice(warmUp), options.concurrency);
+    const count = events.length - warmUp;
+    return {
+      concurrency: options.concurrency,
+      poolSize: options.poolSize,
+      events: count,
+      seconds: Number(run.seconds.toFixed(2)),
+      eventsPerSecond: Math.round(count / run.seconds),
+      callLatencyMs: { p50: Number(percentile(run.latencies, 50).toFixed(1)), p99: Number(percentile(run.latencies, 99).toFixed(1)) },
+      outcomes: run.outcomes,
+      loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
+    };
+  } finally {
+    await handle.close();
+    await database.drop();
+  }
+}
