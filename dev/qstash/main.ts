@@ -2,7 +2,8 @@
  * Runs the QStash dev server from the command line:
  *   QSTASH_DEV_DATABASE_URL=postgres://… npx tsx dev/qstash/main.ts
  * Env: QSTASH_DEV_PORT (8077), QSTASH_DEV_HOST (127.0.0.1), QSTASH_DEV_DATABASE_URL or DATABASE_URL,
- * QSTASH_TOKEN, QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY (development defaults).
+ * QSTASH_TOKEN, QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY (development defaults),
+ * QSTASH_DEV_FLUSH_PUBLISHES=false to answer publishes before PostgreSQL flushes them to disk.
  */
 import { startQStashDevServer } from './server';
 
@@ -20,6 +21,7 @@ const server = await startQStashDevServer({
   token: env.QSTASH_TOKEN ?? 'dev-qstash-token',
   currentSigningKey: env.QSTASH_CURRENT_SIGNING_KEY ?? 'sig_dev_current',
   nextSigningKey: env.QSTASH_NEXT_SIGNING_KEY ?? 'sig_dev_next',
+  flushPublishes: env.QSTASH_DEV_FLUSH_PUBLISHES !== 'false',
 });
 console.log(`QStash dev server listening on ${server.url} (QSTASH_URL=${server.url})`);
 

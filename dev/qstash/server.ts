@@ -31,6 +31,12 @@ export interface QStashDevServerOptions {
   maxConcurrentDeliveries?: number;
   /** Timeout of a delivery without Upstash-Timeout. */
   deliveryTimeoutMs?: number;
+  /**
+   * Whether a publish waits for PostgreSQL to flush its commit to disk (default true). Without
+   * the wait an acknowledged message still survives restarts of this server, only not a crash of
+   * PostgreSQL itself, and the acknowledge path loses the disk flush (milliseconds on a busy disk).
+   */
+  flushPublishes?: boolean;
   onError?: (error: unknown) => void;
 }
 
@@ -55,8 +61,13 @@ export async function startQStashDevServer(options: QStashDevServerOptions): Pro
   // Publishes wait for their commit to be flushed: what was acknowledged survives any crash. The
   // delivery loop's own writes (claims, deletes, retries) need not: losing one to a database crash
   // only means a message is delivered again, so they skip the flush wait and leave it to publishes.
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-  const workPool = new pg.Pool({ connectionString: options.databaseUrl, max: 6, options: '-c synchronous_commit=off' });
+  const asyncCommits = '-c synchronous_commit=off';
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 10,
+    ...(options.flushPublishes === false ? { options: asyncCommits } : {}),
+  });
+  const workPool = new pg.Pool({ connectionString: options.databaseUrl, max: 6, options: asyncCommits });
   pool.on('error', onError);
   workPool.on('error', onError);
   await ensureSchema(pool);

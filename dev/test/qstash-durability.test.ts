@@ -26,9 +26,12 @@ const deliveriesPerMessage = (path: string) => {
 };
 
 describe('durability', () => {
-  it('delivers after a restart what was acknowledged before it', async () => {
-    const first = await startQStash(database.url);
-    const url = `${destination.url}/after-restart`;
+  it.each([
+    { flushPublishes: true, path: '/after-restart' },
+    { flushPublishes: false, path: '/after-restart-unflushed' },
+  ])('delivers after a restart what was acknowledged before it (flushPublishes: $flushPublishes)', async ({ flushPublishes, path }) => {
+    const first = await startQStash(database.url, { flushPublishes });
+    const url = `${destination.url}${path}`;
     // Due only after the restart, so none of them can go out before it.
     const notBefore = Math.ceil(Date.now() / 1000) + 2;
     const published = await first.client.batchJSON(
@@ -37,13 +40,13 @@ describe('durability', () => {
     const queued = await first.client.publishJSON({ url, body: { queued: true }, flowControl: { key: 'restart', parallelism: 1 }, notBefore });
     const ids = [...published.map((result) => result.messageId), queued.messageId];
     await first.server.close();
-    expect(deliveriesPerMessage('/after-restart').size).toBe(0);
+    expect(deliveriesPerMessage(path).size).toBe(0);
 
     const second = await startQStash(database.url);
     try {
-      await waitUntil(() => deliveriesPerMessage('/after-restart').size === ids.length, 10_000);
+      await waitUntil(() => deliveriesPerMessage(path).size === ids.length, 10_000);
       await second.server.idle();
-      const counts = deliveriesPerMessage('/after-restart');
+      const counts = deliveriesPerMessage(path);
       expect([...counts.keys()].sort()).toEqual([...ids].sort());
       expect([...counts.values()].every((count) => count === 1)).toBe(true);
     } finally {
