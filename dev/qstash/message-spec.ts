@@ -129,6 +129,8 @@ export function readNotBefore(headers: Headers, now: number): number {
  */
 export function readDeduplicationKey(headers: Headers, spec: MessageSpec, body: Uint8Array): string | null {
   const id = headers.get('upstash-deduplication-id');
+  // Real QStash rejects this; failing here too keeps such ids from passing local tests.
+  if (id?.includes(':')) throw badRequest("DeduplicationId cannot contain ':'");
   if (id !== null) return `id:${id}`;
   if (headers.get('upstash-content-based-deduplication')?.toLowerCase() !== 'true') return null;
   const hash = createHash('sha256').update(spec.url).update('\n');

@@ -89,8 +89,8 @@ describe('publish', () => {
 
   it('accepts a duplicate deduplication id without delivering it again', async () => {
     const url = `${destination.url}/dedup`;
-    const first = await client.publishJSON({ url, body: { n: 1 }, deduplicationId: 'emp:api:abc:sale:approved' });
-    const second = await client.publishJSON({ url, body: { n: 2 }, deduplicationId: 'emp:api:abc:sale:approved' });
+    const first = await client.publishJSON({ url, body: { n: 1 }, deduplicationId: 'emp-api-abc-sale-approved' });
+    const second = await client.publishJSON({ url, body: { n: 2 }, deduplicationId: 'emp-api-abc-sale-approved' });
     expect(second).toMatchObject({ messageId: first.messageId, deduplicated: true });
     expect(first).not.toHaveProperty('deduplicated');
 
@@ -99,6 +99,12 @@ describe('publish', () => {
     const different = await client.publishJSON({ url, body: { same: false }, contentBasedDeduplication: true });
     expect(again).toMatchObject({ messageId: byContent.messageId, deduplicated: true });
     expect(different.messageId).not.toBe(byContent.messageId);
+
+    // As QStash does, so that ids it would refuse do not pass here.
+    await expect(client.publishJSON({ url, body: {}, deduplicationId: 'emp:api:abc' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("cannot contain ':'"),
+    });
 
     await server.idle();
     const paths = destination.requests.filter((request) => request.url === url).map((request) => request.body);
