@@ -7,17 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../../dev/qstash/server';
 import { PROCESS_UPLOAD_PATH } from '../src/uploads/queue';
 import { startQStash, waitFor } from './support/backend';
-import { germanIban, startUploadBackend, startUploadTestEnvironment, type UploadTestEnvironment } from './support/uploads';
+import { startUploadBackend } from './support/upload-backend';
+import { createTestOperator, logIn, type SessionClient } from './support/operators';
+import { germanIban, startUploadTestEnvironment, type UploadTestEnvironment } from './support/uploads';
 import { zipBomb } from './support/zip-files';
 
 let environment: UploadTestEnvironment;
 let qstash: { server: QStashDevServer };
 let backend: { url: string; close(): Promise<void> };
+/** The upload API, like every operator route, needs an operator's session. */
+let session: SessionClient;
 
 beforeAll(async () => {
   environment = await startUploadTestEnvironment();
   qstash = await startQStash(environment.database.url);
   backend = await startUploadBackend(environment, qstash.server.url, { UPLOAD_MAX_CSV_BYTES: String(64 * 1024) });
+  session = await logIn(backend.url, await createTestOperator(environment.database.db));
 });
 afterAll(async () => {
   await backend?.close();
@@ -37,7 +42,7 @@ interface UploadView {
 }
 
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const response = await fetch(`${backend.url}${path}`, {
+  const response = await session.fetch(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -89,7 +94,7 @@ describe('the upload API', () => {
   it('streams a file through the node when there is no browser', async () => {
     const created = await api<{ upload: UploadView }>('POST', '/uploads', { fileName: 'cli.csv', sizeBytes: 100 });
     const id = created.json.upload.id;
-    const put = await fetch(`${backend.url}/uploads/${id}/content`, { method: 'PUT', body: csv(['IBAN;Name;Betrag', `${germanIban(103)};Jörg;12,50`]) });
+    const put = await session.fetch(`/uploads/${id}/content`, { method: 'PUT', body: csv(['IBAN;Name;Betrag', `${germanIban(103)};Jörg;12,50`]) });
     expect(put.status).toBe(200);
     expect((await api('POST', `/uploads/${id}/complete`)).status).toBe(202);
     expect(await completed(id)).toMatchObject({ status: 'completed', rows: { accepted: 1 }, errorReportAvailable: false });
@@ -99,7 +104,7 @@ describe('the upload API', () => {
   it('cuts off a streamed file over the size limit', async () => {
     const created = await api<{ upload: UploadView }>('POST', '/uploads', { fileName: 'big.csv', sizeBytes: 100 });
     const big = Buffer.alloc(200 * 1024, 'a');
-    const put = await fetch(`${backend.url}/uploads/${created.json.upload.id}/content`, { method: 'PUT', body: big });
+    const put = await session.fetch(`/uploads/${created.json.upload.id}/content`, { method: 'PUT', body: big });
     expect(put.status).toBe(413);
   });
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run';
 import { uploads } from '../src/db/schema';
 import { findUpload } from '../src/uploads/repository';
-import { startUploadTestEnvironment, uploadServices, type UploadTestEnvironment } from './support/uploads';
+import { uploadServices } from './support/upload-backend';
+import { startUploadTestEnvironment, type UploadTestEnvironment } from './support/uploads';
 
 let environment: UploadTestEnvironment;
 let directory: string;

@@ -81,6 +81,13 @@ function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+// A file's rows share one `today`: its YYYY-MM-DD is worked out once, not once per row.
+let lastToday: { date: Date; day: string } | undefined;
+function dayOf(today: Date): string {
+  if (lastToday?.date !== today) lastToday = { date: today, day: isoDay(today) };
+  return lastToday.day;
+}
+
 export function cellText(value: CellValue): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : isoDay(value);
@@ -97,7 +104,8 @@ function parseDay(value: CellValue): string | undefined {
   if (!year || !month || !day) return undefined;
   const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
   // Date.UTC rolls 31.02 over into March; a real day survives the round trip.
-  return date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day) ? isoDay(date) : undefined;
+  if (date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day)) return undefined;
+  return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
 }
 
 class RowChecker {
@@ -175,11 +183,11 @@ class RowChecker {
     return text;
   }
 
-  mandateDate(today: Date): string | undefined {
+  mandateDate(today: string): string | undefined {
     if (this.text('mandate_date') === '') return undefined;
     const day = parseDay(this.cells.mandate_date);
     if (day === undefined) return this.fail('mandate_date', 'mandate_date_invalid');
-    return day > isoDay(today) ? this.fail('mandate_date', 'mandate_date_in_future') : day;
+    return day > today ? this.fail('mandate_date', 'mandate_date_in_future') : day;
   }
 
   externalReference(): string | undefined {
@@ -201,7 +209,7 @@ export function validateDebtorRow(cells: DebtorCells, rules: RowRules = {}): Row
     email: check.email(),
     address: check.address(),
     mandateReference: check.mandateReference(),
-    mandateDate: check.mandateDate(today),
+    mandateDate: check.mandateDate(dayOf(today)),
     externalReference: check.externalReference(),
   };
   if (check.errors.length > 0 || row.iban === undefined || row.name === undefined || row.amountCents === undefined) {

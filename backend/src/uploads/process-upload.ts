@@ -65,7 +65,7 @@ async function openRows(context: UploadProcessingContext, upload: UploadRecord):
 }
 
 /** Field → column index and header, fixed once per file so each row costs only the lookups. */
-class RowChecker {
+export class RowChecker {
   private readonly fields: Array<[DebtorField, number]>;
   readonly headers: Partial<Record<DebtorField, string>>;
 

@@ -7,11 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { listen, type RunningServer } from '../../../dev/running-server';
+import type { RunningServer } from '../../../dev/running-server';
 import { startS3DevServer } from '../../../dev/s3/server';
-import { createApp } from '../../src/app';
 import { loadConfig, type UploadLimits } from '../../src/config';
-import { createServices, type Services } from '../../src/services';
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { inspectContent } from '../../src/uploads/content-check';
 import type { Delimiter } from '../../src/uploads/csv-dialect';
@@ -19,7 +17,6 @@ import { formatOf } from '../../src/uploads/file-types';
 import { createUpload, markUploaded, type UploadRecord } from '../../src/uploads/repository';
 import type { UploadProcessingContext } from '../../src/uploads/process-upload';
 import type { TextEncoding } from '../../src/uploads/text-inspection';
-import { backendEnvironment } from './backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './database';
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = loadConfig({
@@ -99,34 +96,4 @@ export function germanIban(account: number): string {
   let remainder = 0;
   for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
   return `DE${String(98 - remainder).padStart(2, '0')}${bban}`;
-}
-
-/** The backend's services, configured for the test database, storage and (optionally) QStash. */
-export function uploadServices(environment: UploadTestEnvironment, overrides: Record<string, string> = {}): Services {
-  const { storageConfig } = environment;
-  const config = loadConfig({
-    ...backendEnvironment(environment.database.url, 'http://127.0.0.1:9'),
-    S3_ENDPOINT: storageConfig.endpoint,
-    S3_REGION: storageConfig.region,
-    S3_BUCKET: storageConfig.bucket,
-    S3_ACCESS_KEY_ID: storageConfig.accessKeyId,
-    S3_SECRET_ACCESS_KEY: storageConfig.secretAccessKey,
-    ...overrides,
-  });
-  return createServices(config, pino({ level: 'silent' }));
-}
-
-/** A whole backend node (createApp) on an ephemeral port, with real storage and the dev QStash server. */
-export async function startUploadBackend(environment: UploadTestEnvironment, qstashUrl: string, overrides: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
-  let app: ReturnType<typeof createApp> | undefined;
-  const server = await listen((request) => app!.fetch(request));
-  const services = uploadServices(environment, { QSTASH_URL: qstashUrl, PUBLIC_URL: server.url, ...overrides });
-  app = createApp(services);
-  return {
-    url: server.url,
-    async close() {
-      await server.close();
-      await services.close();
-    },
-  };
 }
