@@ -16,7 +16,7 @@ import { WriteBatcher } from './write-batcher';
 export interface DispatcherOptions {
   pool: pg.Pool;
   store: MessageStore;
-  signingKey: () => string;
+  signingKey: string;
   /** Delay before retry number `retried` (1 for the first retry), in milliseconds. */
   retryBackoffMs: (retried: number) => number;
   pollIntervalMs: number;
@@ -26,10 +26,10 @@ export interface DispatcherOptions {
 }
 
 const CLAIM_BATCH = 200;
-
-const isGrouped = (message: StoredMessage) => message.spec.flowControl !== null || message.spec.queueName !== null;
 /** How long close() lets running deliveries finish before it aborts them and hands them back. */
 const CLOSE_GRACE_MS = 2_000;
+
+const isGrouped = (message: StoredMessage) => message.spec.flowControl !== null || message.spec.queueName !== null;
 
 export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
@@ -175,7 +175,7 @@ export class Dispatcher {
   private async deliver(message: StoredMessage): Promise<void> {
     const { pool } = this.options;
     const outcome = await attemptDelivery(message, {
-      signingKey: this.options.signingKey(),
+      signingKey: this.options.signingKey,
       timeoutMs: message.spec.timeoutMs ?? this.options.defaultTimeoutMs,
       signal: this.abort.signal,
       agents: this.agents,

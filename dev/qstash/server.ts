@@ -52,6 +52,8 @@ export interface QStashDevServer extends RunningServer {
 export const qstashBackoffMs = (retried: number) => Math.min(86_400, Math.exp(2.5 * retried)) * 1_000;
 
 const DEDUPLICATION_CLEANUP_MS = 60_000;
+/** Generous enough for slow job endpoints; a message's own Upstash-Timeout overrides it. */
+const DEFAULT_DELIVERY_TIMEOUT_MS = 15 * 60_000;
 /** Publish statements in flight at once; the pool keeps connections for the other API calls. */
 const PUBLISH_STATEMENTS = 6;
 
@@ -71,15 +73,16 @@ export async function startQStashDevServer(options: QStashDevServerOptions): Pro
   pool.on('error', onError);
   workPool.on('error', onError);
   await ensureSchema(pool);
-  const store = new MessageStore(workPool, options.deliveryTimeoutMs ?? 15 * 60_000);
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+  const store = new MessageStore(workPool, deliveryTimeoutMs);
   const dispatcher = new Dispatcher({
     pool: workPool,
     store,
-    signingKey: () => options.currentSigningKey,
+    signingKey: options.currentSigningKey,
     retryBackoffMs: options.retryBackoffMs ?? qstashBackoffMs,
     pollIntervalMs,
     maxInFlight: options.maxConcurrentDeliveries ?? 256,
-    defaultTimeoutMs: options.deliveryTimeoutMs ?? 15 * 60_000,
+    defaultTimeoutMs: deliveryTimeoutMs,
     onError,
   });
   dispatcher.start();
