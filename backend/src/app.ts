@@ -3,14 +3,19 @@
  * app; the load balancer may send any request anywhere.
  */
 import { Hono } from 'hono';
+import { billingContext } from './billing/context';
+import { billingDeliveryRoutes } from './billing/delivery-route';
+import { billingRoutes } from './billing/routes';
 import { eventContext } from './events/context';
 import { empEventRoutes } from './events/delivery-route';
 import { healthRoutes } from './http/health';
 import { metricsRoutes } from './metrics';
+import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
 import type { Services } from './services';
 import { uploadContext } from './uploads/context';
 import { uploadProcessingRoutes } from './uploads/processing-route';
 import { uploadRoutes } from './uploads/routes';
+import { vopDeliveryRoutes } from './vop/queue';
 
 export function createApp(services: Services) {
   const { config, database, redis, qstash, receiver, storage } = services;
@@ -29,5 +34,12 @@ export function createApp(services: Services) {
   const uploads = uploadContext(services);
   app.route('/', uploadRoutes({ context: uploads }));
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
+  // One per process: its circuit breaker guards every batch this node works on.
+  const billing = billingContext(services);
+  app.route('/', billingRoutes({ context: billing }));
+  app.route('/', billingDeliveryRoutes({ context: billing, receiver }));
+  app.route('/', reconciliationRoutes({ context: billing }));
+  app.route('/', reconciliationDeliveryRoutes({ context: billing, receiver }));
+  app.route('/', vopDeliveryRoutes({ context: billing, receiver }));
   return app;
 }

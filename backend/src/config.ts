@@ -4,6 +4,7 @@
  */
 import { DEFAULT_BLACKLIST_CODES } from '@tether/shared/reason-codes';
 import { z } from 'zod';
+import { VOP_RESULTS, type VopResult } from './vop/result';
 
 const url = (protocols: RegExp) => z.url({ protocol: protocols, error: 'must be a URL' });
 const secret = z.string({ error: 'is required' }).min(1, 'is required');
@@ -11,6 +12,12 @@ const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be 
 const flag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
+const milliseconds = positiveInt;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const vopResultList = z
+  .string()
+  .transform((value) => value.split(',').map((result) => result.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.enum(VOP_RESULTS, { error: `must list results among ${VOP_RESULTS.join(', ')}` })));
 const codeList = z
   .string()
   .transform((value) => value.split(',').map((code) => code.trim().toUpperCase()).filter(Boolean));
@@ -28,6 +35,8 @@ const envSchema = z.object({
 
   UPSTASH_REDIS_REST_URL: url(/^https?$/),
   UPSTASH_REDIS_REST_TOKEN: secret,
+  /** Prefix of every key this deployment writes to Redis (rate limiters, VoP cache, locks). */
+  REDIS_KEY_PREFIX: z.string().default('tether:'),
 
   QSTASH_URL: url(/^https?$/).default('https://qstash.upstash.io'),
   QSTASH_TOKEN: secret,
@@ -51,6 +60,42 @@ const envSchema = z.object({
   EMP_CONNECT_TIMEOUT: positiveInt.default(5_000),
   EMP_RATE_LIMIT: positiveInt.default(50),
   RECONCILIATION_RATE_LIMIT: positiveInt.default(20),
+  /**
+   * Share of every rate limit left unused: requests are spaced by the limiter, but reach EMP a
+   * little jittered, and the limit holds for any one-second window.
+   */
+  RATE_LIMIT_HEADROOM: z.coerce.number({ error: 'must be a number' }).min(0).max(0.5).default(0.04),
+
+  /** Billing runs (issue 6): attempts per QStash batch message, sales in flight per batch, batches in flight across all nodes. */
+  BILLING_BATCH_SIZE: positiveInt.default(100),
+  BILLING_CONCURRENCY: positiveInt.default(8),
+  BILLING_PARALLEL_BATCHES: positiveInt.default(4),
+  /** Circuit breaker around EMP: consecutive failures (timeouts, 5xx, network) that open it, and when it lets a probe through. */
+  BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
+  BREAKER_HALF_OPEN_AFTER: milliseconds.default(30_000),
+  /** Soft declines (AM04, MS03: sepa-domain.md §5.3) are retried this often at most, this far apart. */
+  RETRY_MAX: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2),
+  RETRY_SPACING: milliseconds.default(6 * DAY_MS),
+
+  /** Verification of Payee before billing (sepa-domain.md §7); results in VOP_HOLD_RESULTS hold the attempt. */
+  VOP_ENABLED: flag.default(false),
+  VOP_HOLD_RESULTS: vopResultList.default(['no_match']),
+  VOP_RATE_LIMIT: positiveInt.default(10),
+  VOP_CACHE_TTL: positiveInt.default(30 * 24 * 60 * 60),
+
+  /** QStash schedule of the reconciliation pass (UTC cron; the dev server also takes six fields). */
+  RECONCILIATION_CRON: z.string().min(1).default('*/5 * * * *'),
+  /** Create (or update) the reconciliation schedules in QStash when a node starts. */
+  RECONCILIATION_SCHEDULE_ON_START: flag.default(true),
+  /** The daily pass that also sweeps every transaction by date. */
+  RECONCILIATION_SWEEP_CRON: z.string().min(1).default('30 3 * * *'),
+  /** How long an attempt waits in a status before reconciliation asks EMP about it. */
+  RECONCILE_UNKNOWN_AFTER: milliseconds.default(60_000),
+  RECONCILE_SUBMITTED_AFTER: milliseconds.default(6 * 60 * 60 * 1000),
+  /** A claim older than this belongs to a node that died; by default well past EMP_TIMEOUT. */
+  RECONCILE_STALE_CLAIM_AFTER: milliseconds.optional(),
+  /** Days back the by-date sweeps (transactions and chargebacks) look. */
+  RECONCILE_SWEEP_DAYS: positiveInt.default(3),
 
   /** Chargeback reason codes that blacklist the debtor's IBAN (../shared/sepa-domain.md §5.3). */
   CHARGEBACK_BLACKLIST_CODES: codeList.default([...DEFAULT_BLACKLIST_CODES]),
@@ -67,6 +112,7 @@ const envSchema = z.object({
   UPLOAD_MAX_AMOUNT_CENTS: positiveInt.default(99_999_999_999),
   /** Lifetime of presigned upload and download URLs, seconds. */
   UPLOAD_URL_TTL: positiveInt.default(900),
+
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -76,7 +122,7 @@ export interface Config {
   http: { host: string; port: number; publicUrl: string };
   logLevel: string;
   database: { url: string; poolSize: number };
-  redis: { url: string; token: string };
+  redis: { url: string; token: string; keyPrefix: string };
   qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
   storage: {
     endpoint?: string;
@@ -99,6 +145,35 @@ export interface Config {
   };
   chargebackBlacklistCodes: readonly string[];
   uploads: UploadLimits;
+  rateLimitHeadroom: number;
+  billing: BillingSettings;
+  vop: VopSettings;
+  reconciliation: ReconciliationSettings;
+}
+
+export interface BillingSettings {
+  batchSize: number;
+  concurrency: number;
+  parallelBatches: number;
+  breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
+  retry: { max: number; spacingMs: number };
+}
+
+export interface VopSettings {
+  enabled: boolean;
+  holdResults: readonly VopResult[];
+  rateLimitPerSecond: number;
+  cacheTtlSeconds: number;
+}
+
+export interface ReconciliationSettings {
+  scheduleOnStart: boolean;
+  cron: string;
+  sweepCron: string;
+  unknownAfterMs: number;
+  submittedAfterMs: number;
+  staleClaimAfterMs: number;
+  sweepDays: number;
 }
 
 export interface UploadLimits {
@@ -137,7 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL.replace(/\/$/, '') },
     logLevel: e.LOG_LEVEL,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
-    redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN },
+    redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN, keyPrefix: e.REDIS_KEY_PREFIX },
     qstash: {
       url: e.QSTASH_URL,
       token: e.QSTASH_TOKEN,
@@ -172,6 +247,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.UPLOAD_BATCH_SIZE,
       maxAmountCents: e.UPLOAD_MAX_AMOUNT_CENTS,
       urlTtlSeconds: e.UPLOAD_URL_TTL,
+    },
+    rateLimitHeadroom: e.RATE_LIMIT_HEADROOM,
+    billing: {
+      batchSize: e.BILLING_BATCH_SIZE,
+      concurrency: e.BILLING_CONCURRENCY,
+      parallelBatches: e.BILLING_PARALLEL_BATCHES,
+      breaker: { consecutiveFailures: e.BREAKER_CONSECUTIVE_FAILURES, halfOpenAfterMs: e.BREAKER_HALF_OPEN_AFTER },
+      retry: { max: e.RETRY_MAX, spacingMs: e.RETRY_SPACING },
+    },
+    vop: {
+      enabled: e.VOP_ENABLED,
+      holdResults: e.VOP_HOLD_RESULTS,
+      rateLimitPerSecond: e.VOP_RATE_LIMIT,
+      cacheTtlSeconds: e.VOP_CACHE_TTL,
+    },
+    reconciliation: {
+      scheduleOnStart: e.RECONCILIATION_SCHEDULE_ON_START,
+      cron: e.RECONCILIATION_CRON,
+      sweepCron: e.RECONCILIATION_SWEEP_CRON,
+      unknownAfterMs: e.RECONCILE_UNKNOWN_AFTER,
+      submittedAfterMs: e.RECONCILE_SUBMITTED_AFTER,
+      // Time to wait for a rate slot, then the whole EMP timeout, twice over, and a minute.
+      staleClaimAfterMs: e.RECONCILE_STALE_CLAIM_AFTER ?? 2 * e.EMP_TIMEOUT + 60_000,
+      sweepDays: e.RECONCILE_SWEEP_DAYS,
     },
   };
 }

@@ -6,6 +6,7 @@ import { Client as QStashClient, Receiver } from '@upstash/qstash';
 import { Redis } from '@upstash/redis';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db/client';
+import { createGenesisClient, type GenesisClient } from './emp/genesis-client';
 import { createLogger, type Logger } from './log';
 import { createMetricsRegistry, type Registry } from './metrics';
 import { ObjectStorage } from './storage/object-storage';
@@ -21,6 +22,8 @@ export interface Services {
   metrics: Registry;
   /** Uploaded files and reports: no node keeps files on its local disk. */
   storage: ObjectStorage;
+  /** EMP's Genesis API for this terminal; keeps its connections alive between requests. */
+  genesis: GenesisClient;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,14 @@ export function createServices(config: Config, log: Logger = createLogger({ leve
   const redis = new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false });
   const qstash = new QStashClient({ baseUrl: config.qstash.url, token: config.qstash.token });
   const storage = new ObjectStorage(config.storage);
+  const genesis = createGenesisClient({
+    baseUrl: config.emp.gatewayUrl,
+    terminalToken: config.emp.terminalToken,
+    login: config.emp.login,
+    password: config.emp.password,
+    timeoutMs: config.emp.timeoutMs,
+    connectTimeoutMs: config.emp.connectTimeoutMs,
+  });
   const receiver = new Receiver({
     currentSigningKey: config.qstash.currentSigningKey,
     nextSigningKey: config.qstash.nextSigningKey,
@@ -42,8 +53,10 @@ export function createServices(config: Config, log: Logger = createLogger({ leve
     receiver,
     metrics: createMetricsRegistry(),
     storage,
+    genesis,
     close: async () => {
       storage.close();
+      genesis.close();
       await database.close();
     },
   };

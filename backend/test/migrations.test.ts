@@ -18,6 +18,7 @@ describe('migrations', () => {
     );
     expect(result.rows.map((row) => row.table_name)).toEqual([
       'billing_attempts',
+      'billing_runs',
       'blacklist',
       'debtors',
       'upload_errors',

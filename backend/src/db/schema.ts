@@ -19,6 +19,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AttemptStatus } from '@tether/shared/attempt-status';
+import type { VopResult } from '../vop/result';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -102,6 +103,38 @@ export const debtors = pgTable(
   ],
 );
 
+/** A billing run: an operator's order to send a set of pending attempts to EMP (issue 6). */
+export const billingRuns = pgTable(
+  'billing_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** running → paused ⇄ running → completed; cancelled from running or paused. */
+    status: text('status').$type<'running' | 'paused' | 'completed' | 'cancelled'>().notNull().default('running'),
+    /** What the operator chose: {uploadId} or {attemptIds}. */
+    selection: jsonb('selection').$type<Record<string, unknown>>().notNull(),
+    uploadId: uuid('upload_id').references(() => uploads.id),
+    /** Attempts the run took on when it started. */
+    attemptCount: integer('attempt_count').notNull().default(0),
+    /** Who paused it, while paused: an operator, the circuit breaker after repeated EMP failures, or EMP refusing Tether's credentials. */
+    pausedBy: text('paused_by').$type<'operator' | 'circuit_breaker' | 'emp_refused'>(),
+    pauseReason: text('pause_reason'),
+    /** The circuit breaker as this run last saw it. */
+    breakerState: text('breaker_state').$type<'closed' | 'open' | 'half_open'>().notNull().default('closed'),
+    /** Attempts by status when the run ended; live progress is counted from the attempts. */
+    counts: jsonb('counts').$type<Record<string, number>>(),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('billing_runs_created_at_idx').on(table.createdAt),
+    check('billing_runs_status_known', sql`${table.status} in ('running', 'paused', 'completed', 'cancelled')`),
+  ],
+);
+
 export const billingAttempts = pgTable(
   'billing_attempts',
   {
@@ -112,7 +145,7 @@ export const billingAttempts = pgTable(
       .notNull()
       .references(() => debtors.id),
     uploadId: uuid('upload_id').references(() => uploads.id),
-    billingRunId: uuid('billing_run_id'),
+    billingRunId: uuid('billing_run_id').references(() => billingRuns.id),
     amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
     currency: char('currency', { length: 3 }).notNull().default('EUR'),
     status: text('status').$type<AttemptStatus>().notNull().default('pending'),
@@ -126,6 +159,13 @@ export const billingAttempts = pgTable(
     retryOf: bigint('retry_of', { mode: 'number' }),
     /** Every notification, chargeback and reconciliation answer that touched this attempt, oldest first. */
     history: jsonb('history').$type<Array<Record<string, unknown>>>().notNull().default(sql`'[]'::jsonb`),
+    /** Why a pending attempt must not be sent until an operator releases it (e.g. vop_no_match). */
+    holdReason: text('hold_reason'),
+    /** Verification of Payee result, once checked: match | close_match | no_match | not_possible. */
+    vopResult: text('vop_result').$type<VopResult>(),
+    vopCheckedAt: timestamp('vop_checked_at', { withTimezone: true }),
+    /** A retry of a soft decline is not sent before this. */
+    notBefore: timestamp('not_before', { withTimezone: true }),
     claimedBy: text('claimed_by'),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
     sentAt: timestamp('sent_at', { withTimezone: true }),
@@ -137,6 +177,9 @@ export const billingAttempts = pgTable(
     index('billing_attempts_status_idx').on(table.status, table.updatedAt),
     index('billing_attempts_debtor_idx').on(table.debtorId),
     index('billing_attempts_upload_idx').on(table.uploadId),
+    index('billing_attempts_run_status_idx').on(table.billingRunId, table.status),
+    // One retry per attempt: retry scheduling may run on several nodes at once.
+    uniqueIndex('billing_attempts_retry_of_uq').on(table.retryOf).where(sql`${table.retryOf} is not null`),
     check('billing_attempts_amount_positive', sql`${table.amountCents} > 0`),
   ],
 );

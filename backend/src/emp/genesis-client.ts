@@ -42,6 +42,11 @@ export interface GenesisDateRange {
   endDate?: GenesisDate;
 }
 
+export interface PagingOptions {
+  /** Awaited before each page is requested, e.g. for a rate limit. */
+  beforePage?: () => Promise<void>;
+}
+
 export interface GenesisClient {
   /**
    * The gateway's answer: approved, declined or error (with code and messages), pending_async…
@@ -53,9 +58,9 @@ export interface GenesisClient {
   reconcileByUniqueId(uniqueId: string): Promise<PaymentResponse | undefined>;
   reconcileByTransactionId(transactionId: string): Promise<PaymentResponse | undefined>;
   /** Every transaction in the range, page after page until the pages_count of the answers. */
-  reconcileByDateRange(range: GenesisDateRange): AsyncIterable<PaymentResponse>;
+  reconcileByDateRange(range: GenesisDateRange, options?: PagingOptions): AsyncIterable<PaymentResponse>;
   /** Every chargeback record posted in the range, across all the merchant's terminals. */
-  chargebacksByDateRange(range: GenesisDateRange): AsyncIterable<ChargebackRecord>;
+  chargebacksByDateRange(range: GenesisDateRange, options?: PagingOptions): AsyncIterable<ChargebackRecord>;
   /** Closes kept-alive connections. */
   close(): void;
 }
@@ -114,8 +119,10 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
     fetchPage: (page: number) => Promise<GenesisResponse>,
     read: (response: GenesisResponse) => { pagesCount: number; items: T[] } | undefined,
     notFoundCode: string,
+    options: PagingOptions = {},
   ): AsyncGenerator<T> {
     for (let page = 1, pagesCount = 1; page <= pagesCount; page++) {
+      await options.beforePage?.();
       const response = await fetchPage(page);
       if (response.kind === 'error') {
         if (page === 1 && response.error.code === notFoundCode) return;
@@ -137,14 +144,15 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
     },
     reconcileByUniqueId: (uniqueId) => reconcile({ uniqueId }),
     reconcileByTransactionId: (transactionId) => reconcile({ transactionId }),
-    reconcileByDateRange: (range) =>
+    reconcileByDateRange: (range, options) =>
       pages(
         (page) => exchange(terminalPath('reconcile/by_date'), buildReconcileByDateXml({ ...range, page })),
         (response) =>
           response.kind === 'payments' ? { pagesCount: response.pagination.pagesCount, items: response.payments } : undefined,
         GENESIS_ERROR_CODES.transactionNotFound,
+        options,
       ),
-    chargebacksByDateRange: (range) =>
+    chargebacksByDateRange: (range, options) =>
       pages(
         (page) => exchange('/chargebacks/by_date', buildChargebacksByDateXml({ ...range, page })),
         (response) =>
@@ -152,6 +160,7 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
             ? { pagesCount: response.pagination.pagesCount, items: response.chargebacks }
             : undefined,
         GENESIS_ERROR_CODES.chargebackNotFound,
+        options,
       ),
     close: () => agent.destroy(),
   };

@@ -1,0 +1,39 @@
+/** Billing's and reconciliation's instruments, once per registry (see events/metrics.ts). */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface BillingMetrics {
+  /** Attempts that reached the end of a send, by what became of them (answered, unknown, released…). */
+  sends: Counter<'outcome'>;
+  /** 1 while this process's circuit breaker around EMP is open. */
+  breakerOpen: Gauge;
+  /** Attempts reconciliation asked EMP about, by what it learnt (found, not_found, failed). */
+  reconciled: Counter<'result'>;
+}
+
+const byRegistry = new WeakMap<Registry, BillingMetrics>();
+
+export function billingMetrics(registry: Registry): BillingMetrics {
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const metrics: BillingMetrics = {
+    sends: new Counter({
+      name: 'tether_billing_sends_total',
+      help: 'Billing attempts processed by a billing worker, by outcome (answered, unknown, released, broken, cancelled, held, skipped)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    breakerOpen: new Gauge({
+      name: 'tether_billing_breaker_open',
+      help: '1 while the circuit breaker around EMP is open in this process',
+      registers: [registry],
+    }),
+    reconciled: new Counter({
+      name: 'tether_reconciliation_attempts_total',
+      help: 'Attempts reconciled with EMP, by result (found, not_found, failed)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+  };
+  byRegistry.set(registry, metrics);
+  return metrics;
+}

@@ -1,0 +1,108 @@
+/**
+ * The operators' billing API (JSON), for the dashboard:
+ *
+ *   POST /billing/runs                 {uploadId} | {attemptIds} | {dueRetries: true}
+ *                                      → 201 {run}; 422 when no pending attempt matches
+ *   GET  /billing/runs                 → {runs: [...]}, newest first (?limit=, at most 200)
+ *   GET  /billing/runs/:id             → {run}: status, pause reason, breaker state, progress
+ *   POST /billing/runs/:id/pause       → {run}; 409 unless running
+ *   POST /billing/runs/:id/resume      → {run}; 409 unless paused
+ *   POST /billing/runs/:id/cancel      → {run}; 409 unless running or paused
+ *   POST /billing/attempts/:id/release → {attemptId, hold}: lifts a hold (e.g. a VoP no-match); 409 if not held
+ *
+ * No authentication yet: `authorize` runs before every route (the dashboard's session check);
+ * `operatorOf` names who acted.
+ */
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import type { BillingContext } from './context';
+import { releaseHold } from './holds';
+import {
+  BillingRunError,
+  cancelRun,
+  getRun,
+  listRuns,
+  pauseRun,
+  resumeRun,
+  runProgress,
+  startRun,
+  type BillingRun,
+  type RunProgress,
+} from './runs';
+
+const startRequest = z.union([
+  z.strictObject({ uploadId: z.uuid() }),
+  z.strictObject({ attemptIds: z.array(z.number().int().positive()).min(1).max(100_000) }),
+  z.strictObject({ dueRetries: z.literal(true) }),
+]);
+
+export function runView(run: BillingRun, progress?: RunProgress) {
+  return {
+    id: run.id,
+    status: run.status,
+    selection: run.selection,
+    attemptCount: run.attemptCount,
+    pausedBy: run.pausedBy,
+    pauseReason: run.pauseReason,
+    breakerState: run.breakerState,
+    progress: progress ?? null,
+    counts: run.counts,
+    createdBy: run.createdBy,
+    createdAt: run.createdAt.toISOString(),
+    updatedAt: run.updatedAt.toISOString(),
+    pausedAt: run.pausedAt?.toISOString() ?? null,
+    completedAt: run.completedAt?.toISOString() ?? null,
+    cancelledAt: run.cancelledAt?.toISOString() ?? null,
+  };
+}
+
+export interface BillingRouteOptions {
+  context: BillingContext;
+  authorize?: MiddlewareHandler;
+  operatorOf?: (c: Context) => string | undefined;
+}
+
+export function billingRoutes({ context, authorize, operatorOf }: BillingRouteOptions) {
+  const app = new Hono();
+  if (authorize) app.use('/billing/*', authorize);
+  const operator = (c: Context) => operatorOf?.(c) ?? 'operator';
+  const runId = (c: Context) => {
+    const parsed = z.uuid().safeParse(c.req.param('id'));
+    if (!parsed.success) throw new BillingRunError(404, 'no such billing run');
+    return parsed.data;
+  };
+  const withProgress = async (run: BillingRun) => runView(run, await runProgress(context.db, run.id));
+
+  app.onError((error, c) => {
+    if (error instanceof BillingRunError) return c.json({ error: error.message }, error.status);
+    context.log.error({ error: error.message, path: c.req.path }, 'billing request failed');
+    return c.json({ error: 'internal error' }, 500);
+  });
+
+  app.post('/billing/runs', async (c) => {
+    const parsed = startRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json({ error: 'give uploadId, attemptIds or dueRetries', issues: parsed.error.issues }, 400);
+    const run = await startRun(context, { selection: parsed.data, createdBy: operator(c) });
+    return c.json({ run: await withProgress(run) }, 201);
+  });
+  app.get('/billing/runs', async (c) => {
+    const limit = Math.min(200, Math.max(1, Number(c.req.query('limit') ?? 50) || 50));
+    return c.json({ runs: (await listRuns(context.db, limit)).map((run) => runView(run)) });
+  });
+  app.get('/billing/runs/:id', async (c) => {
+    const run = await getRun(context.db, runId(c));
+    if (!run) throw new BillingRunError(404, 'no such billing run');
+    return c.json({ run: await withProgress(run) });
+  });
+  app.post('/billing/runs/:id/pause', async (c) => c.json({ run: await withProgress(await pauseRun(context, runId(c), operator(c))) }));
+  app.post('/billing/runs/:id/resume', async (c) => c.json({ run: await withProgress(await resumeRun(context, runId(c), operator(c))) }));
+  app.post('/billing/runs/:id/cancel', async (c) => c.json({ run: await withProgress(await cancelRun(context, runId(c), operator(c))) }));
+  app.post('/billing/attempts/:id/release', async (c) => {
+    const attemptId = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(attemptId) || attemptId <= 0) throw new BillingRunError(404, 'no such attempt');
+    const result = await releaseHold(context, attemptId, operator(c));
+    if (!result.released) return c.json({ error: `attempt ${attemptId} is not a held pending attempt` }, 409);
+    return c.json({ attemptId, hold: result.reason });
+  });
+  return app;
+}

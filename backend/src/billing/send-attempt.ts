@@ -1,0 +1,141 @@
+/**
+ * One attempt, from pending to EMP's answer: Verification of Payee (when enabled), the claim
+ * (with the blacklist check), a slot of the shared rate limit, the sale through the circuit
+ * breaker, and the answer recorded through the events apply path. What the sale's failure says
+ * decides what happens next:
+ *
+ *   no answer (timeout, 5xx, broken connection)  → unknown: reconcile before anything is resent
+ *   never left (breaker open, no connection)     → pending again, the same transaction_id
+ *   code 450, "duplicate transaction_id"         → EMP has it already: reconcile it now
+ *   code 230, "timeout, please reconcile"        → unknown
+ *   any other answer                             → applied like a notification would be
+ */
+import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
+import type { PaymentResponse } from '@tether/shared/genesis-xml';
+import { and, eq, isNull } from 'drizzle-orm';
+import { billingAttempts } from '../db/schema';
+import { GenesisAuthError, GenesisError } from '../emp/errors';
+import { describeError, processEvent } from '../events/process';
+import { reconcileAttempt } from '../reconciliation/reconcile-attempt';
+import { checkAttemptPayee } from '../vop/attempt-check';
+import { moveAttempt } from './attempt-moves';
+import { claimAttempt, releaseClaim } from './claim';
+import type { BillingContext } from './context';
+import { BrokenCircuitError } from './emp-breaker';
+import { genesisAnswerEvent } from './genesis-answer-event';
+import { saleRequestFor, type ClaimedAttempt } from './sale-request';
+
+export type SendOutcome =
+  /** EMP answered; recorded. */
+  | 'answered'
+  /** No answer: the attempt waits for reconciliation. */
+  | 'unknown'
+  /** Claimed but never sent (no connection, run stopped meanwhile): pending again. */
+  | 'released'
+  /** The circuit breaker is open: pending again. */
+  | 'broken'
+  /** The breaker is half-open and another request is testing EMP: pending again, try later. */
+  | 'deferred'
+  /** EMP refused Tether's credentials: pending again, and the run must pause. */
+  | 'refused'
+  /** Blacklisted since the upload. */
+  | 'cancelled'
+  /** Held by the Verification of Payee policy. */
+  | 'held'
+  /** Not claimable: taken by another node, no longer pending, or the run is not running. */
+  | 'skipped';
+
+export interface SendOptions {
+  probe?: boolean;
+  /** Checked once the rate slot is ours: false when the run was paused or cancelled meanwhile. */
+  stillWanted?: () => Promise<boolean>;
+}
+
+export async function sendAttempt(context: BillingContext, runId: string, attemptId: number, options: SendOptions = {}): Promise<SendOutcome> {
+  if (context.payees.enabled) {
+    const payee = await checkAttemptPayee(context.db, context.payees, attemptId);
+    if (payee.kind === 'held') return 'held';
+    if (payee.kind === 'not_pending') return 'skipped';
+  }
+  const claim = await claimAttempt(context, runId, attemptId, { probe: options.probe });
+  if (claim.kind === 'cancelled') return 'cancelled';
+  if (claim.kind === 'not_claimable') return 'skipped';
+  const attempt = claim.attempt;
+
+  try {
+    await context.saleLimiter.acquire();
+  } catch (error) {
+    await releaseClaim(context, attempt.id, `no rate slot (${describeError(error)}): not sent`);
+    throw error;
+  }
+  if (options.stillWanted && !(await options.stillWanted())) {
+    await releaseClaim(context, attempt.id, 'billing run stopped before sending: not sent');
+    return 'released';
+  }
+
+  const request = saleRequestFor(attempt, context.notificationUrl);
+  let payment: PaymentResponse;
+  try {
+    payment = await context.breaker.execute(() => context.genesis.sddSale(request));
+  } catch (error) {
+    return recordFailure(context, attempt, error);
+  }
+  await markSent(context, attempt.id);
+  return recordAnswer(context, attempt, payment);
+}
+
+async function markSent(context: BillingContext, attemptId: number): Promise<void> {
+  await context.db
+    .update(billingAttempts)
+    .set({ sentAt: new Date() })
+    .where(and(eq(billingAttempts.id, attemptId), isNull(billingAttempts.sentAt)));
+}
+
+async function recordFailure(context: BillingContext, attempt: ClaimedAttempt, error: unknown): Promise<SendOutcome> {
+  if (error instanceof BrokenCircuitError) {
+    const testing = context.breaker.state === 'half_open';
+    await releaseClaim(context, attempt.id, testing ? 'circuit breaker testing EMP: not sent' : 'circuit breaker open: not sent');
+    return testing ? 'deferred' : 'broken';
+  }
+  if (error instanceof GenesisError && error.outcome !== 'unknown') {
+    await releaseClaim(context, attempt.id, `not sent: ${error.message}`);
+    return error instanceof GenesisAuthError ? 'refused' : 'released';
+  }
+  await markSent(context, attempt.id);
+  await moveAttempt(context.db, attempt.id, {
+    from: 'sending',
+    to: 'unknown',
+    note: { source: 'billing', reason: `no answer from EMP: ${describeError(error)}` },
+  });
+  return 'unknown';
+}
+
+async function recordAnswer(context: BillingContext, attempt: ClaimedAttempt, payment: PaymentResponse): Promise<SendOutcome> {
+  const refusedWithoutTransaction = payment.status === 'error' && !payment.uniqueId;
+  if (refusedWithoutTransaction && payment.code === GENESIS_ERROR_CODES.duplicateTransaction) {
+    // An earlier send of this transaction_id reached EMP after all: learn its outcome instead.
+    const unknown = await moveAttempt(context.db, attempt.id, {
+      from: 'sending',
+      to: 'unknown',
+      note: { source: 'billing', reason: 'EMP already has this transaction_id (450): reconciling it' },
+    });
+    // Unless a notification about that transaction told us first.
+    if (unknown) await reconcileAttempt(context, { id: attempt.id, transactionId: attempt.transactionId, empUniqueId: null, status: 'unknown' });
+    return 'answered';
+  }
+  if (payment.status === 'error' && payment.code === GENESIS_ERROR_CODES.timeout) {
+    await moveAttempt(context.db, attempt.id, {
+      from: 'sending',
+      to: 'unknown',
+      note: { source: 'billing', reason: 'EMP timed out (230): reconcile', unique_id: payment.uniqueId },
+    });
+    return 'unknown';
+  }
+  try {
+    await processEvent(context.events, genesisAnswerEvent(payment, 'sale', attempt.transactionId));
+  } catch (error) {
+    // Recorded as a failed event where possible; the claim goes stale and reconciliation asks EMP.
+    context.log.error({ attemptId: attempt.id, error: describeError(error) }, 'EMP answered but the answer could not be recorded');
+  }
+  return 'answered';
+}

@@ -1,0 +1,18 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { billingContext } from '../../billing/context';
+import { queueUploadPayeeChecks } from '../../vop/queue';
+import { defineCommand, UsageError } from '../command';
+
+export default defineCommand({
+  name: 'vop:check',
+  summary: "Queue Verification of Payee for an upload's pending attempts not checked yet (results before any billing run)",
+  usage: '--upload <id>',
+  async run(args, { io, services }) {
+    const { values } = parseArgs({ args, options: { upload: { type: 'string' } } });
+    const uploadId = z.uuid().safeParse(values.upload);
+    if (!uploadId.success) throw new UsageError('--upload must be an upload id (a UUID)');
+    const queued = await queueUploadPayeeChecks(billingContext(services()), uploadId.data);
+    io.out(`${queued} attempts queued for Verification of Payee`);
+  },
+});
