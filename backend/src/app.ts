@@ -1,11 +1,17 @@
 /**
  * The backend's HTTP surface, composed from one router per concern. Every node serves the same
- * app; the load balancer may send any request anywhere.
+ * app; the load balancer may send any request anywhere. Every route needs an operator's session
+ * except the few `isPublic` names (auth/middleware.ts): /health, /metrics, /login, /assets/*
+ * and QStash's signed deliveries under /qstash/*.
  */
 import { Hono } from 'hono';
 import { billingContext } from './billing/context';
 import { billingDeliveryRoutes } from './billing/delivery-route';
 import { billingRoutes } from './billing/routes';
+import { authContext } from './auth/context';
+import { requireOperator } from './auth/middleware';
+import { dashboardContext } from './dashboard/context';
+import { dashboardRoutes } from './dashboard/routes';
 import { eventContext } from './events/context';
 import { empEventRoutes } from './events/delivery-route';
 import { healthRoutes } from './http/health';
@@ -19,24 +25,25 @@ import { vopDeliveryRoutes } from './vop/queue';
 
 export function createApp(services: Services) {
   const { config, database, redis, qstash, receiver, storage } = services;
+  const healthChecks = {
+    db: () => database.pool.query('select 1'),
+    redis: () => redis.ping(),
+    qstash: () => qstash.dlq.listMessages({ count: 1 }),
+    storage: () => storage.check(),
+  };
   const app = new Hono();
-  app.route(
-    '/',
-    healthRoutes({
-      db: () => database.pool.query('select 1'),
-      redis: () => redis.ping(),
-      qstash: () => qstash.dlq.listMessages({ count: 1 }),
-      storage: () => storage.check(),
-    }),
-  );
+  // First, so that it runs before every route below.
+  app.use(requireOperator(authContext(services)));
+  app.route('/', healthRoutes(healthChecks));
   app.route('/', metricsRoutes(services.metrics));
   app.route('/', empEventRoutes({ context: eventContext(services), receiver, publicUrl: config.http.publicUrl }));
   const uploads = uploadContext(services);
-  app.route('/', uploadRoutes({ context: uploads }));
+  app.route('/', uploadRoutes({ context: uploads, operatorOf: (c) => c.get('operator').email }));
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
   // One per process: its circuit breaker guards every batch this node works on.
   const billing = billingContext(services);
-  app.route('/', billingRoutes({ context: billing }));
+  app.route('/', dashboardRoutes(dashboardContext(services, billing, healthChecks)));
+  app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email }));
   app.route('/', billingDeliveryRoutes({ context: billing, receiver }));
   app.route('/', reconciliationRoutes({ context: billing }));
   app.route('/', reconciliationDeliveryRoutes({ context: billing, receiver }));

@@ -113,6 +113,12 @@ const envSchema = z.object({
   /** Lifetime of presigned upload and download URLs, seconds. */
   UPLOAD_URL_TTL: positiveInt.default(900),
 
+  /** Operator sessions, seconds: unused for this long they end; used or not, they end after the maximum age. */
+  SESSION_IDLE_TIMEOUT: positiveInt.default(2 * 60 * 60),
+  SESSION_MAX_AGE: positiveInt.default(12 * 60 * 60),
+  /** Failed log-ins in a row for one email before it is locked, and for how many seconds. */
+  LOGIN_MAX_FAILURES: positiveInt.default(5),
+  LOGIN_LOCKOUT: positiveInt.default(15 * 60),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -149,6 +155,16 @@ export interface Config {
   billing: BillingSettings;
   vop: VopSettings;
   reconciliation: ReconciliationSettings;
+  auth: AuthSettings;
+}
+
+export interface AuthSettings {
+  sessionIdleSeconds: number;
+  sessionMaxAgeSeconds: number;
+  maxLoginFailures: number;
+  lockoutSeconds: number;
+  /** Cookies only over HTTPS: on when PUBLIC_URL is https. */
+  secureCookies: boolean;
 }
 
 export interface BillingSettings {
@@ -249,6 +265,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       urlTtlSeconds: e.UPLOAD_URL_TTL,
     },
     rateLimitHeadroom: e.RATE_LIMIT_HEADROOM,
+    auth: {
+      sessionIdleSeconds: e.SESSION_IDLE_TIMEOUT,
+      sessionMaxAgeSeconds: e.SESSION_MAX_AGE,
+      maxLoginFailures: e.LOGIN_MAX_FAILURES,
+      lockoutSeconds: e.LOGIN_LOCKOUT,
+      secureCookies: e.PUBLIC_URL.startsWith('https:'),
+    },
     billing: {
       batchSize: e.BILLING_BATCH_SIZE,
       concurrency: e.BILLING_CONCURRENCY,

@@ -69,6 +69,11 @@ const FIELD_BY_HEADER_KEY: ReadonlyMap<string, DebtorField> = new Map(
   DEBTOR_FIELDS.flatMap((field) => KNOWN_HEADERS[field].map((header) => [headerKey(header), field] as const)),
 );
 
+/** The field a header names, when Tether recognises it (the dashboard preselects it in the mapping). */
+export function recognisedField(header: string): DebtorField | undefined {
+  return FIELD_BY_HEADER_KEY.get(headerKey(header));
+}
+
 export type ColumnResolution = { ok: true; columns: ColumnIndexes } | { ok: false; message: string };
 
 /**

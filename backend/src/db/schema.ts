@@ -246,3 +246,46 @@ export const webhookEvents = pgTable(
       .where(sql`${table.outcome} = 'pending_match'`),
   ],
 );
+
+/** People who run Tether from the dashboard. Created with `npm run tether -- operators:create <email>`. */
+export const operators = pgTable('operators', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  /** Lower case: one account per address however it is typed. */
+  email: text('email').notNull().unique(),
+  /** argon2id, in the PHC string format (algorithm, parameters and salt included). */
+  passwordHash: text('password_hash').notNull(),
+  createdAt: createdAt(),
+  lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+});
+
+/**
+ * Logged-in browsers. The cookie carries a random token; only its SHA-256 is stored, so reading
+ * this table does not let anyone log in. In the database, not in a node, so any node serves any request.
+ */
+export const operatorSessions = pgTable(
+  'operator_sessions',
+  {
+    /** SHA-256 of the cookie's token, hex. */
+    tokenHash: char('token_hash', { length: 64 }).primaryKey(),
+    operatorId: bigint('operator_id', { mode: 'number' })
+      .notNull()
+      .references(() => operators.id, { onDelete: 'cascade' }),
+    /** Forms and htmx requests must echo it: a page on another site cannot read it. */
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: createdAt(),
+    /** Moves forward while the session is used, never past created_at plus the maximum age. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [index('operator_sessions_operator_idx').on(table.operatorId), index('operator_sessions_expires_at_idx').on(table.expiresAt)],
+);
+
+/**
+ * Failed log-ins by the email typed, whether or not such an operator exists (so a lock-out does
+ * not reveal which addresses have accounts). Kept here, not in a node, so every node counts them.
+ */
+export const loginFailures = pgTable('login_failures', {
+  email: text('email').primaryKey(),
+  failures: integer('failures').notNull(),
+  lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull(),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+});

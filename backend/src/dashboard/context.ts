@@ -1,0 +1,36 @@
+import type { Client as QStashClient } from '@upstash/qstash';
+import { authContext, type AuthContext } from '../auth/context';
+import type { BillingContext } from '../billing/context';
+import type { Database } from '../db/client';
+import { eventContext, type EventContext } from '../events/context';
+import type { HealthCheck } from '../http/health';
+import type { Logger } from '../log';
+import type { Services } from '../services';
+import { uploadContext, type UploadContext } from '../uploads/context';
+
+/** What the pages need: the database for reading, and the other concerns' contexts for acting. */
+export interface DashboardContext {
+  db: Database;
+  log: Logger;
+  auth: AuthContext;
+  uploads: UploadContext;
+  events: EventContext;
+  qstash: QStashClient;
+  /** The process's one billing context: its circuit breaker guards every batch this node sends. */
+  billing: BillingContext;
+  /** The same probes as GET /health, shown on the status page. */
+  healthChecks: Record<string, HealthCheck>;
+}
+
+export function dashboardContext(services: Services, billing: BillingContext, healthChecks: Record<string, HealthCheck>): DashboardContext {
+  return {
+    db: services.database.db,
+    log: services.log.child({ component: 'dashboard' }),
+    auth: authContext(services),
+    uploads: uploadContext(services),
+    events: eventContext(services),
+    qstash: services.qstash,
+    billing,
+    healthChecks,
+  };
+}

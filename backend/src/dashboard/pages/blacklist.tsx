@@ -1,0 +1,177 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+/**
+ * /dashboard/blacklist: IBANs Tether must not collect from. Operators add one with a reason and
+ * lift one with a reason; who did it and when stays on the entry. IBANs are shown masked.
+ */
+import { checkIban } from '@tether/shared/iban';
+import { maskIban, maskIbansInText } from '@tether/shared/mask';
+import { Hono, type Context } from 'hono';
+import type { FC } from 'hono/jsx';
+import { addToBlacklist, BlacklistRemovalRefused, removeFromBlacklist, type BlacklistEntry } from '../../blacklist/blacklist';
+import { Badge } from '../components/badge';
+import { Pager } from '../components/pager';
+import type { DashboardContext } from '../context';
+import { formatTime } from '../format';
+import { PAGE_SIZE } from '../queries/debtors';
+import { BLACKLIST_VIEWS, findBlacklistEntry, listBlacklist, type BlacklistView } from '../queries/blacklist';
+import { ibanSearchTerm } from '../queries/iban-query';
+import { page } from '../render';
+
+const MAX_REASON = 500;
+
+type Notice = { tone: 'ok' | 'bad'; text: string };
+
+const Entries: FC<{ rows: BlacklistEntry[]; notice?: Notice }> = ({ rows, notice }) => (
+  <div id="blacklist-entries">
+    {notice ? (
+      <p class={`notice ${notice.tone}`} role="status">
+        {notice.text}
+      </p>
+    ) : null}
+    <table>
+      <tr>
+        <th>IBAN</th>
+        <th>state</th>
+        <th>reason</th>
+        <th>added by</th>
+        <th>removed</th>
+        <th></th>
+      </tr>
+      {rows.map((entry) => (
+        <tr data-entry={entry.id}>
+          <td class="mono">{maskIban(entry.iban)}</td>
+          <td>
+            <Badge value={entry.removedAt ? 'removed' : 'active'} />
+          </td>
+          <td>
+            {maskIbansInText(entry.reason)}
+            {entry.reasonCode ? (
+              <>
+                {' '}
+                <code>{entry.reasonCode}</code>
+              </>
+            ) : null}
+          </td>
+          <td>
+            {entry.source === 'chargeback' ? 'chargeback (automatic)' : (entry.createdBy ?? 'operator')}
+            <br />
+            <small>{formatTime(entry.createdAt)}</small>
+          </td>
+          <td>
+            {entry.removedAt ? (
+              <>
+                {entry.removedBy}: {entry.removalReason}
+                <br />
+                <small>{formatTime(entry.removedAt)}</small>
+              </>
+            ) : null}
+          </td>
+          <td>
+            {entry.removedAt ? null : (
+              <form class="inline" hx-post={`/dashboard/blacklist/${entry.id}/remove`} hx-target="#blacklist-entries" hx-swap="outerHTML">
+                <input name="reason" required maxlength={MAX_REASON} placeholder="why lift it" aria-label="Reason for removal" />
+                <button type="submit" class="secondary">
+                  Remove
+                </button>
+              </form>
+            )}
+          </td>
+        </tr>
+      ))}
+    </table>
+    {rows.length === 0 ? <p class="empty">No entries.</p> : null}
+  </div>
+);
+
+function viewOf(value: string | undefined): BlacklistView {
+  return (BLACKLIST_VIEWS as readonly string[]).includes(value ?? '') ? (value as BlacklistView) : 'active';
+}
+
+function reasonOf(value: unknown): string | undefined {
+  const reason = typeof value === 'string' ? value.trim() : '';
+  return reason.length >= 3 && reason.length <= MAX_REASON ? reason : undefined;
+}
+
+async function entriesAfter(c: Context, context: DashboardContext, notice: Notice, status: 200 | 422 = 200) {
+  const rows = await listBlacklist(context.db, { view: 'active' });
+  return c.html(<Entries rows={rows} notice={notice} />, status);
+}
+
+export function blacklistPage(context: DashboardContext) {
+  return new Hono()
+    .get('/dashboard/blacklist', async (c) => {
+      const view = viewOf(c.req.query('show'));
+      const q = c.req.query('q') ?? '';
+      const before = Number(c.req.query('before')) || undefined;
+      const rows = await listBlacklist(context.db, { view, iban: ibanSearchTerm(q), before });
+      return page(
+        c,
+        'Blacklist',
+        '/dashboard/blacklist',
+        <>
+          <div class="panel">
+            <h2>Add an IBAN</h2>
+            <form class="filters" hx-post="/dashboard/blacklist" hx-target="#blacklist-entries" hx-swap="outerHTML" {...{ 'hx-on::after-request': 'if (event.detail.successful) this.reset()' }}>
+              <label>
+                IBAN
+                <input name="iban" required size={34} autocomplete="off" />
+              </label>
+              <label>
+                Reason
+                <input name="reason" required minlength={3} maxlength={MAX_REASON} size={40} />
+              </label>
+              <button type="submit" class="danger">
+                Blacklist
+              </button>
+            </form>
+          </div>
+          <form class="filters" method="get">
+            <label>
+              Show
+              <select name="show">
+                {BLACKLIST_VIEWS.map((option) => (
+                  <option value={option} selected={option === view}>
+                    {option}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Whole IBAN
+              <input type="search" name="q" value={q} size={34} />
+            </label>
+            <button type="submit">Filter</button>
+          </form>
+          <Entries rows={rows} />
+          <Pager path="/dashboard/blacklist" query={{ show: view, q }} before={rows.length === PAGE_SIZE ? rows.at(-1)!.id : undefined} />
+        </>,
+      );
+    })
+    .post('/dashboard/blacklist', async (c) => {
+      const form = await c.req.parseBody();
+      const iban = checkIban(typeof form.iban === 'string' ? form.iban : '');
+      const reason = reasonOf(form.reason);
+      if (!iban.ok) return entriesAfter(c, context, { tone: 'bad', text: `Not blacklisted: ${iban.message}` }, 422);
+      if (!reason) return entriesAfter(c, context, { tone: 'bad', text: `Not blacklisted: give a reason of 3 to ${MAX_REASON} characters` }, 422);
+      const operator = c.get('operator');
+      const { created } = await addToBlacklist(context.db, { iban: iban.value, reason, source: 'operator', createdBy: operator.email });
+      context.log.info({ operatorId: operator.id, iban: iban.value, created }, 'IBAN blacklisted by an operator');
+      const masked = maskIban(iban.value);
+      return entriesAfter(c, context, created ? { tone: 'ok', text: `${masked} is blacklisted.` } : { tone: 'ok', text: `${masked} was blacklisted already.` });
+    })
+    .post('/dashboard/blacklist/:id/remove', async (c) => {
+      const entry = await findBlacklistEntry(context.db, Number(c.req.param('id')) || 0);
+      const reason = reasonOf((await c.req.parseBody()).reason);
+      if (!entry || entry.removedAt) return entriesAfter(c, context, { tone: 'bad', text: 'That entry is not active any more.' }, 422);
+      if (!reason) return entriesAfter(c, context, { tone: 'bad', text: `Not removed: give a reason of 3 to ${MAX_REASON} characters` }, 422);
+      const operator = c.get('operator');
+      try {
+        await removeFromBlacklist(context.db, { iban: entry.iban, removedBy: operator.email, reason });
+      } catch (error) {
+        if (!(error instanceof BlacklistRemovalRefused)) throw error;
+        return entriesAfter(c, context, { tone: 'bad', text: `Not removed: ${error.message}` }, 422);
+      }
+      context.log.info({ operatorId: operator.id, iban: entry.iban }, 'IBAN removed from the blacklist by an operator');
+      return entriesAfter(c, context, { tone: 'ok', text: `${maskIban(entry.iban)} is no longer blacklisted.` });
+    });
+}

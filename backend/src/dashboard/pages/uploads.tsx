@@ -1,0 +1,211 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+/**
+ * Uploads: the form (pick a file, map its columns, watch it upload and process), the list, and
+ * one upload's page with its progress, counts, first errors and downloads. The file goes from
+ * the browser straight to storage through the presigned PUT of the upload API (POST /uploads);
+ * these pages only render, and redirect downloads to their presigned GET URLs.
+ */
+import { maskIban, maskIbansInText } from '@tether/shared/mask';
+import { Hono, type Context } from 'hono';
+import type { FC } from 'hono/jsx';
+import { errorReportUrl, getUpload, originalFileUrl, UploadRequestError } from '../../uploads/lifecycle';
+import { formatOf } from '../../uploads/file-types';
+import { listUploads } from '../../uploads/repository';
+import { uploadView } from '../../uploads/routes';
+import { assetUrl } from '../assets';
+import { Badge } from '../components/badge';
+import { CsvMapping, XlsxMapping } from '../components/column-mapping';
+import { ProgressBar } from '../components/progress';
+import { PREVIEW_BYTES, previewCsvColumns } from '../column-preview';
+import type { DashboardContext } from '../context';
+import { formatBytes, formatCount, formatTime } from '../format';
+import { firstUploadErrors } from '../queries/upload-errors';
+import { page } from '../render';
+
+type UploadView = ReturnType<typeof uploadView>;
+
+const FINISHED = ['completed', 'failed'];
+
+const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
+  const finished = FINISHED.includes(upload.status);
+  return (
+    <div
+      id="upload-progress"
+      class="panel"
+      {...(finished ? {} : { 'hx-get': `/dashboard/uploads/${upload.id}/progress`, 'hx-trigger': 'every 1s', 'hx-swap': 'outerHTML' })}
+    >
+      <p>
+        <Badge value={upload.status} /> {upload.error ? <span class="notice bad">{upload.error}</span> : null}
+      </p>
+      <ProgressBar share={upload.progress} state={upload.status === 'completed' ? 'done' : upload.status === 'failed' ? 'failed' : undefined} label="Processing" />
+      <p>
+        <strong data-count="read">{formatCount(upload.rows.read)}</strong> rows read, <strong data-count="accepted">{formatCount(upload.rows.accepted)}</strong>{' '}
+        accepted, <strong data-count="rejected">{formatCount(upload.rows.rejected)}</strong> rejected
+      </p>
+      {upload.errorReportAvailable ? (
+        <p>
+          <a class="button secondary" href={`/dashboard/uploads/${upload.id}/error-report`} download>
+            Download the error report
+          </a>
+        </p>
+      ) : null}
+    </div>
+  );
+};
+
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function viewOrNotFound(context: DashboardContext, id: string): Promise<UploadView | undefined> {
+  if (!UPLOAD_ID.test(id)) return undefined;
+  try {
+    return uploadView(await getUpload(context.uploads, id));
+  } catch (error) {
+    if (error instanceof UploadRequestError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** A download: to the presigned URL, or back to the upload's page saying why there is none. */
+async function redirectTo(c: Context, presign: (id: string) => Promise<{ url: string }>) {
+  const id = c.req.param('id') ?? '';
+  if (!UPLOAD_ID.test(id)) return c.text('No such upload', 404);
+  try {
+    return c.redirect((await presign(id)).url, 302);
+  } catch (error) {
+    if (!(error instanceof UploadRequestError)) throw error;
+    return c.text(error.message, error.status === 503 ? 503 : 404);
+  }
+}
+
+export function uploadPages(context: DashboardContext) {
+  return new Hono()
+    .get('/dashboard/uploads', async (c) => {
+      const uploads = (await listUploads(context.db, 100)).map(uploadView);
+      return page(
+        c,
+        'Uploads',
+        '/dashboard/uploads',
+        <>
+          <p>
+            <a class="button" href="/dashboard/uploads/new">
+              Upload a file
+            </a>
+          </p>
+          <table>
+            <tr>
+              <th>file</th>
+              <th>status</th>
+              <th class="num">size</th>
+              <th class="num">rows</th>
+              <th class="num">accepted</th>
+              <th class="num">rejected</th>
+              <th>by</th>
+              <th>created</th>
+            </tr>
+            {uploads.map((upload) => (
+              <tr>
+                <td>
+                  <a href={`/dashboard/uploads/${upload.id}`}>{upload.fileName}</a>
+                </td>
+                <td>
+                  <Badge value={upload.status} />
+                </td>
+                <td class="num">{formatBytes(upload.sizeBytes)}</td>
+                <td class="num">{formatCount(upload.rows.read)}</td>
+                <td class="num">{formatCount(upload.rows.accepted)}</td>
+                <td class="num">{formatCount(upload.rows.rejected)}</td>
+                <td>{upload.createdBy ?? ''}</td>
+                <td>{formatTime(upload.createdAt)}</td>
+              </tr>
+            ))}
+          </table>
+          {uploads.length === 0 ? <p class="empty">No uploads yet.</p> : null}
+        </>,
+      );
+    })
+    .get('/dashboard/uploads/new', (c) =>
+      page(
+        c,
+        'Upload debtors',
+        '/dashboard/uploads/new',
+        <>
+          <form id="upload-form" class="panel" data-preview-bytes={String(PREVIEW_BYTES)}>
+            <label>
+              CSV or XLSX file
+              <input type="file" name="file" accept=".csv,.txt,.tsv,.xlsx" required />
+            </label>
+            <div id="column-mapping"></div>
+            <button type="submit" disabled>
+              Upload
+            </button>
+          </form>
+          <div id="upload-status" class="panel" hidden>
+            <p id="upload-phase" role="status"></p>
+            <div class="progress">
+              <div id="upload-bar" style="width: 0%"></div>
+            </div>
+            <p id="upload-result"></p>
+          </div>
+          <script src={assetUrl('upload.js')} defer></script>
+        </>,
+      ),
+    )
+    .post('/dashboard/uploads/columns', async (c) => {
+      const format = formatOf(c.req.query('name') ?? '');
+      if (format === 'xlsx') return c.html(<XlsxMapping />);
+      if (format !== 'csv') return c.html(<p class="notice bad">Only .csv (also .txt, .tsv) and .xlsx files can be uploaded.</p>, 422);
+      const head = Buffer.from(await c.req.arrayBuffer()).subarray(0, PREVIEW_BYTES);
+      return c.html(<CsvMapping preview={previewCsvColumns(head)} />);
+    })
+    .get('/dashboard/uploads/:id', async (c) => {
+      const upload = await viewOrNotFound(context, c.req.param('id'));
+      if (!upload) return page(c, 'Upload not found', '/dashboard/uploads', <p>No such upload.</p>, 404);
+      const errors = upload.rows.rejected > 0 ? await firstUploadErrors(context.db, upload.id) : [];
+      return page(
+        c,
+        upload.fileName,
+        '/dashboard/uploads',
+        <>
+          <p class="stat-label">
+            {upload.format?.toUpperCase()} · {formatBytes(upload.sizeBytes)} · uploaded by {upload.createdBy ?? 'unknown'} on {formatTime(upload.createdAt)}
+            {upload.checksumSha256 ? (
+              <>
+                {' '}
+                · SHA-256 <code>{upload.checksumSha256.slice(0, 16)}…</code>
+              </>
+            ) : null}{' '}
+            · <a href={`/dashboard/uploads/${upload.id}/file`}>original file</a> ·{' '}
+            <a href={`/dashboard/attempts?upload=${upload.id}`}>billing attempts</a>
+          </p>
+          <UploadProgress upload={upload} />
+          {errors.length > 0 ? (
+            <>
+              <h2>First rejected rows</h2>
+              <table>
+                <tr>
+                  <th class="num">row</th>
+                  <th>column</th>
+                  <th>value</th>
+                  <th>problem</th>
+                </tr>
+                {errors.map((error) => (
+                  <tr>
+                    <td class="num">{error.row}</td>
+                    <td>{error.column}</td>
+                    <td class="mono">{error.code.startsWith('iban') ? maskIban(error.value) : maskIbansInText(error.value)}</td>
+                    <td>{error.message}</td>
+                  </tr>
+                ))}
+              </table>
+            </>
+          ) : null}
+        </>,
+      );
+    })
+    .get('/dashboard/uploads/:id/progress', async (c) => {
+      const upload = await viewOrNotFound(context, c.req.param('id'));
+      return upload ? c.html(<UploadProgress upload={upload} />) : c.notFound();
+    })
+    .get('/dashboard/uploads/:id/file', (c) => redirectTo(c, (id) => originalFileUrl(context.uploads, id)))
+    .get('/dashboard/uploads/:id/error-report', (c) => redirectTo(c, (id) => errorReportUrl(context.uploads, id)));
+}
