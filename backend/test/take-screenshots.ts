@@ -26,8 +26,9 @@ import { germanIban } from './support/uploads';
 
 const OUT = new URL('../../docs/screenshots/', import.meta.url);
 
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: new URL(`${name}.png`, OUT).pathname, fullPage: true });
+/** Long lists are cut at the window, as an operator first sees them. */
+async function shoot(page: Page, name: string, options: { fullPage?: boolean } = { fullPage: true }) {
+  await page.screenshot({ path: new URL(`${name}.png`, OUT).pathname, fullPage: options.fullPage });
   console.log(`docs/screenshots/${name}.png`);
 }
 
@@ -114,15 +115,15 @@ async function main() {
     await page.goto('/dashboard');
     await shoot(page, 'status');
     await page.goto('/dashboard/debtors?q=sch%C3%A4fer');
-    await shoot(page, 'debtors');
+    await shoot(page, 'debtors', { fullPage: false });
     await page.goto('/dashboard/attempts');
-    await shoot(page, 'attempts');
+    await shoot(page, 'attempts', { fullPage: false });
     await page.goto(`/dashboard/attempts/${chargedAttempt.id}`);
     await shoot(page, 'attempt-history');
     await page.goto('/dashboard/blacklist');
     await shoot(page, 'blacklist');
     await page.goto('/dashboard/events');
-    await shoot(page, 'events');
+    await shoot(page, 'events', { fullPage: false });
     await page.goto('/dashboard/events/dead-letters');
     await shoot(page, 'dead-letters');
 

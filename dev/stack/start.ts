@@ -17,6 +17,7 @@ import type { RunningServer } from '../running-server';
 import { startS3DevServer } from '../s3/server';
 import { startUpstashRestServer } from '../upstash-rest/server';
 import { DEV_BUCKET, DEV_DATA_DIRECTORY, DEV_PORTS, DEV_SECRETS } from './defaults';
+import { ensureDevOperator } from './dev-operator';
 import { startProcess, waitForHealthy, type ManagedProcess } from './processes';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -161,10 +162,12 @@ async function main() {
     waitForHealthy(`${backendUrl}/health`, 60_000),
     waitForHealthy(`${edgeUrl}/health`, 90_000),
   ]);
+  const login = await ensureDevOperator(databaseUrl);
 
   console.log(`
 Tether is running.
   Dashboard and API   ${backendUrl}
+  Dashboard log-in    ${login}
   Edge (EMP notify)   ${edgeUrl}/emp/notifications
   Backend health      ${backendUrl}/health  ${JSON.stringify(backendHealth)}
   Edge health         ${edgeUrl}/health  ${JSON.stringify(edgeHealth)}

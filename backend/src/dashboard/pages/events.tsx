@@ -85,7 +85,7 @@ export function eventPages(context: DashboardContext) {
         '/dashboard/events',
         <>
           <p>
-            The audit log of every EMP notification applied. Deliveries QStash gave up on are in the{' '}
+            The audit log of every EMP notification the backend recorded. Deliveries QStash gave up on are in the{' '}
             <a href="/dashboard/events/dead-letters">dead-letter queue</a>.
           </p>
           <form class="filters" method="get">
