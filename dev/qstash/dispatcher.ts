@@ -26,6 +26,7 @@ export interface DispatcherOptions {
 }
 
 const CLAIM_BATCH = 200;
+const COALESCE_MS = 2;
 /** How long close() lets running deliveries finish before it aborts them and hands them back. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -44,12 +45,17 @@ export class Dispatcher {
   private nextOpeningAt = Infinity;
   private wakeUp: (() => void) | null = null;
   private roundWaiters: ((claimed: number) => void)[] = [];
+  /** Whether a flow-controlled or queued message was delivered since the last deletion batch began. */
+  private groupedDelivered = false;
   private loop: Promise<void> | null = null;
 
   constructor(private readonly options: DispatcherOptions) {
     this.completions = new WriteBatcher(async (ids) => {
+      // Until its row is gone a delivered message still counts against its key's parallelism.
+      const grouped = this.groupedDelivered;
+      this.groupedDelivered = false;
       await options.store.deleteMessages(ids);
-      this.wake({ grouped: true });
+      if (grouped) this.wake({ grouped });
     }, options.onError);
   }
 
@@ -114,8 +120,11 @@ export class Dispatcher {
       }
       for (const resolve of waiters) resolve(round.claimed);
       if (this.closed) break;
-      if (round.moreWaiting || this.wakeRequested) continue;
-      await this.sleep();
+      if (round.moreWaiting) continue;
+      // Under a stream of publishes every one wakes the loop; a moment's pause lets one claim
+      // statement take several of them instead of one each.
+      if (this.wakeRequested) await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
+      else await this.sleep();
     }
     for (const resolve of this.roundWaiters) resolve(0);
   }
@@ -166,8 +175,11 @@ export class Dispatcher {
     const delivery = this.deliver(message)
       .catch(this.options.onError)
       .finally(() => {
+        const wasFull = this.inFlight.size >= this.options.maxInFlight;
         this.inFlight.delete(delivery);
-        this.wake({ grouped: isGrouped(message) });
+        // New work wakes the loop by itself; a finished delivery matters only if it frees a slot
+        // that was missing, or a flow-control key's capacity.
+        if (wasFull || isGrouped(message)) this.wake({ grouped: isGrouped(message) });
       });
     this.inFlight.add(delivery);
   }
@@ -184,8 +196,12 @@ export class Dispatcher {
       this.aborted.push(message.messageId);
       return;
     }
-    if (outcome.delivered) this.completions.add(message.messageId);
-    else await this.recordFailure(message, outcome);
+    if (outcome.delivered) {
+      this.groupedDelivered ||= isGrouped(message);
+      this.completions.add(message.messageId);
+    } else {
+      await this.recordFailure(message, outcome);
+    }
     if (message.spec.callback) await publishCallback(pool, message.spec.callback, message, outcome);
   }
 

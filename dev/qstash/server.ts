@@ -54,8 +54,11 @@ export const qstashBackoffMs = (retried: number) => Math.min(86_400, Math.exp(2.
 const DEDUPLICATION_CLEANUP_MS = 60_000;
 /** Generous enough for slow job endpoints; a message's own Upstash-Timeout overrides it. */
 const DEFAULT_DELIVERY_TIMEOUT_MS = 15 * 60_000;
-/** Publish statements in flight at once; the pool keeps connections for the other API calls. */
-const PUBLISH_STATEMENTS = 6;
+/**
+ * Publish statements in flight at once. Few, so that under load publishes queue up and share a
+ * statement (each statement is a round trip and, with flushPublishes, a disk flush).
+ */
+const PUBLISH_STATEMENTS = 2;
 
 export async function startQStashDevServer(options: QStashDevServerOptions): Promise<QStashDevServer> {
   const onError = options.onError ?? ((error: unknown) => console.error('[qstash-dev]', error));
