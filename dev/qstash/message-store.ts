@@ -1,7 +1,7 @@
 /**
- * Messages in PostgreSQL: the durable insert on publish and the claiming, completing, retrying and
- * dead-lettering done by the dispatcher. Claims use FOR UPDATE SKIP LOCKED plus a lease, so two
- * instances on one database never deliver the same message at the same time.
+ * Messages in PostgreSQL as the dispatcher sees them: claiming, completing, retrying, and reading
+ * or cancelling them for the API (inserting is in message-insert.ts). Claims use FOR UPDATE SKIP
+ * LOCKED plus a lease, so two instances on one database never deliver a message at the same time.
  */
 import type pg from 'pg';
 import type { MessageSpec } from './message-spec';
@@ -97,19 +97,33 @@ export class MessageStore {
       returning m.*`;
   }
 
+  // The statements that run for every few messages are named, so each connection plans them once.
+
   /** Claims up to `limit` due messages that belong to no flow-control key or queue. */
-  async claimUngrouped(now: number, limit: number, db: Queryable = this.pool): Promise<StoredMessage[]> {
-    const result = await db.query<MessageRow>(this.claimSql('group_key is null'), [now, limit]);
+  async claimUngrouped(now: number, limit: number): Promise<StoredMessage[]> {
+    const result = await this.pool.query<MessageRow>({
+      name: 'qstash-claim-ungrouped',
+      text: this.claimSql('group_key is null'),
+      values: [now, limit],
+    });
     return result.rows.map(toStoredMessage).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async claimGroup(groupKey: string, now: number, limit: number, db: Queryable): Promise<StoredMessage[]> {
-    const result = await db.query<MessageRow>(this.claimSql('group_key = $3'), [now, limit, groupKey]);
+    const result = await db.query<MessageRow>({
+      name: 'qstash-claim-group',
+      text: this.claimSql('group_key = $3'),
+      values: [now, limit, groupKey],
+    });
     return result.rows.map(toStoredMessage).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async deleteMessages(messageIds: string[]): Promise<void> {
-    await this.pool.query(`delete from ${SCHEMA}.messages where message_id = any($1::text[])`, [messageIds]);
+    await this.pool.query({
+      name: 'qstash-delete-delivered',
+      text: `delete from ${SCHEMA}.messages where message_id = any($1::text[])`,
+      values: [messageIds],
+    });
   }
 
   async scheduleRetry(messageId: string, retried: number, nextAt: number): Promise<void> {
