@@ -80,13 +80,18 @@ async function waitForDeliveries(standIns: StandIns, expectedEvents: number): Pr
 /** What EMP does with an unanswered notification: send it again until it is echoed. */
 async function resendUntilEchoed(target: Target, traffic: Traffic, event: SentEvent): Promise<void> {
   for (let attempt = 0; attempt < 60; attempt++) {
-    const response = await fetch(`${target.url}/emp/notifications`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: event.body,
-    });
-    traffic.record('duplicate', event, response.status, await response.text());
-    if (response.status === 200) return;
+    try {
+      const response = await fetch(`${target.url}/emp/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: event.body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      traffic.record('resend', event, response.status, await response.text());
+      if (response.status === 200) return;
+    } catch {
+      // no answer: like EMP, try again later
+    }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }
@@ -203,7 +208,12 @@ async function run(standIns: StandIns, target: Target, rate: number, seconds: nu
   const loadAfter = loadavg()[0]!;
   const unansweredAtEnd = traffic.awaitingEcho.size;
   const edgeTimings = timingsFromLog(target.logFile, logOffset);
-  for (const event of [...traffic.awaitingEcho.values()]) await resendUntilEchoed(target, traffic, event);
+  const toResend = [...traffic.awaitingEcho.values()];
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      for (let event = toResend.pop(); event; event = toResend.pop()) await resendUntilEchoed(target, traffic, event);
+    }),
+  );
   for (const key of traffic.acknowledged) allAcknowledged.add(key);
 
   await waitForDeliveries(standIns, allAcknowledged.size);

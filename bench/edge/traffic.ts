@@ -18,7 +18,8 @@ export interface SentEvent {
   validSignature: boolean;
 }
 
-export type Kind = 'new' | 'duplicate' | 'badSignature';
+/** `resend`: sent again after the run because it was never echoed, as EMP would. */
+export type Kind = 'new' | 'duplicate' | 'badSignature' | 'resend';
 
 /** Resends are drawn from the last this-many new events, as EMP retries soon after a miss. */
 const RECENT_EVENTS = 1_000;
@@ -29,7 +30,7 @@ export class Traffic {
   /** Validly signed events sent but not echoed yet (in flight, or answered 5xx): EMP would resend them. */
   readonly awaitingEcho = new Map<string, SentEvent>();
   /** Counted when answered: autocannon prepares a few requests it never sends. */
-  readonly sent: Record<Kind, number> = { new: 0, duplicate: 0, badSignature: 0 };
+  readonly sent: Record<Kind, number> = { new: 0, duplicate: 0, badSignature: 0, resend: 0 };
   readonly answered = { echo: 0, badSignatureRefused: 0, retryLater: 0, unexpected: 0, wrongEcho: 0 };
   private readonly recent: SentEvent[] = [];
 
