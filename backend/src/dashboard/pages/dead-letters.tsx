@@ -5,6 +5,7 @@
  * arrives (events/process.ts), so a replay can never apply an event twice.
  */
 import { maskIbansInText } from '@tether/shared/mask';
+import { QstashError } from '@upstash/qstash';
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
 import type { DashboardContext } from '../context';
@@ -82,7 +83,14 @@ export function deadLetterPage(context: DashboardContext) {
       const selected = (await c.req.parseBody({ all: true })).dlqId;
       const ids = [...new Set((Array.isArray(selected) ? selected : selected === undefined ? [] : [selected]).filter((id): id is string => typeof id === 'string' && id.length > 0))];
       if (ids.length === 0) return c.html(<Result text="Select the deliveries to send again." tone="bad" />, 422);
-      const { responses } = await context.qstash.dlq.retry(ids);
+      let responses: Array<{ messageId: string }>;
+      try {
+        ({ responses } = await context.qstash.dlq.retry(ids));
+      } catch (error) {
+        // QStash refuses the whole request when an id is unknown (another operator sent it already).
+        if (!(error instanceof QstashError)) throw error;
+        return c.html(<Result text={`QStash refused: ${error.message}. Reload to see what is left.`} tone="bad" />, 422);
+      }
       context.log.info({ operatorId: c.get('operator').id, dlqIds: ids, resent: responses.length }, 'dead letters sent again by an operator');
       const missing = ids.length - responses.length;
       return c.html(
