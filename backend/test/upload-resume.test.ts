@@ -8,6 +8,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import * as schema from '../src/db/schema';
+import { CheckpointMovedError, commitBatch } from '../src/uploads/batch-commit';
 import { processUpload } from '../src/uploads/process-upload';
 import { findUpload, type UploadRecord } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
@@ -131,5 +134,26 @@ describe('resuming an interrupted upload', () => {
     expect(results.map((result) => result.outcome).sort()).toEqual(['busy', 'completed']);
     expect((await processUpload(environment.context(), upload.id)).outcome).toBe('skipped');
     await expectEveryRowOnce(upload, file, 2_000);
+  });
+
+  it('refuses to commit a batch when another run moved the checkpoint', async () => {
+    const file = debtorFile(10, 500_000);
+    const upload = await storeUpload(environment, 'raced.csv', file.csv);
+    await environment.database.db.execute(sql`update uploads set committed_row = 5 where id = ${upload.id}`);
+    const client = await environment.database.pool.connect();
+    try {
+      const debtor = { iban: germanIban(500_001), name: 'Late Runner', nameOriginal: 'Late Runner', amountCents: 100 };
+      const batch = commitBatch(
+        { client, db: drizzle(client, { schema }) },
+        { id: upload.id, ibanColumn: 'IBAN' },
+        { rows: [{ row: 2, debtor, problems: [] }], lastRow: 2, bytesRead: 0 },
+        { accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: 1 },
+      );
+      await expect(batch.committed).rejects.toBeInstanceOf(CheckpointMovedError);
+    } finally {
+      client.release();
+    }
+    const debtors = await environment.database.db.execute<{ count: number }>(sql`select count(*)::int as count from debtors where upload_id = ${upload.id}`);
+    expect(debtors.rows[0]?.count).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * One batch of rows, committed in one transaction together with the upload's checkpoint
  * (committed_row) and counters: after a crash the next run resumes after the last committed
- * batch, and the rows of a half-done batch were never written. Rows already at or below the
- * checkpoint are left out, so two runs racing on one upload cannot write a row twice.
+ * batch, and the rows of a half-done batch were never written. The checkpoint only moves from
+ * where the previous batch left it, so a second run racing on the same upload fails instead of
+ * writing a row twice.
  *
  * Inside the transaction the valid rows are checked against the database as a set: blacklisted
  * IBANs, duplicates of earlier rows of the same file (same IBAN, amount and reference; the first
@@ -45,9 +46,6 @@ export interface BatchOutcome {
 
 /** A debit that may still be collected: until it is, the same IBAN is not taken from another upload. */
 export const OPEN_ATTEMPT_STATUSES = ['pending', 'sending', 'unknown', 'submitted'] as const satisfies readonly AttemptStatus[];
-
-/** Batches of all uploads commit one at a time, so two uploads cannot both take the same new IBAN. */
-const BATCH_COMMIT_LOCK = 7_406_114;
 
 /** Stable across retries of a batch: the same row always gets the same Genesis transaction_id. */
 export function attemptTransactionId(uploadId: string, row: number): string {
@@ -155,42 +153,81 @@ async function insertProblems(client: pg.PoolClient, uploadId: string, problems:
   );
 }
 
+/** A connection of its own (no transaction open), and drizzle on that same connection for the blacklist service. */
+export interface BatchLane {
+  client: pg.PoolClient;
+  db: Executor;
+}
+
+/** What a batch needs from the one before it. */
+export interface PreviousBatch {
+  /** Duplicate keys it accepted, with their rows; settles once it has decided, long before it commits. */
+  accepted: Promise<ReadonlyMap<string, number>>;
+  committed: Promise<unknown>;
+  /** The checkpoint it leaves behind: where this batch continues. */
+  lastRow: number;
+}
+
+export interface BatchInFlight extends PreviousBatch {
+  committed: Promise<BatchOutcome>;
+}
+
+/** Another run committed rows of this upload meanwhile; this one must stop. */
+export class CheckpointMovedError extends Error {
+  override name = 'CheckpointMovedError';
+}
+
 /**
- * `client` is a connection of its own (no transaction open); `db` runs on that same connection,
- * for the blacklist service. `ibanColumn` labels the database findings in the error report.
+ * Starts the batch's transaction on `lane` and answers at once. Batches overlap on separate
+ * connections but stay in order: a batch decides its rows only after the previous one decided
+ * (its accepted keys count as "earlier rows of the file" before they are committed), and commits
+ * only after the previous one committed, moving the checkpoint from exactly where that one left
+ * it. If a batch fails, every later one rolls back too.
  */
-export async function commitBatch(
-  client: pg.PoolClient,
-  db: Executor,
+export function commitBatch(lane: BatchLane, upload: { id: string; ibanColumn: string }, batch: Batch, previous: PreviousBatch): BatchInFlight {
+  let decide!: (accepted: ReadonlyMap<string, number>) => void;
+  let refuse!: (error: unknown) => void;
+  const accepted = new Promise<ReadonlyMap<string, number>>((resolve, reject) => {
+    decide = resolve;
+    refuse = reject;
+  });
+  const committed = runBatch(lane, upload, batch, previous, decide).catch((error: unknown) => {
+    refuse(error);
+    throw error;
+  });
+  // Their failures surface through the next batch and through `committed` when awaited.
+  accepted.catch(() => undefined);
+  committed.catch(() => undefined);
+  return { accepted, committed, lastRow: batch.lastRow };
+}
+
+async function runBatch(
+  { client, db }: BatchLane,
   upload: { id: string; ibanColumn: string },
   batch: Batch,
+  previous: PreviousBatch,
+  decide: (accepted: ReadonlyMap<string, number>) => void,
 ): Promise<BatchOutcome> {
   await client.query('begin');
   try {
-    await client.query('select pg_advisory_xact_lock($1)', [BATCH_COMMIT_LOCK]);
-    const { rows: locked } = await client.query<{ committed_row: number }>(
-      'select committed_row from uploads where id = $1 for update',
-      [upload.id],
-    );
-    const committedRow = locked[0]?.committed_row ?? 0;
-    const fresh = batch.rows.filter((row) => row.row > committedRow);
-
-    const valid = fresh.filter((row): row is CheckedRow & { debtor: ValidDebtorRow } => row.debtor !== undefined);
+    const valid = batch.rows.filter((row): row is CheckedRow & { debtor: ValidDebtorRow } => row.debtor !== undefined);
     const ibans = [...new Set(valid.map((row) => row.debtor.iban))];
     const blacklisted = ibans.length > 0 ? await findBlacklisted(db, ibans) : new Map();
     const existing = ibans.length > 0 ? await findExistingDebits(client, upload.id, ibans) : { inFile: new Map(), openElsewhere: new Map() };
+    for (const [key, row] of await previous.accepted) existing.inFile.set(key, Math.min(existing.inFile.get(key) ?? row, row));
 
+    const acceptedKeys = new Map<string, number>();
     const accepted: Array<{ row: number; debtor: ValidDebtorRow }> = [];
     const problems: Array<RowProblem & { row: number }> = [];
     const reject = (row: CheckedRow, problem: RowProblem) => problems.push({ row: row.row, ...problem });
-    for (const row of fresh) {
+    for (const row of batch.rows) {
       if (!row.debtor) {
         row.problems.forEach((problem) => reject(row, problem));
         continue;
       }
       const { iban } = row.debtor;
       const key = duplicateKey(row.debtor);
-      const duplicateOf = existing.inFile.get(key);
+      const duplicateOf = existing.inFile.get(key) ?? acceptedKeys.get(key);
       const openDebit = existing.openElsewhere.get(iban);
       const value = iban;
       if (blacklisted.has(iban)) {
@@ -200,23 +237,26 @@ export async function commitBatch(
       } else if (openDebit !== undefined) {
         reject(row, { column: upload.ibanColumn, value, code: 'duplicate_open_debit', message: `IBAN already has an open debit from another upload (${openDebit})` });
       } else {
-        existing.inFile.set(key, row.row);
+        acceptedKeys.set(key, row.row);
         accepted.push({ row: row.row, debtor: row.debtor });
       }
     }
+    decide(acceptedKeys);
 
     if (accepted.length > 0) await insertDebtors(client, upload.id, accepted);
     await insertProblems(client, upload.id, problems);
-    const rejected = fresh.length - accepted.length;
-    await client.query(
+    await previous.committed;
+    const rejected = batch.rows.length - accepted.length;
+    const moved = await client.query(
       `update uploads
-          set committed_row = greatest(committed_row, $2), rows_read = rows_read + $3, rows_accepted = rows_accepted + $4,
-              rows_rejected = rows_rejected + $5, bytes_read = greatest(bytes_read, $6), updated_at = now()
-        where id = $1`,
-      [upload.id, batch.lastRow, fresh.length, accepted.length, rejected, batch.bytesRead],
+          set committed_row = $3, rows_read = rows_read + $4, rows_accepted = rows_accepted + $5,
+              rows_rejected = rows_rejected + $6, bytes_read = greatest(bytes_read, $7), updated_at = now()
+        where id = $1 and committed_row = $2`,
+      [upload.id, previous.lastRow, batch.lastRow, batch.rows.length, accepted.length, rejected, batch.bytesRead],
     );
+    if (moved.rowCount !== 1) throw new CheckpointMovedError(`rows after ${previous.lastRow} were committed by another run`);
     await client.query('commit');
-    return { read: fresh.length, accepted: accepted.length, rejected };
+    return { read: batch.rows.length, accepted: accepted.length, rejected };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;

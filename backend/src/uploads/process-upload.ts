@@ -2,11 +2,11 @@
  * Processing of one upload, on whichever node QStash picked: stream the file from storage, map
  * the header, check each row, commit batches with their checkpoint, write the error report.
  *
- * Parsing the next batch overlaps with committing the previous one (Node parses while
- * PostgreSQL writes), but batches commit strictly in order. A session advisory lock keeps a
- * second delivery of the same upload from working alongside; should it get through anyway (a
- * lost connection frees the lock), the checkpoint inside each batch transaction still keeps
- * every row single.
+ * Node parses the next batch while PostgreSQL writes the previous ones, on two connections at
+ * once; batches still decide and commit strictly in order (see commitBatch). A session advisory
+ * lock keeps a second delivery of the same upload from working alongside; should one get through
+ * anyway (a lost connection frees the lock), the checkpoint, which only moves from where the
+ * previous batch left it, stops it before it writes a row twice.
  */
 import { resolveColumns, type ColumnIndexes, type DebtorField } from '@tether/shared/debtor-columns';
 import { cellText, validateDebtorRow, type CellValue, type DebtorCells, type RowRules } from '@tether/shared/debtor-row';
@@ -16,8 +16,7 @@ import type { DatabaseHandle } from '../db/client';
 import * as schema from '../db/schema';
 import type { Logger } from '../log';
 import type { ObjectStorage } from '../storage/object-storage';
-import { commitBatch, type Batch, type BatchOutcome, type CheckedRow } from './batch-commit';
-import type { Executor } from '../db/executor';
+import { commitBatch, type Batch, type BatchLane, type BatchOutcome, type CheckedRow, type PreviousBatch } from './batch-commit';
 import type pg from 'pg';
 import { CsvFormatError, openCsvRows } from './csv-rows';
 import { writeErrorReport } from './error-report';
@@ -52,6 +51,12 @@ export type ProcessingResult =
 class FileProblem extends Error {}
 
 const UPLOAD_LOCK_NAMESPACE = 7_406_115;
+const ONE_UPLOAD_AT_A_TIME = 7_406_114;
+/**
+ * Connections a batch may be written on at once. PostgreSQL's share of the work per row (index
+ * and foreign-key maintenance) is about twice Node's, so two writers keep both busy.
+ */
+const WRITE_LANES = 2;
 
 function isFileProblem(error: unknown): error is Error {
   return error instanceof FileProblem || error instanceof CsvFormatError || error instanceof XlsxRefusedError || error instanceof MissingObjectError;
@@ -90,82 +95,92 @@ export class RowChecker {
   }
 }
 
-async function importRows(
-  context: UploadProcessingContext,
-  upload: UploadRecord,
-  connection: { client: pg.PoolClient; db: Executor },
-  options: ProcessingOptions,
-): Promise<void> {
+async function importRows(context: UploadProcessingContext, upload: UploadRecord, lanes: BatchLane[], options: ProcessingOptions): Promise<void> {
   const source = await openRows(context, upload);
   const rules: RowRules = { amountLimits: { minCents: 1, maxCents: context.limits.maxAmountCents }, today: new Date() };
   let checker: RowChecker | undefined;
   let rows: CheckedRow[] = [];
-  let inFlight: Promise<unknown> = Promise.resolve();
+  let previous: PreviousBatch = { accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: upload.committedRow };
+  const laneDone: Promise<unknown>[] = lanes.map(() => Promise.resolve());
+  let batches = 0;
 
   const flush = async () => {
     const batch: Batch = { rows, lastRow: rows[rows.length - 1]!.row, bytesRead: source.bytesRead() };
     rows = [];
-    await inFlight;
+    const lane = batches++ % lanes.length;
+    // The lane's previous batch is done, and with it every batch before (they commit in order).
+    await laneDone[lane];
     options.signal?.throwIfAborted();
-    const target = { id: upload.id, ibanColumn: checker!.headers.iban ?? 'IBAN' };
-    inFlight = commitBatch(connection.client, connection.db, target, batch).then((outcome) => options.onBatch?.({ ...outcome, lastRow: batch.lastRow }));
-    // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
-    inFlight.catch(() => undefined);
+    const inFlight = commitBatch(lanes[lane]!, { id: upload.id, ibanColumn: checker!.headers.iban ?? 'IBAN' }, batch, previous);
+    laneDone[lane] = inFlight.committed.then((outcome) => options.onBatch?.({ ...outcome, lastRow: batch.lastRow }));
+    // Awaited before the lane's next batch or at the end; until then a failure must not count as unhandled.
+    laneDone[lane]!.catch(() => undefined);
+    previous = inFlight;
   };
 
-  for await (const { row, cells } of source.rows) {
-    if (isEmptyRow(cells)) continue;
-    if (!checker) {
-      const columns = resolveColumns(cells.map(cellText), (upload.columnMapping ?? {}) as Record<string, string>);
-      if (!columns.ok) throw new FileProblem(columns.message);
-      checker = new RowChecker(cells, columns.columns, rules);
-      continue;
+  try {
+    for await (const { row, cells } of source.rows) {
+      if (isEmptyRow(cells)) continue;
+      if (!checker) {
+        const columns = resolveColumns(cells.map(cellText), (upload.columnMapping ?? {}) as Record<string, string>);
+        if (!columns.ok) throw new FileProblem(columns.message);
+        checker = new RowChecker(cells, columns.columns, rules);
+        continue;
+      }
+      // Rows up to the checkpoint were committed by an earlier run.
+      if (row <= upload.committedRow) continue;
+      rows.push(checker.check(row, cells));
+      if (rows.length >= context.limits.batchSize) await flush();
     }
-    // Rows up to the checkpoint were committed by an earlier run.
-    if (row <= upload.committedRow) continue;
-    rows.push(checker.check(row, cells));
-    if (rows.length >= context.limits.batchSize) await flush();
+    if (!checker) throw new FileProblem('The file has no header row');
+    if (rows.length > 0) await flush();
+    await Promise.all(laneDone);
+  } finally {
+    // Leave no transaction running on a connection that is about to be released.
+    await Promise.allSettled(laneDone);
   }
-  if (!checker) throw new FileProblem('The file has no header row');
-  if (rows.length > 0) await flush();
-  await inFlight;
 }
 
 export async function processUpload(context: UploadProcessingContext, uploadId: string, options: ProcessingOptions = {}): Promise<ProcessingResult> {
   const { pool } = context.database;
-  const client = await pool.connect();
   const log = context.log.child({ uploadId });
+  const clients: pg.PoolClient[] = [];
   let failure: Error | undefined;
   try {
+    const client = await pool.connect();
+    clients.push(client);
     const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [UPLOAD_LOCK_NAMESPACE, uploadId]);
     if (!rows[0]?.locked) return { outcome: 'busy' };
-    try {
-      const db = drizzle(client, { schema });
-      const upload = await claimForProcessing(db, uploadId);
-      if (!upload) return { outcome: 'skipped', status: (await findUpload(db, uploadId))?.status ?? 'unknown' };
-      log.info({ format: upload.format, resumeAfterRow: upload.committedRow }, 'processing upload');
+    // Two uploads processed at once could each accept the same new IBAN, neither seeing the
+    // other's uncommitted rows: uploads take turns, across all nodes. A dead node's turn ends with its connection.
+    await client.query('select pg_advisory_lock($1)', [ONE_UPLOAD_AT_A_TIME]);
+    const db = drizzle(client, { schema });
+    const upload = await claimForProcessing(db, uploadId);
+    if (!upload) return { outcome: 'skipped', status: (await findUpload(db, uploadId))?.status ?? 'unknown' };
+    log.info({ format: upload.format, resumeAfterRow: upload.committedRow }, 'processing upload');
 
-      try {
-        await importRows(context, upload, { client, db }, options);
-      } catch (error) {
-        if (!isFileProblem(error)) throw error;
-        await markFailed(db, upload.id, error.message);
-        log.warn({ error: error.message }, 'upload failed: the file cannot be processed');
-        return { outcome: 'failed', upload: (await findUpload(db, upload.id))! };
-      }
-      const reportKey = await writeErrorReport(pool, context.storage, { id: upload.id, delimiter: upload.delimiter ?? ',' });
-      await markCompleted(db, upload.id, reportKey);
-      const finished = (await findUpload(db, upload.id))!;
-      log.info({ rowsRead: finished.rowsRead, rowsAccepted: finished.rowsAccepted, rowsRejected: finished.rowsRejected }, 'upload processed');
-      return { outcome: 'completed', upload: finished };
-    } finally {
-      await client.query('select pg_advisory_unlock($1, hashtext($2))', [UPLOAD_LOCK_NAMESPACE, uploadId]).catch(() => undefined);
+    while (clients.length < WRITE_LANES) clients.push(await pool.connect());
+    const lanes = clients.map((lane) => ({ client: lane, db: drizzle(lane, { schema }) }));
+    try {
+      await importRows(context, upload, lanes, options);
+    } catch (error) {
+      if (!isFileProblem(error)) throw error;
+      await markFailed(db, upload.id, error.message);
+      log.warn({ error: error.message }, 'upload failed: the file cannot be processed');
+      return { outcome: 'failed', upload: (await findUpload(db, upload.id))! };
     }
+    const reportKey = await writeErrorReport(pool, context.storage, { id: upload.id, delimiter: upload.delimiter ?? ',' });
+    await markCompleted(db, upload.id, reportKey);
+    const finished = (await findUpload(db, upload.id))!;
+    log.info({ rowsRead: finished.rowsRead, rowsAccepted: finished.rowsAccepted, rowsRejected: finished.rowsRejected }, 'upload processed');
+    return { outcome: 'completed', upload: finished };
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
-    // After a failure the connection may be broken or mid-transaction: it is closed, not pooled.
-    client.release(failure);
+    // Session locks end with the session. After a failure a connection may be broken or
+    // mid-transaction, so it is closed, not pooled; otherwise the locks are given back first.
+    if (!failure) await clients[0]?.query('select pg_advisory_unlock_all()').catch(() => undefined);
+    for (const client of clients) client.release(failure);
   }
 }
