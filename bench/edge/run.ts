@@ -114,32 +114,34 @@ interface Drive {
   seconds: number;
 }
 
-function driveSlot(target: Target, traffic: Traffic, connections: number, seconds: number, responseTimes: number[]) {
+/** Without `traffic`, GET /metrics: no I/O, so its latency is the runtime's and the load generator's floor. */
+function driveSlot(target: Target, traffic: Traffic | undefined, connections: number, seconds: number, responseTimes: number[]) {
   return new Promise<autocannon.Result>((resolve, reject) => {
+    const notifications: autocannon.Request[] = [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        setupRequest(request, context) {
+          const next = traffic!.next();
+          Object.assign(context, next);
+          traffic!.sending(next.event);
+          request.body = next.event.body;
+          return request;
+        },
+        onResponse(status, body, context) {
+          const { kind, event } = context as { kind: Kind; event: SentEvent };
+          traffic!.record(kind, event, status, body);
+        },
+      },
+    ];
     const instance = autocannon(
       {
-        url: `${target.url}/emp/notifications`,
+        url: `${target.url}${traffic ? '/emp/notifications' : '/metrics'}`,
         connections,
         connectionRate: 1,
         duration: seconds,
         timeout: 10,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            setupRequest(request, context) {
-              const next = traffic.next();
-              Object.assign(context, next);
-              traffic.sending(next.event);
-              request.body = next.event.body;
-              return request;
-            },
-            onResponse(status, body, context) {
-              const { kind, event } = context as { kind: Kind; event: SentEvent };
-              traffic.record(kind, event, status, body);
-            },
-          },
-        ],
+        requests: traffic ? notifications : [{ method: 'GET' }],
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
@@ -150,7 +152,7 @@ function driveSlot(target: Target, traffic: Traffic, connections: number, second
   });
 }
 
-async function drive(target: Target, traffic: Traffic, rate: number, seconds: number): Promise<Drive> {
+async function drive(target: Target, traffic: Traffic | undefined, rate: number, seconds: number): Promise<Drive> {
   const responseTimes: number[] = [];
   const startedAt = Date.now();
   const slots = Array.from({ length: SLOTS }, (_, slot) => Math.floor(rate / SLOTS) + (slot < rate % SLOTS ? 1 : 0));
@@ -254,7 +256,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDirectory, { recursive: true });
   const standIns = await startStandIns();
   const vars: Record<string, string> = { ...standIns.vars, LOG_LEVEL: args['log-level'] };
-  const results = [];
+  const results: Result[] = [];
   const allAcknowledged = new Set<string>();
   try {
     for (const runtime of runtimes) {
@@ -262,7 +264,10 @@ async function main(): Promise<void> {
       try {
         await run(standIns, target, 200, 5, allAcknowledged); // warm-up, not reported
         for (const rate of rates) {
-          const result = await run(standIns, target, rate, durationSeconds, allAcknowledged);
+          const floor = await drive(target, undefined, rate, 10);
+          const floorTimes = floor.responseTimes.sort((a, b) => a - b);
+          const floorMs = { p50: percentile(floorTimes, 50), p99: percentile(floorTimes, 99) };
+          const result = { ...(await run(standIns, target, rate, durationSeconds, allAcknowledged)), floorMs };
           results.push(result);
           console.log(JSON.stringify(result));
         }
@@ -278,7 +283,9 @@ async function main(): Promise<void> {
   console.log(`\n${table(results)}\nraw results: ${file}`);
 }
 
-function table(results: Awaited<ReturnType<typeof run>>[]): string {
+type Result = Awaited<ReturnType<typeof run>> & { floorMs: { p50: number; p99: number } };
+
+function table(results: Result[]): string {
   const rows = results.map((r) =>
     [
       r.runtime,
@@ -289,6 +296,9 @@ function table(results: Awaited<ReturnType<typeof run>>[]): string {
       r.latencyMs.p95,
       r.latencyMs.p99,
       r.latencyMs.max,
+      `${r.floorMs.p50} / ${r.floorMs.p99}`,
+      r.edgeTimings ? `${r.edgeTimings.claimMs.p50} / ${r.edgeTimings.claimMs.p99}` : '–',
+      r.edgeTimings ? `${r.edgeTimings.publishMs.p50} / ${r.edgeTimings.publishMs.p99}` : '–',
       r.errors + r.timeouts,
       Object.entries(r.statusCodes).map(([code, count]) => `${code}:${count}`).join(' '),
       r.acknowledgedEvents,
@@ -298,8 +308,8 @@ function table(results: Awaited<ReturnType<typeof run>>[]): string {
     ].join(' | '),
   );
   return [
-    '| runtime | target req/s | achieved req/s | requests | p50 ms | p95 ms | p99 ms | max ms | errors | statuses | acknowledged events | lost | delivered twice | unexpected |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| runtime | target req/s | achieved req/s | requests | p50 ms | p95 ms | p99 ms | max ms | floor p50/p99 ms | claim p50/p99 ms | publish p50/p99 ms | errors | statuses | acknowledged events | lost | delivered twice | unexpected |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
 }
