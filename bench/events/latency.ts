@@ -13,6 +13,7 @@
 import { Client } from '@upstash/qstash';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,8 @@ export interface LatencyResult {
   histogramShareWithin: Record<string, number>;
   deadLettered?: number;
   sendErrors: number;
+  /** CPU the node (and the dev QStash server) spent per event, whatever else ran on the machine. */
+  cpuMicrosecondsPerEvent: { backend?: number; qstash?: number };
   loadAverage: number[];
 }
 
@@ -64,6 +67,17 @@ async function stop(child: ChildProcess) {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   await exited;
+}
+
+/** User plus system CPU seconds of a process so far (Linux /proc; undefined elsewhere). */
+function cpuSeconds(child: ChildProcess | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${child?.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat, in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
@@ -128,8 +142,9 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     const [qstashPort, backendPort] = [await freePort(), await freePort()];
     const qstashUrl = `http://127.0.0.1:${qstashPort}`;
     let client: Client | undefined;
+    let qstash: ChildProcess | undefined;
     if (options.path === 'stack') {
-      const qstash = startProcess('dev/qstash/main.ts', {
+      qstash = startProcess('dev/qstash/main.ts', {
         QSTASH_DEV_DATABASE_URL: qstashDatabase.url,
         QSTASH_DEV_PORT: String(qstashPort),
         QSTASH_TOKEN: KEYS.token,
@@ -166,6 +181,7 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     await waitUntil(() => fetch(`${backendUrl}/health`).then(() => true, () => false), 60_000, 'backend start');
 
     const destination = `${backendUrl}${EMP_EVENTS_PATH}`;
+    const cpuBefore = { backend: cpuSeconds(backend), qstash: cpuSeconds(qstash) };
     let sending: { seconds: number; errors: number };
     if (client !== undefined) {
       // As the edge does: received, then published at once.
@@ -194,6 +210,12 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     const committed = async () =>
       (await handle.pool.query<{ n: number }>('select count(*)::int as n from webhook_events where processed_at is not null')).rows[0]!.n;
     await waitUntil(async () => (await committed()) >= distinct, 300_000, 'every event committed');
+    const perEvent = (before: number | undefined, after: number | undefined) =>
+      before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1e6) / events.length);
+    const cpuMicrosecondsPerEvent = {
+      backend: perEvent(cpuBefore.backend, cpuSeconds(backend)),
+      qstash: perEvent(cpuBefore.qstash, cpuSeconds(qstash)),
+    };
 
     const stats = await handle.pool.query<{ p50: number; p95: number; p99: number; max: number }>(`
       select percentile_cont(0.5) within group (order by ms) as p50,
@@ -213,6 +235,7 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
       histogramShareWithin: histogramShares(metrics),
       ...(client && { deadLettered: (await client.dlq.listMessages()).messages.length }),
       sendErrors: sending.errors,
+      cpuMicrosecondsPerEvent,
       loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
     };
   } finally {

@@ -22,6 +22,8 @@ export interface ThroughputResult {
   seconds: number;
   eventsPerSecond: number;
   callLatencyMs: { p50: number; p99: number };
+  /** CPU this process (Node only, not PostgreSQL) spent per event. */
+  nodeCpuMicrosecondsPerEvent: number;
   outcomes: Record<string, number>;
   loadAverage: number[];
 }
@@ -64,7 +66,9 @@ export async function measureThroughput(options: { attempts: number; concurrency
     // Warm the pool and the JIT on a slice that is not timed.
     const warmUp = Math.min(500, Math.floor(events.length / 10));
     await drive(batcher, events.slice(0, warmUp), options.concurrency);
+    const cpuBefore = process.cpuUsage();
     const run = await drive(batcher, events.slice(warmUp), options.concurrency);
+    const cpu = process.cpuUsage(cpuBefore);
     const count = events.length - warmUp;
     return {
       concurrency: options.concurrency,
@@ -73,6 +77,7 @@ export async function measureThroughput(options: { attempts: number; concurrency
       seconds: Number(run.seconds.toFixed(2)),
       eventsPerSecond: Math.round(count / run.seconds),
       callLatencyMs: { p50: Number(percentile(run.latencies, 50).toFixed(1)), p99: Number(percentile(run.latencies, 99).toFixed(1)) },
+      nodeCpuMicrosecondsPerEvent: Math.round((cpu.user + cpu.system) / count),
       outcomes: run.outcomes,
       loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
     };

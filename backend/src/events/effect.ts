@@ -54,7 +54,12 @@ export async function lockAttempts(tx: Executor, meanings: readonly EventMeaning
     const result = await tx.execute<{ id: number; status: AttemptStatus; emp_unique_id: string | null; transaction_id: string; iban: string }>(sql`
       select a.id, a.status, a.emp_unique_id, a.transaction_id, d.iban
       from billing_attempts a join debtors d on d.id = a.debtor_id
-      where a.emp_unique_id = any(${sql.param(uniqueIds)}::text[]) or a.transaction_id = any(${sql.param(transactionIds)}::text[])
+      -- Ids first, each through its unique index: an OR of the two lookups, or a join with the
+      -- union, makes the planner scan both tables whole.
+      where a.id = any(array(
+        select id from billing_attempts where emp_unique_id = any(${sql.param(uniqueIds)}::text[])
+        union
+        select id from billing_attempts where transaction_id = any(${sql.param(transactionIds)}::text[])))
       order by a.id
       for update of a`);
     for (const row of result.rows) {
