@@ -9,15 +9,15 @@ import { readFile } from 'node:fs/promises';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../src/http/listen';
-import { billingAttempts, blacklist, debtors } from '../src/db/schema';
-import { EMP_EVENTS_PATH } from '../src/events/delivery-route';
-import { startBackend, waitFor, type TestBackend } from './support/backend';
-import { seedUpload } from './support/billing';
-import { chromiumMissing, launchChromium } from './support/browser';
-import { startDashboardStack, type DashboardStack } from './support/dashboard-stack';
-import { createAttempt, hex, saleNotification, testIban } from './support/events';
-import { germanIban } from './support/uploads';
+import { listen } from '../../src/http/listen';
+import { billingAttempts, blacklist, debtors } from '../../src/db/schema';
+import { EMP_EVENTS_PATH } from '../../src/events/delivery-route';
+import { startBackend, waitFor, type TestBackend } from '../support/backend';
+import { seedUpload } from '../support/billing';
+import { chromiumMissing, launchChromium } from '../support/browser';
+import { startDashboardStack, type DashboardStack } from '../support/dashboard-stack';
+import { createAttempt, hex, saleNotification, testIban } from '../support/events';
+import { germanIban } from '../support/uploads';
 
 const ROWS = 1500;
 
