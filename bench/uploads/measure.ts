@@ -86,10 +86,16 @@ interface UploadView {
   error: string | null;
 }
 
-export async function measureUpload(benchCase: UploadCase, path: string, environment: Record<string, string>, operatorHeaders: Record<string, string>) {
+export async function measureUpload(
+  benchCase: UploadCase,
+  path: string,
+  environment: Record<string, string>,
+  operatorHeaders: Record<string, string>,
+  nodeOptions?: string,
+) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const node = spawn(process.execPath, ['--import', 'tsx', 'backend/src/main.ts'], {
+  const node = spawn(process.execPath, [...(nodeOptions ? [nodeOptions] : []), '--import', 'tsx', 'backend/src/main.ts'], {
     cwd: REPOSITORY,
     env: { ...process.env, ...PLACEHOLDERS, ...environment, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -137,6 +143,7 @@ export async function measureUpload(benchCase: UploadCase, path: string, environ
     const processingMs = logTimes.get('upload processed')! - logTimes.get('processing upload')!;
     return {
       case: benchCase.name,
+      nodeOptions: nodeOptions ?? 'default',
       rows: benchCase.rows,
       fileMb: Math.round((fileBytes / 1024 / 1024) * 10) / 10,
       accepted: upload.rows.accepted,

@@ -1,13 +1,14 @@
 /**
  * Debtor upload benchmark (see bench/README.md, "Uploads"):
  *
- *   npm run bench:uploads -- [--only csv-100k,csv-1m,xlsx-100k,parse-1m]
+ *   npm run bench:uploads -- [--only csv-100k,csv-1m,xlsx-100k,parse-1m] [--max-old-space-size <MB>]
  *
  * Each case goes through the real path: the file is PUT to the dev S3 server through a presigned
  * URL, `complete` checks it, the dev QStash server delivers processing to a backend node
  * (backend/src/main.ts in its own process, fresh for each case) which streams the file from
  * storage into PostgreSQL. Measured: wall time of processing (from the node's own log lines),
  * rows/s, and the node's peak RSS (VmHWM from /proc), sampled RSS while it runs.
+ * `--max-old-space-size` starts the node with that V8 heap cap (as a deployment would set it).
  * `parse-1m` streams and checks the 1M-row CSV without the database, in its own process: the
  * Node side of the time. Results are printed and written to bench/results/tmp/uploads-<time>.json.
  */
@@ -31,7 +32,9 @@ const CASES: UploadCase[] = [
   { name: 'xlsx-100k', format: 'xlsx', rows: 100_000, firstAccount: 4_000_000 },
 ];
 
-const { values: args } = parseArgs({ options: { only: { type: 'string', default: 'csv-100k,csv-1m,xlsx-100k,parse-1m' } } });
+const { values: args } = parseArgs({
+  options: { only: { type: 'string', default: 'csv-100k,csv-1m,xlsx-100k,parse-1m' }, 'max-old-space-size': { type: 'string' } },
+});
 const selected = new Set(args.only.split(','));
 
 const scratch = fileURLToPath(new URL('../results/tmp/uploads/', import.meta.url));
@@ -77,7 +80,8 @@ const environment = {
 const results: Record<string, unknown>[] = [];
 try {
   for (const benchCase of CASES.filter((candidate) => selected.has(candidate.name))) {
-    const result = await measureUpload(benchCase, await fileFor(benchCase), environment, operatorHeaders);
+    const nodeOptions = args['max-old-space-size'] ? `--max-old-space-size=${args['max-old-space-size']}` : undefined;
+    const result = await measureUpload(benchCase, await fileFor(benchCase), environment, operatorHeaders, nodeOptions);
     console.log(JSON.stringify(result));
     results.push(result);
   }
