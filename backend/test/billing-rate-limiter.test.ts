@@ -36,7 +36,7 @@ describe('SharedRateLimiter', () => {
     const nodes = [limiterOnNode(limit), limiterOnNode(limit)];
     const meter = new RateMeter<'all'>();
     const started = performance.now();
-    // Ten callers per node, three seconds' worth of requests in all.
+    // Ten callers per node, about three seconds' worth of requests in all.
     await Promise.all(
       nodes.flatMap((limiter) =>
         Array.from({ length: 10 }, async () => {
@@ -50,12 +50,12 @@ describe('SharedRateLimiter', () => {
     const seconds = (performance.now() - started) / 1000;
     expect(meter.total()).toBe(80);
     expect(meter.maxInWindow()).toBeLessThanOrEqual(limit);
-    // 80 slots at 24/s (the headroom) take about 3.3 s; a limiter that over-throttles would take far longer.
+    // 80 slots at 24/s (the headroom) take about 3.3 s; more only when the machine is too busy to keep time.
     expect(seconds).toBeGreaterThan(80 / limit - 0.5);
-    expect(seconds).toBeLessThan(80 / (limit * 0.96) + 1);
+    expect(seconds).toBeLessThan((2 * 80) / (limit * 0.96));
   });
 
-  it('gives up a slot it woke too late for, instead of sending late and bunched', async () => {
+  it('lets a stalled process send late, never bunched with the requests after it', async () => {
     const limiter = limiterOnNode(50);
     const meter = new RateMeter<'all'>();
     const callers = Array.from({ length: 20 }, async (_, index) => {

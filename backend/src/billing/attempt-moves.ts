@@ -26,19 +26,24 @@ type AttemptColumns = PgUpdateSetSource<typeof billingAttempts>;
  * Moves every attempt matching `where` that is in `from` to `to`, with `set` written alongside.
  * Answers the ids moved.
  */
+/** The history entry of a move, once the state machine allows it; throws for a move it does not. */
+export function moveEntry(from: AttemptStatus, to: AttemptStatus, note: MoveNote): string {
+  const decision = decideTransition(from, to);
+  if (decision.kind !== 'apply') throw new Error(`${from} → ${to} is not a move the state machine allows (${decision.kind})`);
+  return JSON.stringify({ at: new Date().toISOString(), from, to, ...note });
+}
+
 export async function moveAttempts(
   db: Executor,
   move: { where: SQL; from: AttemptStatus; to: AttemptStatus; note: MoveNote; set?: AttemptColumns },
 ): Promise<number[]> {
-  const decision = decideTransition(move.from, move.to);
-  if (decision.kind !== 'apply') throw new Error(`${move.from} → ${move.to} is not a move the state machine allows (${decision.kind})`);
-  const entry = { at: new Date().toISOString(), from: move.from, to: move.to, ...move.note };
+  const entry = moveEntry(move.from, move.to, move.note);
   const rows = await db
     .update(billingAttempts)
     .set({
       ...move.set,
       status: move.to,
-      history: sql`${billingAttempts.history} || jsonb_build_array(${JSON.stringify(entry)}::jsonb)`,
+      history: sql`${billingAttempts.history} || jsonb_build_array(${entry}::jsonb)`,
       updatedAt: sql`now()`,
     })
     .where(and(move.where, eq(billingAttempts.status, move.from)))

@@ -10,7 +10,7 @@
  */
 import { and, asc, between, eq, isNull } from 'drizzle-orm';
 import { billingAttempts } from '../db/schema';
-import { describeError } from '../events/process';
+import { describeError } from '../events/describe-error';
 import { requestReconciliationWhenDue } from '../reconciliation/schedule';
 import type { BillingContext } from './context';
 import { completeRunIfDone, getRun, pauseForBreaker, pauseForRefusal, resumeAfterProbe, setBreakerState } from './runs';
@@ -28,22 +28,26 @@ const RUN_STATUS_MAX_AGE_MS = 250;
 const HALF_OPEN_WAIT_MS = 100;
 
 /** Whether the run is still running, read at most every 250 ms however many workers ask. */
-function runningCheck(context: BillingContext, runId: string): () => Promise<boolean> {
+function runningCheck(context: BillingContext, runId: string) {
   let checkedAt = -Infinity;
   let running = true;
   let reading: Promise<boolean> | undefined;
-  return () => {
-    if (performance.now() - checkedAt < RUN_STATUS_MAX_AGE_MS) return Promise.resolve(running);
-    reading ??= getRun(context.db, runId)
-      .then((run) => {
-        running = run?.status === 'running';
-        checkedAt = performance.now();
-        return running;
-      })
-      .finally(() => {
-        reading = undefined;
-      });
-    return reading;
+  return {
+    refresh(): Promise<boolean> {
+      if (performance.now() - checkedAt < RUN_STATUS_MAX_AGE_MS) return Promise.resolve(running);
+      reading ??= getRun(context.db, runId)
+        .then((run) => {
+          running = run?.status === 'running';
+          checkedAt = performance.now();
+          return running;
+        })
+        .finally(() => {
+          reading = undefined;
+        });
+      return reading;
+    },
+    /** The last status read, at once. */
+    latest: () => running,
   };
 }
 
@@ -76,14 +80,14 @@ export async function processBatch(
 
   const worker = async () => {
     while (next < ids.length && !summary.stopped && failure === undefined) {
-      if (!(await stillRunning())) {
+      if (!(await stillRunning.refresh())) {
         summary.stopped = 'run_not_running';
         return;
       }
       const attemptId = ids[next++]!;
       let outcome: SendOutcome;
       try {
-        outcome = await sendAttempt(context, runId, attemptId, { stillWanted: stillRunning });
+        outcome = await sendAttempt(context, runId, attemptId, { stillWanted: stillRunning.latest });
       } catch (error) {
         failure ??= error;
         return;

@@ -1,12 +1,12 @@
 /**
- * Claiming an attempt before it is sent: one transaction locks the pending attempt (skipping it
- * if another node holds the lock), checks the blacklist once more (a chargeback may have listed
- * the IBAN since the upload), and moves it to sending, or to cancelled when listed. Only the
- * claimer sends, so no two nodes send the same attempt.
+ * Claiming an attempt before it is sent: one conditional UPDATE moves it from pending to sending
+ * (of two nodes trying at once, the second finds it no longer pending), and reads what the sale
+ * needs. Then the blacklist once more, since a chargeback may have listed the IBAN after the
+ * upload: a listed attempt is given back and cancelled, never sent. Only the claimer sends.
  */
 import { sql } from 'drizzle-orm';
 import { findBlacklisted } from '../blacklist/blacklist';
-import { moveAttempt } from './attempt-moves';
+import { moveAttempt, moveEntry } from './attempt-moves';
 import type { BillingContext } from './context';
 import { requeueAttempt } from './runs';
 import type { ClaimedAttempt } from './sale-request';
@@ -36,54 +36,51 @@ export async function claimAttempt(
   attemptId: number,
   options: { probe?: boolean } = {},
 ): Promise<Claim> {
-  const runOpen = options.probe
-    ? sql`r.status = 'paused' and r.paused_by = 'circuit_breaker'`
-    : sql`r.status = 'running'`;
-  return context.db.transaction(async (tx) => {
-    const { rows } = await tx.execute<ClaimRow>(sql`
-      select a.id, a.transaction_id, a.amount_cents, a.currency, d.iban, d.bic, d.name, d.address,
-             d.mandate_reference, d.external_reference
-      from billing_attempts a
-      join debtors d on d.id = a.debtor_id
-      join billing_runs r on r.id = a.billing_run_id
-      where a.id = ${attemptId} and a.billing_run_id = ${runId} and a.status = 'pending' and a.hold_reason is null
-        and (a.not_before is null or a.not_before <= now()) and ${runOpen}
-      for update of a skip locked`);
-    const row = rows[0];
-    if (!row) return { kind: 'not_claimable' };
-
-    const listed = (await findBlacklisted(tx, [row.iban])).get(row.iban);
-    if (listed) {
-      await moveAttempt(tx, row.id, {
-        from: 'pending',
-        to: 'cancelled',
-        note: { source: 'billing', reason: 'IBAN blacklisted before sending', blacklist_entry: listed.id, reason_code: listed.reasonCode },
-        set: { errorCode: 'blacklisted', errorMessage: `IBAN blacklisted: ${listed.reason}` },
-      });
-      return { kind: 'cancelled' };
-    }
-    await moveAttempt(tx, row.id, {
-      from: 'pending',
-      to: 'sending',
-      note: { source: 'billing', reason: options.probe ? 'claimed as circuit breaker probe' : 'claimed for sending', node: context.nodeId },
-      set: { claimedBy: context.nodeId, claimedAt: sql`now()` },
-    });
-    return {
-      kind: 'claimed',
-      attempt: {
-        id: row.id,
-        transactionId: row.transaction_id,
-        amountCents: row.amount_cents,
-        currency: row.currency,
-        iban: row.iban,
-        bic: row.bic,
-        name: row.name,
-        address: row.address,
-        mandateReference: row.mandate_reference,
-        externalReference: row.external_reference,
-      },
-    };
+  const runOpen = options.probe ? sql`r.status = 'paused' and r.paused_by = 'circuit_breaker'` : sql`r.status = 'running'`;
+  const entry = moveEntry('pending', 'sending', {
+    source: 'billing',
+    reason: options.probe ? 'claimed as circuit breaker probe' : 'claimed for sending',
+    node: context.nodeId,
   });
+  const { rows } = await context.db.execute<ClaimRow>(sql`
+    update billing_attempts a set
+      status = 'sending', claimed_by = ${context.nodeId}, claimed_at = now(), updated_at = now(),
+      history = a.history || jsonb_build_array(${entry}::jsonb)
+    from debtors d, billing_runs r
+    where a.id = ${attemptId} and a.billing_run_id = ${runId} and a.status = 'pending' and a.hold_reason is null
+      and (a.not_before is null or a.not_before <= now()) and d.id = a.debtor_id and r.id = a.billing_run_id and ${runOpen}
+    returning a.id, a.transaction_id, a.amount_cents, a.currency, d.iban, d.bic, d.name, d.address,
+              d.mandate_reference, d.external_reference`);
+  const row = rows[0];
+  if (!row) return { kind: 'not_claimable' };
+
+  const listed = (await findBlacklisted(context.db, [row.iban])).get(row.iban);
+  if (listed) {
+    const note = { source: 'billing' as const, reason: 'IBAN blacklisted before sending', blacklist_entry: listed.id, reason_code: listed.reasonCode };
+    await moveAttempt(context.db, row.id, { from: 'sending', to: 'pending', note, set: { claimedBy: null, claimedAt: null } });
+    await moveAttempt(context.db, row.id, {
+      from: 'pending',
+      to: 'cancelled',
+      note,
+      set: { errorCode: 'blacklisted', errorMessage: `IBAN blacklisted: ${listed.reason}` },
+    });
+    return { kind: 'cancelled' };
+  }
+  return {
+    kind: 'claimed',
+    attempt: {
+      id: row.id,
+      transactionId: row.transaction_id,
+      amountCents: row.amount_cents,
+      currency: row.currency,
+      iban: row.iban,
+      bic: row.bic,
+      name: row.name,
+      address: row.address,
+      mandateReference: row.mandate_reference,
+      externalReference: row.external_reference,
+    },
+  };
 }
 
 /**

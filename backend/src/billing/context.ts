@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { BillingSettings, ReconciliationSettings } from '../config';
 import type { Database } from '../db/client';
 import type { GenesisClient } from '../emp/genesis-client';
+import { EventBatcher } from '../events/batcher';
 import { eventContext, type EventContext } from '../events/context';
 import type { Logger } from '../log';
 import type { Services } from '../services';
@@ -35,6 +36,11 @@ export interface BillingContext {
   /** RECONCILIATION_RATE_LIMIT for reconcile and by-date requests, across all nodes. */
   reconcileLimiter: SharedRateLimiter;
   events: EventContext;
+  /**
+   * Genesis' answers (sales, reconciles) applied through the events path; answers arriving
+   * together share a transaction, as deliveries do.
+   */
+  answers: EventBatcher;
   payees: PayeeChecker;
   settings: BillingSettings;
   reconciliation: ReconciliationSettings;
@@ -44,6 +50,9 @@ export interface BillingContext {
   metrics: BillingMetrics;
 }
 
+/** Two transactions at once leave the pool to claims and everything else. */
+const ANSWER_BATCHING = { maxBatch: 50, maxConcurrentBatches: 2 };
+
 export function billingContext(
   services: Pick<Services, 'config' | 'database' | 'log' | 'qstash' | 'redis' | 'genesis' | 'metrics'>,
   options: { vopProvider?: VopProvider } = {},
@@ -52,6 +61,7 @@ export function billingContext(
   const keyPrefix = config.redis.keyPrefix;
   const headroom = config.rateLimitHeadroom;
   const metrics = billingMetrics(services.metrics);
+  const events = eventContext(services);
   const breaker = new EmpCircuitBreaker(config.billing.breaker);
   breaker.onBreak(() => metrics.breakerOpen.set(1));
   breaker.onReset(() => metrics.breakerOpen.set(0));
@@ -70,7 +80,8 @@ export function billingContext(
       perSecond: config.emp.reconciliationRateLimitPerSecond,
       headroom,
     }),
-    events: eventContext(services),
+    events,
+    answers: new EventBatcher(events, ANSWER_BATCHING),
     payees: createPayeeChecker({
       redis: services.redis,
       keyPrefix,

@@ -9,7 +9,7 @@
  */
 import type { Receiver } from '@upstash/qstash';
 import { Hono } from 'hono';
-import { describeError } from '../events/process';
+import { describeError } from '../events/describe-error';
 import { probeRun, processBatch } from './batch';
 import type { BillingContext } from './context';
 import { BILLING_BATCH_PATH, billingMessageSchema } from './dispatch';

@@ -1,77 +1,109 @@
 /**
- * A rate limit shared by every node: slots one interval apart, handed out by Redis (GCRA with no
- * burst). Each caller reserves the next free slot in one atomic script on the Redis clock, then
- * waits for it, so requests leave spaced by 1/rate whichever node sends them. A limit per
- * second in any sliding one-second window then holds too, with two safeguards against the
- * jitter between the limiter and EMP:
+ * A rate limit shared by every node: requests spaced one interval apart, whichever node sends
+ * them (GCRA without burst, on the Redis clock, in one atomic script). A limit per second in any
+ * sliding one-second window then holds too, as long as the jitter between taking a slot and the
+ * request reaching EMP stays within the headroom:
  *
- * - the slots are spaced for a rate `headroom` below the limit;
- * - a caller that wakes up later than half an interval after its slot gives the slot up and
- *   reserves another, so a stalled process cannot send a bunch of overdue requests at once.
+ * - slots are spaced for a rate `headroom` below the limit;
+ * - a slot is taken at the moment of sending, not reserved ahead: a process that wakes up late
+ *   sends later, never bunched with the requests after it. A slot taken a little late (a quarter
+ *   of the time the headroom frees per second, at most half an interval) keeps the schedule, so a
+ *   busy machine does not lose throughput to small delays; later than that, the schedule restarts
+ *   from now. The rest of the headroom absorbs the jitter between Redis and EMP.
+ *
+ * Within a process, callers queue in order and a few takers ask Redis on their behalf, so the
+ * round trip to Redis does not cap a node's rate.
  */
 import type { Redis } from '@upstash/redis';
 
-/** Reserves the next slot: microseconds until it starts, measured on Redis' clock. */
-const RESERVE_SLOT = `
+/**
+ * Takes the slot if it is due: answers 0 and moves the schedule one interval on (a slot missed by
+ * more than ARGV[2] µs is first moved to now minus that). Otherwise answers the µs until it is
+ * due, changing nothing. KEYS[1] holds the next slot's time (µs, Redis clock).
+ */
+const TAKE_SLOT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
+local catchUp = tonumber(ARGV[2])
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
-redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil((slot + interval - now) / 1000) + 1000)
-return math.floor(slot - now)
+if slot > now then return math.ceil(slot - now) end
+if slot < now - catchUp then slot = now - catchUp end
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil(interval / 1000) + 60000)
+return 0
 `;
 
 export interface RateLimiterOptions {
-  /** The Redis key holding the next free slot; one per limit. */
+  /** The Redis key holding the next slot; one per limit. */
   key: string;
   perSecond: number;
   /** Share of the limit left unused, e.g. 0.04 spaces slots for 96 % of it. */
   headroom: number;
 }
 
-export class RateLimitAborted extends Error {
-  override name = 'RateLimitAborted';
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
 }
+
+/** Slot requests in flight from one process at once; each round trip to Redis takes one. */
+const MAX_TAKERS = 4;
 
 export class SharedRateLimiter {
   readonly intervalMs: number;
+  /** How late a slot may be taken and still keep the schedule. */
+  private readonly catchUpMs: number;
+  private readonly waiting: Waiter[] = [];
+  private takers = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: RateLimiterOptions,
   ) {
     this.intervalMs = 1000 / (options.perSecond * (1 - options.headroom));
+    // Per second, the headroom leaves this much time unscheduled.
+    const spareMsPerSecond = options.perSecond * this.intervalMs - 1000;
+    this.catchUpMs = Math.min(this.intervalMs / 2, spareMsPerSecond / 4);
   }
 
-  /**
-   * Resolves at the start of this caller's slot: send right away. Rejects with RateLimitAborted
-   * when `signal` aborts while waiting (nothing was sent; the slot goes unused).
-   */
-  async acquire(signal?: AbortSignal): Promise<void> {
-    const lateness = this.intervalMs / 2;
-    for (;;) {
-      if (signal?.aborted) throw new RateLimitAborted('stopped while waiting for a rate slot');
-      const waitMicros = await this.redis.eval<[string], number>(RESERVE_SLOT, [this.options.key], [
-        String(Math.round(this.intervalMs * 1000)),
-      ]);
-      // Measured from the answer: the slot may start a little later here than on Redis, never earlier.
-      const slotAt = performance.now() + waitMicros / 1000;
-      if (waitMicros > 0) await sleep(waitMicros / 1000, signal);
-      if (signal?.aborted) throw new RateLimitAborted('stopped while waiting for a rate slot');
-      if (performance.now() - slotAt <= lateness) return;
+  /** Resolves when this caller's slot is due: send right away. */
+  acquire(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.addTakers();
+    });
+  }
+
+  private addTakers(): void {
+    while (this.takers < Math.min(MAX_TAKERS, this.waiting.length)) {
+      this.takers++;
+      void this.take().finally(() => {
+        this.takers--;
+        // A caller may have queued while this taker was finishing.
+        this.addTakers();
+      });
+    }
+  }
+
+  /** Takes slots for the callers at the front of the queue until none is left waiting. */
+  private async take(): Promise<void> {
+    const args = [String(Math.round(this.intervalMs * 1000)), String(Math.round(this.catchUpMs * 1000))];
+    while (this.waiting.length > 0) {
+      let waitMicros: number;
+      try {
+        waitMicros = await this.redis.eval<string[], number>(TAKE_SLOT, [this.options.key], args);
+      } catch (error) {
+        // Redis unreachable: every caller hears it now rather than waiting for a slot that may never come.
+        for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+        return;
+      }
+      // Taken after the queue emptied, a slot goes unused: the rate only gets lower for it.
+      if (waitMicros === 0) this.waiting.shift()?.resolve();
+      else await sleep(waitMicros / 1000);
     }
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

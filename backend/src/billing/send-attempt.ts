@@ -12,10 +12,10 @@
  */
 import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
 import type { PaymentResponse } from '@tether/shared/genesis-xml';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { billingAttempts } from '../db/schema';
 import { GenesisAuthError, GenesisError } from '../emp/errors';
-import { describeError, processEvent } from '../events/process';
+import { describeError } from '../events/describe-error';
 import { reconcileAttempt } from '../reconciliation/reconcile-attempt';
 import { checkAttemptPayee } from '../vop/attempt-check';
 import { moveAttempt } from './attempt-moves';
@@ -47,8 +47,11 @@ export type SendOutcome =
 
 export interface SendOptions {
   probe?: boolean;
-  /** Checked once the rate slot is ours: false when the run was paused or cancelled meanwhile. */
-  stillWanted?: () => Promise<boolean>;
+  /**
+   * Asked once the rate slot is ours, without waiting (nothing may delay a request between its
+   * slot and EMP): false when the run was seen paused or cancelled meanwhile.
+   */
+  stillWanted?: () => boolean;
 }
 
 export async function sendAttempt(context: BillingContext, runId: string, attemptId: number, options: SendOptions = {}): Promise<SendOutcome> {
@@ -68,7 +71,7 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
     await releaseClaim(context, attempt.id, `no rate slot (${describeError(error)}): not sent`);
     throw error;
   }
-  if (options.stillWanted && !(await options.stillWanted())) {
+  if (options.stillWanted && !options.stillWanted()) {
     await releaseClaim(context, attempt.id, 'billing run stopped before sending: not sent');
     return 'released';
   }
@@ -80,8 +83,8 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
   } catch (error) {
     return recordFailure(context, attempt, error);
   }
-  await markSent(context, attempt.id);
-  return recordAnswer(context, attempt, payment);
+  const [outcome] = await Promise.all([recordAnswer(context, attempt, payment), markSent(context, attempt.id)]);
+  return outcome;
 }
 
 async function markSent(context: BillingContext, attemptId: number): Promise<void> {
@@ -101,11 +104,11 @@ async function recordFailure(context: BillingContext, attempt: ClaimedAttempt, e
     await releaseClaim(context, attempt.id, `not sent: ${error.message}`);
     return error instanceof GenesisAuthError ? 'refused' : 'released';
   }
-  await markSent(context, attempt.id);
   await moveAttempt(context.db, attempt.id, {
     from: 'sending',
     to: 'unknown',
     note: { source: 'billing', reason: `no answer from EMP: ${describeError(error)}` },
+    set: { sentAt: sql`coalesce(${billingAttempts.sentAt}, now())` },
   });
   return 'unknown';
 }
@@ -132,7 +135,7 @@ async function recordAnswer(context: BillingContext, attempt: ClaimedAttempt, pa
     return 'unknown';
   }
   try {
-    await processEvent(context.events, genesisAnswerEvent(payment, 'sale', attempt.transactionId));
+    await context.answers.submit(genesisAnswerEvent(payment, 'sale', attempt.transactionId));
   } catch (error) {
     // Recorded as a failed event where possible; the claim goes stale and reconciliation asks EMP.
     context.log.error({ attemptId: attempt.id, error: describeError(error) }, 'EMP answered but the answer could not be recorded');

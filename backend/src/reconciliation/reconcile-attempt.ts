@@ -12,7 +12,7 @@ import type { BillingContext } from '../billing/context';
 import { genesisAnswerEvent } from '../billing/genesis-answer-event';
 import { requeueAttempt } from '../billing/runs';
 import { billingAttempts } from '../db/schema';
-import { describeError, processEvent } from '../events/process';
+import { describeError } from '../events/describe-error';
 
 export interface AttemptToReconcile {
   id: number;
@@ -39,7 +39,7 @@ export async function reconcileAttempt(context: BillingContext, attempt: Attempt
   await context.db.update(billingAttempts).set({ lastReconciledAt: sql`now()` }).where(eq(billingAttempts.id, attempt.id));
 
   if (payment) {
-    await processEvent(context.events, genesisAnswerEvent(payment, 'reconcile', attempt.transactionId));
+    await context.answers.submit(genesisAnswerEvent(payment, 'reconcile', attempt.transactionId));
     metrics.reconciled.inc({ result: 'found' });
     return 'found';
   }

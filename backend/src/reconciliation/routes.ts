@@ -12,7 +12,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { BillingContext } from '../billing/context';
 import { readDelivery } from '../billing/qstash-delivery';
-import { describeError } from '../events/process';
+import { describeError } from '../events/describe-error';
 import { runReconciliation } from './pass';
 import { RECONCILIATION_PATH, reconciliationMessageSchema } from './schedule';
 

@@ -14,7 +14,6 @@ import { genesisAnswerEvent } from '../billing/genesis-answer-event';
 import { billingAttempts } from '../db/schema';
 import type { GenesisDateRange } from '../emp/genesis-client';
 import { applyChargebackRecord } from '../events/chargeback-records';
-import { processEvent } from '../events/process';
 import { chargebackRecordFromGenesis } from './chargeback-record';
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -81,7 +80,7 @@ export async function sweepTransactions(context: BillingContext, range: GenesisD
       }
       const newsworthy = !attempt.empUniqueId || attemptStatusFromGenesis(payment.status) !== attempt.status;
       if (!newsworthy) continue;
-      await processEvent(context.events, genesisAnswerEvent(payment, 'reconcile', payment.transactionId!));
+      await context.answers.submit(genesisAnswerEvent(payment, 'reconcile', payment.transactionId!));
       summary.applied++;
     }
   };

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { BillingContext } from '../billing/context';
 import { readDelivery } from '../billing/qstash-delivery';
 import { billingAttempts } from '../db/schema';
-import { describeError } from '../events/process';
+import { describeError } from '../events/describe-error';
 import { checkAttemptPayee } from './attempt-check';
 
 export const VOP_CHECK_PATH = '/qstash/vop/check';
