@@ -11,12 +11,11 @@ import type { FC } from 'hono/jsx';
 import { Badge } from '../components/badge';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
-import { dayParameter, formatMoney, formatTime } from '../format';
+import { formatMoney, formatTime } from '../format';
+import { dayParameter, isUuid } from '../parameters';
 import { eventsOfAttempt, findAttempt, listAttempts } from '../queries/attempts';
-import { PAGE_SIZE } from '../queries/debtors';
+import { PAGE_SIZE } from '../queries/paging';
 import { page } from '../render';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The fields every history entry has are shown as columns; the rest, masked, as details. */
 const SHOWN = new Set(['at', 'source', 'from', 'to', 'outcome']);
@@ -50,7 +49,7 @@ export function attemptPages(context: DashboardContext) {
     .get('/dashboard/attempts', async (c) => {
       const query = c.req.query();
       const status = (ATTEMPT_STATUSES as readonly string[]).includes(query.status ?? '') ? (query.status as AttemptStatus) : undefined;
-      const uploadId = UUID.test(query.upload ?? '') ? query.upload : undefined;
+      const uploadId = isUuid(query.upload) ? query.upload : undefined;
       const debtorId = Number(query.debtor) || undefined;
       const rows = await listAttempts(context.db, {
         status,

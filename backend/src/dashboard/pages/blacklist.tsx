@@ -12,7 +12,7 @@ import { Badge } from '../components/badge';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
-import { PAGE_SIZE } from '../queries/debtors';
+import { PAGE_SIZE } from '../queries/paging';
 import { BLACKLIST_VIEWS, findBlacklistEntry, listBlacklist, type BlacklistView } from '../queries/blacklist';
 import { ibanSearchTerm } from '../queries/iban-query';
 import { page } from '../render';

@@ -5,7 +5,8 @@ import { Hono } from 'hono';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
-import { PAGE_SIZE, searchDebtors } from '../queries/debtors';
+import { searchDebtors } from '../queries/debtors';
+import { PAGE_SIZE } from '../queries/paging';
 import { page } from '../render';
 
 export function debtorsPage(context: DashboardContext) {

@@ -12,8 +12,9 @@ import { EVENT_OUTCOMES, isEventOutcome, REOPENABLE_OUTCOMES } from '../../event
 import { Badge } from '../components/badge';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
-import { dayParameter, formatTime } from '../format';
-import { PAGE_SIZE } from '../queries/debtors';
+import { formatTime } from '../format';
+import { dayParameter } from '../parameters';
+import { PAGE_SIZE } from '../queries/paging';
 import { findEvent, listEvents } from '../queries/events';
 import { page } from '../render';
 

@@ -12,9 +12,8 @@ import { ProgressBar } from '../components/progress';
 import type { DashboardContext } from '../context';
 import { formatCount, formatTime } from '../format';
 import { billableUploads, sendRate } from '../queries/runs';
+import { isUuid } from '../parameters';
 import { page } from '../render';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Statuses a run's attempt ends in: EMP answered, or it was never sent. */
 const FINISHED = ['approved', 'declined', 'error', 'voided', 'refunded', 'chargebacked', 'chargeback_reversed', 'cancelled', 'submitted'];
@@ -99,7 +98,7 @@ async function panel(c: Context, context: DashboardContext, run: BillingRun, not
 /** Pause, resume, cancel: billing refuses a move the run's status does not allow, and the panel says why. */
 async function act(c: Context, context: DashboardContext, action: typeof pauseRun) {
   const id = c.req.param('id') ?? '';
-  if (!UUID.test(id)) return c.notFound();
+  if (!isUuid(id)) return c.notFound();
   try {
     return await panel(c, context, await action(context.billing, id, c.get('operator').email));
   } catch (error) {
@@ -173,7 +172,7 @@ export function runPages(context: DashboardContext) {
     })
     .post('/dashboard/runs', async (c) => {
       const selection = (await c.req.parseBody()).selection;
-      const request = selection === 'due-retries' ? { dueRetries: true as const } : typeof selection === 'string' && UUID.test(selection) ? { uploadId: selection } : undefined;
+      const request = selection === 'due-retries' ? { dueRetries: true as const } : typeof selection === 'string' && isUuid(selection) ? { uploadId: selection } : undefined;
       if (!request) return c.redirect(`/dashboard/runs?problem=${encodeURIComponent('Choose what to bill.')}`, 303);
       try {
         const run = await startRun(context.billing, { selection: request, createdBy: c.get('operator').email });
@@ -185,7 +184,7 @@ export function runPages(context: DashboardContext) {
     })
     .get('/dashboard/runs/:id', async (c) => {
       const id = c.req.param('id');
-      const run = UUID.test(id) ? await getRun(context.db, id) : undefined;
+      const run = isUuid(id) ? await getRun(context.db, id) : undefined;
       if (!run) return page(c, 'Run not found', '/dashboard/runs', <p>No such billing run.</p>, 404);
       const [progress, rate] = await Promise.all([runProgress(context.db, run.id), sendRate(context.db, run.id)]);
       return page(
@@ -203,7 +202,7 @@ export function runPages(context: DashboardContext) {
     })
     .get('/dashboard/runs/:id/live', async (c) => {
       const id = c.req.param('id');
-      const run = UUID.test(id) ? await getRun(context.db, id) : undefined;
+      const run = isUuid(id) ? await getRun(context.db, id) : undefined;
       return run ? panel(c, context, run) : c.notFound();
     })
     .post('/dashboard/runs/:id/pause', (c) => act(c, context, pauseRun))

@@ -21,6 +21,7 @@ import { PREVIEW_BYTES, previewCsvColumns } from '../column-preview';
 import type { DashboardContext } from '../context';
 import { formatBytes, formatCount, formatTime } from '../format';
 import { firstUploadErrors } from '../queries/upload-errors';
+import { isUuid } from '../parameters';
 import { page } from '../render';
 
 type UploadView = ReturnType<typeof uploadView>;
@@ -54,10 +55,8 @@ const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
   );
 };
 
-const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 async function viewOrNotFound(context: DashboardContext, id: string): Promise<UploadView | undefined> {
-  if (!UPLOAD_ID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   try {
     return uploadView(await getUpload(context.uploads, id));
   } catch (error) {
@@ -69,7 +68,7 @@ async function viewOrNotFound(context: DashboardContext, id: string): Promise<Up
 /** A download: to the presigned URL, or back to the upload's page saying why there is none. */
 async function redirectTo(c: Context, presign: (id: string) => Promise<{ url: string }>) {
   const id = c.req.param('id') ?? '';
-  if (!UPLOAD_ID.test(id)) return c.text('No such upload', 404);
+  if (!isUuid(id)) return c.text('No such upload', 404);
   try {
     return c.redirect((await presign(id)).url, 302);
   } catch (error) {

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { AttemptStatus } from '@tether/shared/attempt-status';
 import type { Database } from '../../db/client';
 import { billingAttempts, debtors, webhookEvents } from '../../db/schema';
-import { PAGE_SIZE } from './debtors';
+import { PAGE_SIZE } from './paging';
 
 export interface AttemptFilter {
   status?: AttemptStatus;

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { blacklist } from '../../db/schema';
-import { PAGE_SIZE } from './debtors';
+import { PAGE_SIZE } from './paging';
 
 export const BLACKLIST_VIEWS = ['active', 'removed', 'all'] as const;
 export type BlacklistView = (typeof BLACKLIST_VIEWS)[number];

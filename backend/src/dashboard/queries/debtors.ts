@@ -6,8 +6,7 @@ import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client';
 import { billingAttempts, debtors } from '../../db/schema';
 import { ibanSearchTerm } from './iban-query';
-
-export const PAGE_SIZE = 50;
+import { PAGE_SIZE } from './paging';
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);

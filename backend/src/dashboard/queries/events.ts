@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { webhookEvents } from '../../db/schema';
 import type { EventOutcome } from '../../events/outcome';
-import { PAGE_SIZE } from './debtors';
+import { PAGE_SIZE } from './paging';
 
 export interface EventFilter {
   outcome?: EventOutcome;
