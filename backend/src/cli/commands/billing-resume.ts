@@ -1,26 +1,4 @@
-import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { billingContext } from '../../billing/context';
-import { runReport } from '../../billing/run-report';
-import { BillingRunError, resumeRun, runProgress } from '../../billing/runs';
-import { defineCommand, UsageError } from '../command';
+import { resumeRun } from '../../billing/runs';
+import { billingRunActionCommand } from '../billing-run-action';
 
-export default defineCommand({
-  name: 'billing:resume',
-  summary: 'Resume a paused billing run (also one the circuit breaker paused)',
-  usage: '<run id> [--by <operator>]',
-  async run(args, { io, services }) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' } } });
-    const runId = z.uuid().safeParse(positionals[0]);
-    if (positionals.length !== 1 || !runId.success) throw new UsageError('expected one run id (a UUID)');
-    const context = billingContext(services());
-    try {
-      const run = await resumeRun(context, runId.data, values.by ?? process.env.USER ?? 'cli');
-      for (const line of runReport(run, await runProgress(context.db, run.id))) io.out(line);
-    } catch (error) {
-      if (!(error instanceof BillingRunError)) throw error;
-      io.err(error.message);
-      return 1;
-    }
-  },
-});
+export default billingRunActionCommand('billing:resume', 'Resume a paused billing run (also one the circuit breaker paused)', resumeRun);

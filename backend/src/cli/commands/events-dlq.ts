@@ -2,16 +2,8 @@ import { parseArgs } from 'node:util';
 import { positiveInteger } from '../arguments';
 import { defineCommand } from '../command';
 import { formatTable } from '../table';
+import { dedupKeyOfDeadLetter } from '../../events/dead-letter-body';
 
-/** The event's dedup key from a dead-lettered body, when it is a forwarded event. */
-function dedupKeyOf(body: string | undefined): string | undefined {
-  try {
-    const parsed = JSON.parse(body ?? '') as { dedupKey?: unknown };
-    return typeof parsed.dedupKey === 'string' ? parsed.dedupKey : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export default defineCommand({
   name: 'events:dlq',
@@ -38,7 +30,7 @@ export default defineCommand({
       created: new Date(message.createdAt),
       url: message.url,
       status: message.responseStatus,
-      dedup_key: dedupKeyOf(message.body),
+      dedup_key: dedupKeyOfDeadLetter(message.body),
       response: message.responseBody,
     }));
     for (const line of formatTable(rows, Object.keys(rows[0]!))) io.out(line);

@@ -11,18 +11,10 @@ import type { FC } from 'hono/jsx';
 import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
 import { page } from '../render';
+import { dedupKeyOfDeadLetter } from '../../events/dead-letter-body';
 
 const PAGE = 100;
 
-/** The EMP event's dedup key when the dead letter is a forwarded event. */
-function dedupKeyOf(body: string | undefined): string | undefined {
-  try {
-    const parsed = JSON.parse(body ?? '') as { dedupKey?: unknown };
-    return typeof parsed.dedupKey === 'string' ? parsed.dedupKey : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const Result: FC<{ text: string; tone: 'ok' | 'bad' }> = ({ text, tone }) => (
   <div id="dlq-result" role="status">
@@ -64,7 +56,7 @@ export function deadLetterPage(context: DashboardContext) {
                   <td>
                     {message.responseStatus ?? ''} <small>{maskIbansInText((message.responseBody ?? '').slice(0, 200))}</small>
                   </td>
-                  <td class="mono">{dedupKeyOf(message.body) ?? ''}</td>
+                  <td class="mono">{dedupKeyOfDeadLetter(message.body) ?? ''}</td>
                   <td class="mono">{message.messageId}</td>
                 </tr>
               ))}

@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { billingContext, type BillingContext } from '../billing/context';
+import { runReport } from '../billing/run-report';
+import { BillingRunError, runProgress, type BillingRun } from '../billing/runs';
+import { defineCommand, UsageError } from './command';
+
+type RunAction = (context: BillingContext, runId: string, operator: string) => Promise<BillingRun>;
+
+/** billing:pause, billing:resume and billing:cancel: one run id, an action, the run's report. */
+export function billingRunActionCommand(name: string, summary: string, action: RunAction) {
+  return defineCommand({
+    name,
+    summary,
+    usage: '<run id> [--by <operator>]',
+    async run(args, { io, services }) {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' } } });
+      const runId = z.uuid().safeParse(positionals[0]);
+      if (positionals.length !== 1 || !runId.success) throw new UsageError('expected one run id (a UUID)');
+      const context = billingContext(services());
+      try {
+        const run = await action(context, runId.data, values.by ?? process.env.USER ?? 'cli');
+        for (const line of runReport(run, await runProgress(context.db, run.id))) io.out(line);
+      } catch (error) {
+        if (!(error instanceof BillingRunError)) throw error;
+        io.err(error.message);
+        return 1;
+      }
+    },
+  });
+}
