@@ -51,14 +51,35 @@ async function inflateWhole(file: StoredFile, entry: ZipEntry): Promise<Buffer> 
 
 type Part = { name: string; entry: ZipEntry } | { name: string; content: Buffer };
 
-async function* storedZip(file: StoredFile, parts: Part[]): AsyncGenerator<Buffer> {
+/**
+ * What the unzipper still expects of a part that failed. exceljs neither hears errors of its
+ * input stream nor a stream cut short inside a part (it waits forever), so the part is completed
+ * with bytes no XML parser accepts, which stops exceljs at once; the real cause is thrown then.
+ */
+async function* unparsable(bytes: number): AsyncGenerator<Buffer> {
+  const chunk = Buffer.alloc(Math.min(bytes, 64 * 1024), '<');
+  for (let left = bytes; left > 0; left -= chunk.length) yield chunk.subarray(0, Math.min(left, chunk.length));
+}
+
+/** The parts as one ZIP of stored entries; the first failure is handed to `fail` and ends the stream. */
+async function* storedZip(file: StoredFile, parts: Part[], fail: (cause: unknown) => void): AsyncGenerator<Buffer> {
   for (const part of parts) {
     if ('content' in part) {
       yield storedEntryHeader(part.name, part.content.length, crc32(part.content));
       yield part.content;
-    } else {
-      yield storedEntryHeader(part.name, part.entry.uncompressedSize, part.entry.crc32);
-      yield* inflateExactly(file, part.entry);
+      continue;
+    }
+    yield storedEntryHeader(part.name, part.entry.uncompressedSize, part.entry.crc32);
+    let produced = 0;
+    try {
+      for await (const chunk of inflateExactly(file, part.entry)) {
+        produced += chunk.length;
+        yield chunk;
+      }
+    } catch (error) {
+      fail(error);
+      yield* unparsable(part.entry.uncompressedSize - produced);
+      return;
     }
   }
 }
@@ -92,10 +113,12 @@ export async function openXlsxRows(file: StoredFile, limits: XlsxLimits): Promis
     sharedStrings ? { name: XLSX_PARTS.sharedStrings, entry: sharedStrings } : { name: XLSX_PARTS.sharedStrings, content: EMPTY_SHARED_STRINGS },
     { name: SHEET_NAME_FOR_READER, entry: sheet },
   ];
-  const zip = Readable.from(storedZip(file, parts));
-  // exceljs pipes its input without forwarding errors: a refused part would leave it waiting forever.
-  const failed = new Promise<never>((_, reject) => zip.once('error', reject));
-  failed.catch(() => undefined);
+  let cause: unknown;
+  const zip = Readable.from(
+    storedZip(file, parts, (error) => {
+      cause ??= error;
+    }),
+  );
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(zip, {
     sharedStrings: 'cache',
     // Styles tell dates from numbers.
@@ -107,27 +130,20 @@ export async function openXlsxRows(file: StoredFile, limits: XlsxLimits): Promis
 
   async function* rows(): AsyncGenerator<SheetRow> {
     try {
-      for await (const worksheet of unlessFailed(reader, failed)) {
-        for await (const row of unlessFailed(worksheet, failed)) {
+      for await (const worksheet of reader) {
+        for await (const row of worksheet) {
           const values = row.values as ExcelJS.CellValue[];
           // exceljs counts columns from 1; index 0 is always empty.
           yield { row: row.number, cells: Array.from(values.slice(1), plainText) };
         }
-        return;
+        break;
       }
+    } catch (error) {
+      throw cause ?? error;
     } finally {
       zip.destroy();
     }
+    if (cause) throw cause;
   }
   return { rows: rows(), bytesRead: () => file.bytesRead() };
-}
-
-/** Iterates until `failure` rejects, then throws its error. */
-async function* unlessFailed<T>(iterable: AsyncIterable<T>, failure: Promise<never>): AsyncGenerator<T> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  for (;;) {
-    const next = await Promise.race([iterator.next(), failure]);
-    if (next.done) return;
-    yield next.value;
-  }
 }
