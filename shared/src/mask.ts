@@ -63,6 +63,10 @@ export function maskPersonalData(value: unknown, depth = 0): unknown {
   // Deeper than any log entry needs: dropping it is safer than logging it unmasked.
   if (depth > 8) return '[truncated]';
   if (Array.isArray(value)) return value.map((item) => maskPersonalData(item, depth + 1));
+  // An Error's message and stack are not enumerable: copy them, or the log shows `{}`.
+  if (value instanceof Error) {
+    return maskPersonalData({ ...value, type: value.name, message: value.message, stack: value.stack }, depth + 1);
+  }
   const masked: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     const lower = key.toLowerCase();

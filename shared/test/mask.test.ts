@@ -52,4 +52,14 @@ describe('masking personal data outside the known fields', () => {
     for (let level = 0; level < 12; level++) nested = { nested };
     expect(JSON.stringify(maskPersonalData(nested))).not.toContain('Travis');
   });
+
+  it('keeps an error readable, with IBANs in its message masked', () => {
+    const masked = maskPersonalData({ err: new TypeError('bad debtor DE89370400440532013000') }) as {
+      err: { type: string; message: string; stack: string };
+    };
+    expect(masked.err.type).toBe('TypeError');
+    expect(masked.err.message).not.toContain('DE89370400440532013000');
+    expect(masked.err.message).toMatch(/^bad debtor DE89/);
+    expect(masked.err.stack).not.toContain('0532013000');
+  });
 });
