@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { listen } from '../../dev/running-server';
 import { ObjectStorage } from '../../backend/src/storage/object-storage';
@@ -45,6 +46,64 @@ function memoryOf(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(match?.[1] ?? Number.NaN) / 1024);
 }
+
+/** CPU seconds (user + system) a process has used so far; undefined once it is gone. */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name, which may itself contain spaces: state is the first, utime the 12th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+/** The node's connections carry this name, so their PostgreSQL backends can be told from the dev QStash server's. */
+const NODE_APPLICATION_NAME = 'tether-bench-node';
+
+/** CPU used by the node and by its PostgreSQL backends since `start()`; backends come and go with the pool. */
+class CpuAccount {
+  private nodeStart = 0;
+  private nodeLast = 0;
+  private readonly backends = new Map<number, { start: number; last: number }>();
+
+  constructor(
+    private readonly nodePid: number,
+    private readonly database: pg.Client,
+  ) {}
+
+  async start(): Promise<void> {
+    this.nodeStart = this.nodeLast = cpuSecondsOf(this.nodePid) ?? 0;
+    for (const pid of await this.backendPids()) {
+      const used = cpuSecondsOf(pid) ?? 0;
+      this.backends.set(pid, { start: used, last: used });
+    }
+  }
+
+  async sample(): Promise<void> {
+    this.nodeLast = cpuSecondsOf(this.nodePid) ?? this.nodeLast;
+    for (const pid of await this.backendPids()) {
+      const used = cpuSecondsOf(pid);
+      if (used === undefined) continue;
+      const known = this.backends.get(pid);
+      if (known) known.last = used;
+      else this.backends.set(pid, { start: 0, last: used });
+    }
+  }
+
+  totals() {
+    const postgres = [...this.backends.values()].reduce((sum, backend) => sum + backend.last - backend.start, 0);
+    return { nodeCpuSeconds: round(this.nodeLast - this.nodeStart), postgresCpuSeconds: round(postgres) };
+  }
+
+  private async backendPids(): Promise<number[]> {
+    const { rows } = await this.database.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [NODE_APPLICATION_NAME]);
+    return rows.map((row) => row.pid);
+  }
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
 
 async function stop(child: ChildProcess) {
   if (child.exitCode !== null) return;
@@ -97,7 +156,16 @@ export async function measureUpload(
   const base = `http://127.0.0.1:${port}`;
   const node = spawn(process.execPath, [...(nodeOptions ? [nodeOptions] : []), '--import', 'tsx', 'backend/src/main.ts'], {
     cwd: REPOSITORY,
-    env: { ...process.env, ...PLACEHOLDERS, ...environment, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...PLACEHOLDERS,
+      ...environment,
+      DATABASE_URL: `${environment.DATABASE_URL}?application_name=${NODE_APPLICATION_NAME}${process.env.BENCH_PG_OPTIONS ?? ""}`,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: base,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logTimes = new Map<string, number>();
@@ -109,6 +177,8 @@ export async function measureUpload(
       // not a log line
     }
   });
+  const observer = new pg.Client({ connectionString: environment.DATABASE_URL });
+  await observer.connect();
   try {
     await waitUntil(() => fetch(`${base}/health`).then(() => true, () => false), 60_000, 'backend node start');
     const idleRssMb = memoryOf(node.pid!, 'VmRSS');
@@ -127,11 +197,14 @@ export async function measureUpload(
     await json(`${base}/uploads/${created.upload.id}/complete`, { method: 'POST', headers: operatorHeaders });
     const completeMs = Math.round(performance.now() - started);
 
+    const cpu = new CpuAccount(node.pid!, observer);
+    await cpu.start();
     const rssSamplesMb: number[] = [];
     let upload: UploadView | undefined;
     await waitUntil(
       async () => {
         rssSamplesMb.push(memoryOf(node.pid!, 'VmRSS'));
+        await cpu.sample();
         upload = (await json<{ upload: UploadView }>(`${base}/uploads/${created.upload.id}`, { headers: operatorHeaders })).upload;
         return upload.status === 'completed' || upload.status === 'failed';
       },
@@ -141,6 +214,7 @@ export async function measureUpload(
     if (upload?.status !== 'completed') throw new Error(`${benchCase.name} failed: ${upload?.error}`);
     await waitUntil(async () => logTimes.has('upload processed'), 5_000, 'the node log line of the finished upload');
     const processingMs = logTimes.get('upload processed')! - logTimes.get('processing upload')!;
+    await cpu.sample();
     return {
       case: benchCase.name,
       nodeOptions: nodeOptions ?? 'default',
@@ -152,12 +226,15 @@ export async function measureUpload(
       completeCheckMs: completeMs,
       processingMs,
       rowsPerSecond: Math.round(benchCase.rows / (processingMs / 1000)),
+      // Load-independent: what the same work needs of an idle machine's cores.
+      ...cpu.totals(),
       nodeIdleRssMb: idleRssMb,
       nodePeakRssMb: memoryOf(node.pid!, 'VmHWM'),
       nodeRssWhileProcessingMb: { min: Math.min(...rssSamplesMb), max: Math.max(...rssSamplesMb) },
       loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
     };
   } finally {
+    await observer.end();
     await stop(node);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The Node side of processing alone: a CSV streamed from storage, decoded, parsed and checked
- * row by row, without the database. Prints {rows, parseMs, rowsPerSecond, peakRssMb} as JSON.
+ * row by row, without the database. Prints {rows, parseMs, rowsPerSecond, cpuSeconds, peakRssMb} as JSON.
  */
 import { resolveColumns } from '@tether/shared/debtor-columns';
 import { cellText } from '@tether/shared/debtor-row';
@@ -34,4 +34,6 @@ for await (const { row, cells } of source.rows) {
 }
 const parseMs = Math.round(performance.now() - started);
 storage.close();
-process.stdout.write(JSON.stringify({ rows, valid, parseMs, rowsPerSecond: Math.round(rows / (parseMs / 1000)), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+const usage = process.resourceUsage();
+const cpuSeconds = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1e5) / 10;
+process.stdout.write(JSON.stringify({ rows, valid, parseMs, rowsPerSecond: Math.round(rows / (parseMs / 1000)), cpuSeconds, peakRssMb: Math.round(usage.maxRSS / 1024) }));

@@ -11,6 +11,7 @@
 import { resolveColumns, type ColumnIndexes, type DebtorField } from '@tether/shared/debtor-columns';
 import { cellText, validateDebtorRow, type CellValue, type DebtorCells, type RowRules } from '@tether/shared/debtor-row';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import { setImmediate } from 'node:timers/promises';
 import type { UploadLimits } from '../config';
 import type { DatabaseHandle } from '../db/client';
 import * as schema from '../db/schema';
@@ -57,6 +58,7 @@ const ONE_UPLOAD_AT_A_TIME = 7_406_114;
  * and foreign-key maintenance) is about twice Node's, so two writers keep both busy.
  */
 const WRITE_LANES = 2;
+const YIELD_EVERY_ROWS = 250;
 
 function isFileProblem(error: unknown): error is Error {
   return error instanceof FileProblem || error instanceof CsvFormatError || error instanceof XlsxRefusedError || error instanceof MissingObjectError;
@@ -131,6 +133,9 @@ async function importRows(context: UploadProcessingContext, upload: UploadRecord
       if (row <= upload.committedRow) continue;
       rows.push(checker.check(row, cells));
       if (rows.length >= context.limits.batchSize) await flush();
+      // Parsing from a full buffer never leaves the microtask queue: let PostgreSQL's answers in,
+      // or the connections would sit idle until the parser runs dry.
+      else if (rows.length % YIELD_EVERY_ROWS === 0) await setImmediate();
     }
     if (!checker) throw new FileProblem('The file has no header row');
     if (rows.length > 0) await flush();
