@@ -69,7 +69,7 @@ const envSchema = z.object({
   /** Billing runs (issue 6): attempts per QStash batch message, sales in flight per batch, batches in flight across all nodes. */
   BILLING_BATCH_SIZE: positiveInt.default(100),
   BILLING_CONCURRENCY: positiveInt.default(8),
-  BILLING_PARALLEL_BATCHES: positiveInt.default(4),
+  BILLING_PARALLEL_BATCHES: positiveInt.default(8),
   /** Circuit breaker around EMP: consecutive failures (timeouts, 5xx, network) that open it, and when it lets a probe through. */
   BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
   BREAKER_HALF_OPEN_AFTER: milliseconds.default(30_000),

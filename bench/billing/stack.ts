@@ -2,9 +2,11 @@
  * The stack the billing benchmark runs on, each part in its own process as in production: the
  * Genesis simulator, the Upstash REST stand-in on the real Redis, the dev QStash server, and N
  * backend nodes (backend/src/main.ts) behind a round-robin load balancer that QStash delivers to.
- * Notifications go to a sink that echoes them (the events pipeline has its own benchmark).
+ * Notifications go to a sink that echoes them (the events pipeline has its own benchmark). The
+ * nodes' logs go to bench/results/tmp/billing-node-<n>.log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,8 @@ import { listen, type RunningServer } from '../../backend/src/http/listen';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+/** The nodes' logs (warnings and errors) of the last run. */
+const LOG_DIRECTORY = fileURLToPath(new URL('../results/tmp/', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRETS = {
   qstashToken: 'bench-qstash-token',
@@ -29,6 +33,7 @@ export interface BillingStack {
   /** The environment every node runs with; the bench makes its own services from it, as the CLI does. */
   env: Record<string, string>;
   nodePids: number[];
+  nodeUrls: string[];
   close(): Promise<void>;
 }
 
@@ -38,11 +43,12 @@ async function freePort(): Promise<number> {
   return probe.port;
 }
 
-function start(script: string, env: Record<string, string>): ChildProcess {
+/** `log`: a file for the process's stdout (the backend's JSON log), else it is dropped. */
+function start(script: string, env: Record<string, string>, log?: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: REPOSITORY,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', log ? openSync(log, 'w') : 'ignore', 'inherit'],
   });
 }
 
@@ -147,7 +153,10 @@ export async function startBillingStack(options: {
       RECONCILIATION_SCHEDULE_ON_START: 'false',
       ...options.nodeEnv,
     };
-    const nodes = nodePorts.map((port) => start('backend/src/main.ts', { ...env, PORT: String(port) }));
+    mkdirSync(LOG_DIRECTORY, { recursive: true });
+    const nodes = nodePorts.map((port, index) =>
+      start('backend/src/main.ts', { ...env, PORT: String(port) }, `${LOG_DIRECTORY}billing-node-${index + 1}.log`),
+    );
     children.push(...nodes);
     await Promise.all(nodeUrls.map((url, index) => waitUntilUp(`${url}/health`, `backend node ${index + 1}`)));
 
@@ -155,6 +164,7 @@ export async function startBillingStack(options: {
       simUrl,
       env,
       nodePids: nodes.map((node) => node.pid!),
+      nodeUrls,
       async close() {
         for (const child of children.reverse()) await stop(child);
         for (const server of servers) await server.close();

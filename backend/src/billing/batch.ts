@@ -84,7 +84,9 @@ export async function processBatch(
         summary.stopped = 'run_not_running';
         return;
       }
-      const attemptId = ids[next++]!;
+      // Taken only now: other workers may have emptied the list while this one waited.
+      const attemptId = ids[next++];
+      if (attemptId === undefined) return;
       let outcome: SendOutcome;
       try {
         outcome = await sendAttempt(context, runId, attemptId, { stillWanted: stillRunning.latest });
@@ -105,13 +107,14 @@ export async function processBatch(
     }
   };
   await Promise.all(Array.from({ length: Math.min(context.settings.concurrency, ids.length) }, worker));
+  // Even when the batch failed: its redelivery will not know about these.
+  if (summary.outcomes.unknown) await requestReconciliationWhenDue(context);
 
   if (summary.stopped === 'emp_refused') await pauseForRefusal(context, runId, "EMP refused Tether's API credentials (code 110): fix EMP_API_LOGIN/EMP_API_PASSWORD, then resume");
   if (failure !== undefined) {
     context.log.error({ runId, error: describeError(failure) }, 'billing batch interrupted; QStash will deliver it again');
     throw failure;
   }
-  if (summary.outcomes.unknown) await requestReconciliationWhenDue(context);
   await completeRunIfDone(context.db, runId);
   return summary;
 }

@@ -1,5 +1,5 @@
 /** Billing's and reconciliation's instruments, once per registry (see events/metrics.ts). */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface BillingMetrics {
   /** Attempts that reached the end of a send, by what became of them (answered, unknown, released…). */
@@ -8,6 +8,8 @@ export interface BillingMetrics {
   breakerOpen: Gauge;
   /** Attempts reconciliation asked EMP about, by what it learnt (found, not_found, failed). */
   reconciled: Counter<'result'>;
+  /** Where a sent attempt's time goes: claim (with the blacklist), rate_slot, emp, record. */
+  phaseSeconds: Histogram<'phase'>;
 }
 
 const byRegistry = new WeakMap<Registry, BillingMetrics>();
@@ -31,6 +33,13 @@ export function billingMetrics(registry: Registry): BillingMetrics {
       name: 'tether_reconciliation_attempts_total',
       help: 'Attempts reconciled with EMP, by result (found, not_found, failed)',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    phaseSeconds: new Histogram({
+      name: 'tether_billing_phase_seconds',
+      help: 'Time per phase of sending one attempt: claim (with the blacklist check), rate_slot (waiting for the shared limit), emp (the sale), record',
+      labelNames: ['phase'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
   };

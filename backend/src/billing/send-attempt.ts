@@ -60,13 +60,18 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
     if (payee.kind === 'held') return 'held';
     if (payee.kind === 'not_pending') return 'skipped';
   }
+  const phases = context.metrics.phaseSeconds;
+  const claimed = phases.startTimer({ phase: 'claim' });
   const claim = await claimAttempt(context, runId, attemptId, { probe: options.probe });
+  claimed();
   if (claim.kind === 'cancelled') return 'cancelled';
   if (claim.kind === 'not_claimable') return 'skipped';
   const attempt = claim.attempt;
 
+  const slotted = phases.startTimer({ phase: 'rate_slot' });
   try {
     await context.saleLimiter.acquire();
+    slotted();
   } catch (error) {
     await releaseClaim(context, attempt.id, `no rate slot (${describeError(error)}): not sent`);
     throw error;
@@ -78,12 +83,17 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
 
   const request = saleRequestFor(attempt, context.notificationUrl);
   let payment: PaymentResponse;
+  const answered = phases.startTimer({ phase: 'emp' });
   try {
     payment = await context.breaker.execute(() => context.genesis.sddSale(request));
   } catch (error) {
     return recordFailure(context, attempt, error);
+  } finally {
+    answered();
   }
+  const recorded = phases.startTimer({ phase: 'record' });
   const [outcome] = await Promise.all([recordAnswer(context, attempt, payment), markSent(context, attempt.id)]);
+  recorded();
   return outcome;
 }
 
