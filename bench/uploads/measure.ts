@@ -160,7 +160,7 @@ export async function measureUpload(
       ...process.env,
       ...PLACEHOLDERS,
       ...environment,
-      DATABASE_URL: `${environment.DATABASE_URL}?application_name=${NODE_APPLICATION_NAME}${process.env.BENCH_PG_OPTIONS ?? ""}`,
+      DATABASE_URL: `${environment.DATABASE_URL}?application_name=${NODE_APPLICATION_NAME}`,
       HOST: '127.0.0.1',
       PORT: String(port),
       PUBLIC_URL: base,
