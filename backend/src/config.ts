@@ -105,7 +105,7 @@ const envSchema = z.object({
   /** XLSX keeps its shared strings in memory while the sheet streams: these caps bound that memory. */
   UPLOAD_MAX_XLSX_BYTES: positiveInt.default(64 * 1024 * 1024),
   UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES: positiveInt.default(1024 * 1024 * 1024),
-  UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES: positiveInt.default(48 * 1024 * 1024),
+  UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES: positiveInt.default(16 * 1024 * 1024),
   /** Rows committed per transaction; a crash repeats at most one batch. */
   UPLOAD_BATCH_SIZE: positiveInt.default(5_000),
   /** A cap below the SEPA maximum of 999,999,999.99 EUR, as PSPs impose (§6.1). */
