@@ -6,10 +6,11 @@
  *
  * - slots are spaced for a rate `headroom` below the limit;
  * - a slot is taken at the moment of sending, not reserved ahead: a process that wakes up late
- *   sends later, never bunched with the requests after it. A slot taken a little late (a quarter
+ *   sends later, never bunched with the requests after it. A slot taken a little late (an eighth
  *   of the time the headroom frees per second, at most half an interval) keeps the schedule, so a
  *   busy machine does not lose throughput to small delays; later than that, the schedule restarts
- *   from now. The rest of the headroom absorbs the jitter between Redis and EMP.
+ *   from now. The rest of the headroom absorbs the jitter between Redis and EMP (about 36 ms a
+ *   second at the default 4 %).
  *
  * Within a process, callers queue in order and a few takers ask Redis on their behalf, so the
  * round trip to Redis does not cap a node's rate.
@@ -63,7 +64,7 @@ export class SharedRateLimiter {
     this.intervalMs = 1000 / (options.perSecond * (1 - options.headroom));
     // Per second, the headroom leaves this much time unscheduled.
     const spareMsPerSecond = options.perSecond * this.intervalMs - 1000;
-    this.catchUpMs = Math.min(this.intervalMs / 2, spareMsPerSecond / 4);
+    this.catchUpMs = Math.min(this.intervalMs / 2, spareMsPerSecond / 8);
   }
 
   /** Resolves when this caller's slot is due: send right away. */

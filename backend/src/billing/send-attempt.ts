@@ -110,7 +110,18 @@ async function recordFailure(context: BillingContext, attempt: ClaimedAttempt, e
     await releaseClaim(context, attempt.id, testing ? 'circuit breaker testing EMP: not sent' : 'circuit breaker open: not sent');
     return testing ? 'deferred' : 'broken';
   }
-  if (error instanceof GenesisError && error.outcome !== 'unknown') {
+  if (!(error instanceof GenesisError)) {
+    // Thrown before any request (the client throws only GenesisErrors once it sends): a fault of
+    // ours that a resend would repeat. The attempt waits, pending, for a fix; the batch fails loudly.
+    await moveAttempt(context.db, attempt.id, {
+      from: 'sending',
+      to: 'pending',
+      note: { source: 'billing', reason: `not sent: ${describeError(error)}` },
+      set: { claimedBy: null, claimedAt: null },
+    });
+    throw error;
+  }
+  if (error.outcome !== 'unknown') {
     await releaseClaim(context, attempt.id, `not sent: ${error.message}`);
     return error instanceof GenesisAuthError ? 'refused' : 'released';
   }
