@@ -33,5 +33,12 @@ export function listen(fetch: FetchHandler, options: { port?: number; host?: str
       });
     });
     server.once('error', onError);
+    // Idle keep-alive connections outlive a load balancer's (60 s) and a client's reuse of them:
+    // with Node's 5 s default, a client reusing a connection as the server drops it gets
+    // "other side closed" (seen under load in the test suite).
+    if ('keepAliveTimeout' in server) {
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+    }
   });
 }
