@@ -9,8 +9,9 @@
  *   sends later, never bunched with the requests after it. A slot taken a little late (an eighth
  *   of the time the headroom frees per second, at most half an interval) keeps the schedule, so a
  *   busy machine does not lose throughput to small delays; later than that, the schedule restarts
- *   from now. The rest of the headroom absorbs the jitter between Redis and EMP (about 36 ms a
- *   second at the default 4 %).
+ *   from now. A slot whose answer came back slowly (a quarter of that time) is left unused. The
+ *   rest of the headroom absorbs the jitter between the process and EMP (about 33 ms at the
+ *   default 5 %; see bench/README.md, "Billing", for what that costs in rate).
  *
  * Within a process, callers queue in order and a few takers ask Redis on their behalf, so the
  * round trip to Redis does not cap a node's rate.
@@ -54,6 +55,8 @@ export class SharedRateLimiter {
   readonly intervalMs: number;
   /** How late a slot may be taken and still keep the schedule. */
   private readonly catchUpMs: number;
+  /** A slot whose answer took longer than this to come back may be stale by then: it is not used. */
+  private readonly maxRoundTripMs: number;
   private readonly waiting: Waiter[] = [];
   private takers = 0;
 
@@ -65,6 +68,7 @@ export class SharedRateLimiter {
     // Per second, the headroom leaves this much time unscheduled.
     const spareMsPerSecond = options.perSecond * this.intervalMs - 1000;
     this.catchUpMs = Math.min(this.intervalMs / 2, spareMsPerSecond / 8);
+    this.maxRoundTripMs = spareMsPerSecond / 4;
   }
 
   /** Resolves when this caller's slot is due: send right away. */
@@ -91,6 +95,7 @@ export class SharedRateLimiter {
     const args = [String(Math.round(this.intervalMs * 1000)), String(Math.round(this.catchUpMs * 1000))];
     while (this.waiting.length > 0) {
       let waitMicros: number;
+      const asked = performance.now();
       try {
         waitMicros = await this.redis.eval<string[], number>(TAKE_SLOT, [this.options.key], args);
       } catch (error) {
@@ -98,9 +103,11 @@ export class SharedRateLimiter {
         for (const waiter of this.waiting.splice(0)) waiter.reject(error);
         return;
       }
-      // Taken after the queue emptied, a slot goes unused: the rate only gets lower for it.
-      if (waitMicros === 0) this.waiting.shift()?.resolve();
-      else await sleep(waitMicros / 1000);
+      if (waitMicros > 0) await sleep(waitMicros / 1000);
+      // A slow answer (a busy process, a slow network) may have left the slot behind: sending now
+      // could bunch with the next ones. So could a slot taken after the queue emptied. Unused
+      // slots only lower the rate.
+      else if (performance.now() - asked <= this.maxRoundTripMs) this.waiting.shift()?.resolve();
     }
   }
 }
