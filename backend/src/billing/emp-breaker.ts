@@ -28,7 +28,7 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 };
 
 /** EMP did not answer: the failures that count towards opening. */
-export function isEmpFailure(error: unknown): boolean {
+function isEmpFailure(error: unknown): boolean {
   return error instanceof GenesisError && error.outcome !== 'rejected';
 }
 

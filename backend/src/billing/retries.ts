@@ -20,7 +20,7 @@ type Candidate = {
 };
 
 /** The first attempt's transaction_id with the retry's number: 7c…-12 → 7c…-12-r2 → 7c…-12-r3. */
-export function retryTransactionId(transactionId: string, attemptNumber: number): string {
+function retryTransactionId(transactionId: string, attemptNumber: number): string {
   return `${transactionId.replace(/-r\d+$/, '')}-r${attemptNumber}`;
 }
 

@@ -36,7 +36,7 @@ const startRequest = z.union([
   z.strictObject({ dueRetries: z.literal(true) }),
 ]);
 
-export function runView(run: BillingRun, progress?: RunProgress) {
+function runView(run: BillingRun, progress?: RunProgress) {
   return {
     id: run.id,
     status: run.status,
