@@ -34,7 +34,7 @@ export function createApp(services: Services) {
   const app = new Hono();
   // First, so that it runs before every route below.
   app.use(requireOperator(authContext(services)));
-  app.route('/', healthRoutes(healthChecks));
+  app.route('/', healthRoutes(healthChecks, ['db']));
   app.route('/', metricsRoutes(services.metrics));
   app.route('/', empEventRoutes({ context: eventContext(services), receiver, publicUrl: config.http.publicUrl }));
   const uploads = uploadContext(services);

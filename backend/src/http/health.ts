@@ -1,7 +1,10 @@
 /**
- * GET /health: every dependency probed in parallel with a deadline. 200 when all are ok, 503
- * otherwise, so a load balancer takes a node out when it cannot do its work. Error messages are
- * reported, secrets are not (the probes never include credentials in what they throw).
+ * GET /health: every dependency probed in parallel with a deadline, each reported. The answer is
+ * 503 only when a check this node cannot work without fails (its database): a load balancer
+ * then takes this node out. A shared service being down (Redis, QStash, storage) fails every
+ * node alike, so taking nodes out for it would turn a partial outage into a total one; the node
+ * stays in with status "degraded". Error messages are reported, secrets are not (the probes
+ * never include credentials in what they throw).
  */
 import { Hono } from 'hono';
 
@@ -43,9 +46,11 @@ export async function runHealthChecks(checks: Record<string, HealthCheck>) {
   return { status: ok ? ('ok' as const) : ('degraded' as const), checks: report };
 }
 
-export function healthRoutes(checks: Record<string, HealthCheck>) {
+/** `required`: the checks without which this node can serve nothing. */
+export function healthRoutes(checks: Record<string, HealthCheck>, required: readonly string[]) {
   return new Hono().get('/health', async (c) => {
     const report = await runHealthChecks(checks);
-    return c.json(report, report.status === 'ok' ? 200 : 503);
+    const serving = required.every((name) => report.checks[name]?.ok);
+    return c.json({ ...report, serving }, serving ? 200 : 503);
   });
 }
