@@ -10,10 +10,10 @@
 import type { Receiver } from '@upstash/qstash';
 import { Hono } from 'hono';
 import { describeError } from '../events/describe-error';
+import { readDelivery } from '../http/qstash-delivery';
 import { probeRun, processBatch } from './batch';
 import type { BillingContext } from './context';
 import { BILLING_BATCH_PATH, billingMessageSchema } from './dispatch';
-import { readDelivery } from './qstash-delivery';
 
 export function billingDeliveryRoutes({ context, receiver }: { context: BillingContext; receiver: Receiver }) {
   const url = `${context.publicUrl}${BILLING_BATCH_PATH}`;

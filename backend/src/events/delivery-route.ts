@@ -14,10 +14,11 @@
  * - 500: not committed (database down, transaction aborted); QStash retries with backoff and
  *   finally dead-letters it. The event was recorded as failed where that was still possible.
  */
-import { SignatureError, type Receiver } from '@upstash/qstash';
+import type { Receiver } from '@upstash/qstash';
 import { forwardedEventSchema } from '@tether/shared/notification';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { nonRetryable, parseJson, readSignedBody } from '../http/qstash-delivery';
 import { EventBatcher, type EventBatcherOptions } from './batcher';
 import type { EventContext } from './context';
 import { describeError } from './describe-error';
@@ -38,20 +39,6 @@ export interface EmpEventRouteOptions {
 
 /** Up to 100 events a transaction, 5 transactions at once: half the default pool of 10 connections. */
 const DEFAULT_BATCHING: EventBatcherOptions = { maxBatch: 100, maxConcurrentBatches: 5 };
-
-async function isSignedByQStash(receiver: Receiver, request: { signature: string; body: string; url: string }) {
-  try {
-    return await receiver.verify({ ...request, clockTolerance: 5 });
-  } catch (error) {
-    if (error instanceof SignatureError) return false;
-    throw error;
-  }
-}
-
-function nonRetryable(c: Context, error: string) {
-  c.header('Upstash-NonRetryable-Error', 'true');
-  return c.json({ error }, 489 as never);
-}
 
 function isStringRecord(value: unknown): value is Record<string, string> {
   return (
@@ -80,19 +67,11 @@ export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAUL
     EMP_EVENTS_PATH,
     bodyLimit({ maxSize: MAX_DELIVERY_BYTES, onError: (c) => c.json({ error: 'body too large' }, 413) }),
     async (c) => {
-      const signature = c.req.header('upstash-signature');
-      const body = await c.req.text();
-      if (!signature || !(await isSignedByQStash(receiver, { signature, body, url }))) {
-        context.log.warn({ messageId: c.req.header('upstash-message-id') }, 'delivery refused: bad or missing Upstash-Signature');
-        return c.json({ error: 'invalid signature' }, 401);
-      }
+      const signed = await readSignedBody(c, { receiver, url, log: context.log });
+      if (!signed.ok) return signed.response;
+      const { body } = signed;
 
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        parsed = undefined;
-      }
+      const parsed = parseJson(body);
       const forwarded = forwardedEventSchema.safeParse(parsed);
       if (!forwarded.success) {
         const kept = salvage(parsed, body);

@@ -11,8 +11,8 @@ import type { Receiver } from '@upstash/qstash';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { BillingContext } from '../billing/context';
-import { readDelivery } from '../billing/qstash-delivery';
 import { describeError } from '../events/describe-error';
+import { readDelivery } from '../http/qstash-delivery';
 import { runReconciliation } from './pass';
 import { RECONCILIATION_PATH, reconciliationMessageSchema } from './schedule';
 

@@ -11,9 +11,10 @@
  * - 500: interrupted (database or storage unreachable); QStash retries and the next attempt
  *   resumes after the last committed batch.
  */
-import { SignatureError, type Receiver } from '@upstash/qstash';
+import type { Receiver } from '@upstash/qstash';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { nonRetryable, parseJson, readSignedBody } from '../http/qstash-delivery';
 import type { UploadContext } from './context';
 import { processUpload } from './process-upload';
 import { PROCESS_UPLOAD_PATH } from './queue';
@@ -21,34 +22,18 @@ import { uploadView } from './routes';
 
 const message = z.object({ uploadId: z.uuid() });
 
-async function isSignedByQStash(receiver: Receiver, request: { signature: string; body: string; url: string }): Promise<boolean> {
-  try {
-    return await receiver.verify({ ...request, clockTolerance: 5 });
-  } catch (error) {
-    if (error instanceof SignatureError) return false;
-    throw error;
-  }
-}
-
 export function uploadProcessingRoutes({ context, receiver }: { context: UploadContext; receiver: Receiver }) {
   const url = `${context.publicUrl}${PROCESS_UPLOAD_PATH}`;
   return new Hono().post(PROCESS_UPLOAD_PATH, async (c) => {
-    const signature = c.req.header('upstash-signature');
-    const body = await c.req.text();
-    if (!signature || !(await isSignedByQStash(receiver, { signature, body, url }))) {
-      context.log.warn({ messageId: c.req.header('upstash-message-id') }, 'upload delivery refused: bad or missing Upstash-Signature');
-      return c.json({ error: 'invalid signature' }, 401);
-    }
-    let parsed: ReturnType<typeof message.safeParse>;
-    try {
-      parsed = message.safeParse(JSON.parse(body));
-    } catch {
-      parsed = message.safeParse(undefined);
-    }
-    if (!parsed.success) {
-      c.header('Upstash-NonRetryable-Error', 'true');
-      return c.json({ error: 'the message names no upload' }, 489 as never);
-    }
+    const signed = await readSignedBody(c, {
+      receiver,
+      url,
+      log: context.log,
+      refusal: { message: 'upload delivery refused: bad or missing Upstash-Signature' },
+    });
+    if (!signed.ok) return signed.response;
+    const parsed = message.safeParse(parseJson(signed.body));
+    if (!parsed.success) return nonRetryable(c, 'the message names no upload');
     try {
       const result = await processUpload(context, parsed.data.uploadId);
       if (result.outcome === 'busy') return c.json({ outcome: 'busy' }, 409);

@@ -12,9 +12,9 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { BillingContext } from '../billing/context';
-import { readDelivery } from '../billing/qstash-delivery';
 import { billingAttempts } from '../db/schema';
 import { describeError } from '../events/describe-error';
+import { readDelivery } from '../http/qstash-delivery';
 import { checkAttemptPayee } from './attempt-check';
 
 export const VOP_CHECK_PATH = '/qstash/vop/check';
