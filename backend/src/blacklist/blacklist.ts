@@ -4,6 +4,7 @@
  * to it automatically, operators through the dashboard. One active entry per IBAN; a removed
  * entry stays as the audit trail, and adding an IBAN that is already listed changes nothing.
  */
+import { normaliseIban } from '@tether/shared/iban';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { blacklist } from '../db/schema';
@@ -21,11 +22,6 @@ export interface BlacklistRequest {
   /** The webhook_events row that caused an automatic entry. */
   sourceEventId?: number;
   createdBy?: string;
-}
-
-/** Electronic format: no spaces, upper case, the form debtors.iban is stored in. */
-export function normalizeIban(iban: string): string {
-  return iban.replace(/\s+/g, '').toUpperCase();
 }
 
 /** Entries only compliance may lift (../shared/sepa-domain.md §5.2): debtor deceased, regulatory. */
@@ -51,7 +47,7 @@ export async function addToBlacklist(
   db: Executor,
   request: BlacklistRequest,
 ): Promise<{ entry: BlacklistEntry; created: boolean }> {
-  const iban = normalizeIban(request.iban);
+  const iban = normaliseIban(request.iban);
   // Two rounds at most: the active entry seen conflicting may be removed before it is read.
   for (let round = 0; round < 2; round++) {
     const [inserted] = await db
@@ -75,7 +71,7 @@ export async function addToBlacklist(
 
 /** The active entries among `ibans`, by normalised IBAN; for checking a batch of rows at once. */
 export async function findBlacklisted(db: Executor, ibans: readonly string[]): Promise<Map<string, BlacklistEntry>> {
-  const normalized = [...new Set(ibans.map(normalizeIban))];
+  const normalized = [...new Set(ibans.map(normaliseIban))];
   if (normalized.length === 0) return new Map();
   const entries = await db
     .select()
@@ -86,7 +82,7 @@ export async function findBlacklisted(db: Executor, ibans: readonly string[]): P
 }
 
 export async function isBlacklisted(db: Executor, iban: string): Promise<boolean> {
-  return (await findActive(db, normalizeIban(iban))) !== undefined;
+  return (await findActive(db, normaliseIban(iban))) !== undefined;
 }
 
 /**
@@ -98,7 +94,7 @@ export async function removeFromBlacklist(
   db: Executor,
   request: { iban: string; removedBy: string; reason: string; byCompliance?: boolean },
 ): Promise<BlacklistEntry | undefined> {
-  const iban = normalizeIban(request.iban);
+  const iban = normaliseIban(request.iban);
   const active = await findActive(db, iban);
   if (!active) return undefined;
   if (active.reasonCode && COMPLIANCE_CODES.has(active.reasonCode) && !request.byCompliance) {
