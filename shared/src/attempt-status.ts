@@ -110,6 +110,9 @@ export function attemptStatusFromGenesis(genesisStatus: string): AttemptStatus |
 /** Statuses whose outcome EMP still owes us: reconciliation asks about these. */
 export const AWAITING_EMP: readonly AttemptStatus[] = ['sending', 'unknown', 'submitted'];
 
+/** A debit that may still be collected: not sent yet, or its outcome still owed by EMP. */
+export const OPEN_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['pending', ...AWAITING_EMP];
+
 export function isAttemptStatus(value: string): value is AttemptStatus {
   return (ATTEMPT_STATUSES as readonly string[]).includes(value);
 }

@@ -11,7 +11,7 @@
  * pending billing attempts in two set-based statements.
  */
 import type { ValidDebtorRow } from '@tether/shared/debtor-row';
-import type { AttemptStatus } from '@tether/shared/attempt-status';
+import { OPEN_ATTEMPT_STATUSES } from '@tether/shared/attempt-status';
 import type pg from 'pg';
 import { findBlacklisted } from '../blacklist/blacklist';
 import type { Executor } from '../db/executor';
@@ -43,9 +43,6 @@ export interface BatchOutcome {
   accepted: number;
   rejected: number;
 }
-
-/** A debit that may still be collected: until it is, the same IBAN is not taken from another upload. */
-export const OPEN_ATTEMPT_STATUSES = ['pending', 'sending', 'unknown', 'submitted'] as const satisfies readonly AttemptStatus[];
 
 /** Stable across retries of a batch: the same row always gets the same Genesis transaction_id. */
 export function attemptTransactionId(uploadId: string, row: number): string {
