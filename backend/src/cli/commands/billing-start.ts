@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { billingContext } from '../../billing/context';
-import { runReport } from '../../billing/run-report';
-import { BillingRunError, runProgress, startRun, type RunSelection } from '../../billing/runs';
+import { startRun, type RunSelection } from '../../billing/runs';
+import { reportRunAction } from '../billing-run-action';
 import { defineCommand, UsageError } from '../command';
 
 function selection(values: { upload?: string; attempts?: string; 'due-retries'?: boolean }): RunSelection {
@@ -31,13 +31,6 @@ export default defineCommand({
       options: { upload: { type: 'string' }, attempts: { type: 'string' }, 'due-retries': { type: 'boolean' }, by: { type: 'string' } },
     });
     const context = billingContext(services());
-    try {
-      const run = await startRun(context, { selection: selection(values), createdBy: values.by ?? process.env.USER ?? 'cli' });
-      for (const line of runReport(run, await runProgress(context.db, run.id))) io.out(line);
-    } catch (error) {
-      if (!(error instanceof BillingRunError)) throw error;
-      io.err(error.message);
-      return 1;
-    }
+    return reportRunAction(context, io, () => startRun(context, { selection: selection(values), createdBy: values.by ?? process.env.USER ?? 'cli' }));
   },
 });
