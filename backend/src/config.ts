@@ -4,6 +4,7 @@
  */
 import { DEFAULT_BLACKLIST_CODES } from '@tether/shared/reason-codes';
 import { z } from 'zod';
+import type { ObjectStorageConfig } from './storage/object-storage';
 import { VOP_RESULTS, type VopResult } from './vop/result';
 
 const url = (protocols: RegExp) => z.url({ protocol: protocols, error: 'must be a URL' });
@@ -130,14 +131,7 @@ export interface Config {
   database: { url: string; poolSize: number };
   redis: { url: string; token: string; keyPrefix: string };
   qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
-  storage: {
-    endpoint?: string;
-    region: string;
-    bucket: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-    forcePathStyle: boolean;
-  };
+  storage: ObjectStorageConfig;
   emp: {
     gatewayUrl: string;
     terminalToken: string;
