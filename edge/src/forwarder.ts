@@ -26,6 +26,14 @@ export interface QStashForwarderOptions {
 const encoder = new TextEncoder();
 
 /**
+ * How long QStash waits for the backend to answer one delivery. The backend applies an event in
+ * milliseconds; without this, QStash's default (up to the plan's maximum, minutes) would hold an
+ * event whose delivery hung — on a node that died, or in a QStash that crashed mid-delivery —
+ * for that long before retrying it.
+ */
+export const EVENT_DELIVERY_TIMEOUT_SECONDS = 30;
+
+/**
  * QStash refuses some characters in deduplication ids (':' among them) and documents no
  * length limit, so the id is a digest of the dedup key: same key, same id, in any runtime.
  */
@@ -54,6 +62,7 @@ export function createQStashForwarder(client: Client, options: QStashForwarderOp
           body: event,
           deduplicationId: await qstashDeduplicationId(event.dedupKey),
           retries: options.retries,
+          timeout: EVENT_DELIVERY_TIMEOUT_SECONDS,
         }),
         options.timeoutMs,
         'QStash publish',
