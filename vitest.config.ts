@@ -1,7 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // Each workspace is a project; the edge runs inside workerd (see edge/vitest.config.ts). The
-// browser tests drive Chromium, heavy on a small machine: they run after every other project.
+// browser tests drive Chromium and the end-to-end run starts the whole stack, heavy on a small
+// machine: they run after every other project, one after the other.
 export default defineConfig({
   test: {
     projects: [
@@ -26,6 +27,8 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      // The whole stack in child processes (bench/e2e): alone, after everything else.
+      { test: { name: 'bench', include: ['bench/**/*.test.ts'], testTimeout: 300_000, sequence: { groupOrder: 2 } } },
     ],
   },
 });

@@ -51,7 +51,7 @@ export type ProcessingResult =
 /** The file cannot be processed as it is; retrying will not help. */
 class FileProblem extends Error {}
 
-const UPLOAD_LOCK_NAMESPACE = 7_406_115;
+export const UPLOAD_LOCK_NAMESPACE = 7_406_115;
 const ONE_UPLOAD_AT_A_TIME = 7_406_114;
 /**
  * Connections a batch may be written on at once. PostgreSQL's share of the work per row (index

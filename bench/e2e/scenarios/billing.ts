@@ -1,0 +1,132 @@
+/**
+ * Scenario 1, and the billing-run fault of scenario 3: an operator uploads a debtor file and
+ * bills it; the simulator approves most sales, declines some and charges a few back; its
+ * notifications travel edge → QStash → load balancer → a node. At the end every attempt is in
+ * the status the simulator decided, every chargeback with a blacklisting reason code has
+ * blacklisted its IBAN (and no other has), and nobody was charged twice.
+ */
+import { reasonCodePolicy } from '@tether/shared/reason-codes';
+import { germanIban } from '../../uploads/files';
+import { waitUntil } from '../../support/processes';
+import { Operator } from '../operator';
+import type { Check, ScenarioResult } from '../results';
+import type { E2EStack } from '../stack';
+
+interface SimTransaction {
+  transactionId: string;
+  uniqueId: string;
+  status: string;
+}
+
+interface SimDelivery {
+  state: string;
+  fields: Record<string, string>;
+}
+
+export interface BillingScenarioOptions {
+  name: string;
+  description: string;
+  debtors: number;
+  /** First account number of the file's IBANs: distinct per scenario, so blacklists do not collide. */
+  firstAccount: number;
+  /** Simulator faults during the run (dev/genesis/faults.ts), e.g. 10 % of sales never answered. */
+  faults?: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+const CHARGEBACK_AFTER_MS = 1_500;
+
+function debtorFile(count: number, firstAccount: number): Buffer {
+  const lines = ['name,iban,amount'];
+  for (let i = 0; i < count; i++) lines.push(`Debtor ${firstAccount + i},${germanIban(firstAccount + i)},${(i % 90) + 10}.00`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+export async function billingScenario(stack: E2EStack, options: BillingScenarioOptions): Promise<ScenarioResult> {
+  const started = Date.now();
+  await stack.sim('POST', '/reset');
+  await stack.sim('PUT', '/outcomes', {
+    random: { declineRate: 0.1, chargebackRate: 0.1, chargebackReasonCodes: ['MD06', 'AM04'], chargebackAfterMs: CHARGEBACK_AFTER_MS },
+  });
+  if (options.faults) await stack.sim('PUT', '/faults', options.faults);
+
+  const operator = await Operator.logIn(stack);
+  const uploadId = await operator.upload(`e2e-${options.firstAccount}.csv`, debtorFile(options.debtors, options.firstAccount));
+  const upload = await operator.uploadSettled(uploadId, options.timeoutMs);
+  const runId = await operator.startRun(uploadId);
+  const run = await operator.runSettled(runId, options.timeoutMs);
+  if (options.faults) await stack.sim('PUT', '/faults', {});
+
+  // The run is done; the chargebacks follow, and their notifications must be acknowledged and applied.
+  const attemptStatuses = async () =>
+    new Map(
+      (
+        await stack.database.pool.query<{ transaction_id: string; status: string }>(
+          'select transaction_id, status from billing_attempts where billing_run_id = $1',
+          [runId],
+        )
+      ).rows.map((row) => [row.transaction_id, row.status]),
+    );
+  let transactions: SimTransaction[] = [];
+  let statuses = new Map<string, string>();
+  const agree = async () => {
+    transactions = await stack.sim<SimTransaction[]>('GET', '/transactions');
+    statuses = await attemptStatuses();
+    return transactions.every((transaction) => statuses.get(transaction.transactionId) === transaction.status);
+  };
+  await new Promise((resolve) => setTimeout(resolve, CHARGEBACK_AFTER_MS + 500));
+  await waitUntil(agree, options.timeoutMs, 'every attempt in the status the simulator decided', 500).catch(() => undefined);
+
+  const deliveries = await stack.sim<SimDelivery[]>('GET', '/notifications');
+  // Whatever their shape (a status change or a chargeback transaction), chargebacks carry a
+  // reason code; a notification sent again appears twice in the log.
+  const chargebacks = [
+    ...new Map(deliveries.filter((delivery) => delivery.fields.reason_code !== undefined).map((delivery) => [delivery.fields.transaction_id, delivery])).values(),
+  ];
+  const ibanOf = new Map(
+    (
+      await stack.database.pool.query<{ transaction_id: string; iban: string }>(
+        'select a.transaction_id, d.iban from billing_attempts a join debtors d on d.id = a.debtor_id where a.billing_run_id = $1',
+        [runId],
+      )
+    ).rows.map((row) => [row.transaction_id, row.iban]),
+  );
+  const blacklisted = new Set(
+    (await stack.database.pool.query<{ iban: string }>('select iban from blacklist where removed_at is null and iban = any($1)', [[...ibanOf.values()]])).rows.map((row) => row.iban),
+  );
+  const shouldBlacklist = chargebacks.filter((delivery) => reasonCodePolicy(delivery.fields.reason_code!).action === 'blacklist');
+  const blacklistWrong = chargebacks.filter(
+    (delivery) => blacklisted.has(ibanOf.get(delivery.fields.transaction_id!)!) !== shouldBlacklist.includes(delivery),
+  );
+  const { doubleCharges, salesPerTransactionId } = await stack.sim<{ doubleCharges: string[]; salesPerTransactionId: Record<string, number> }>('GET', '/sales');
+  const attemptsPerDebtor = (
+    await stack.database.pool.query<{ n: number }>(
+      'select count(*)::int as n from (select debtor_id from billing_attempts where billing_run_id = $1 group by debtor_id having count(*) > 1) twice',
+      [runId],
+    )
+  ).rows[0]!.n;
+  const disagreeing = transactions.filter((transaction) => statuses.get(transaction.transactionId) !== transaction.status);
+  const unknownOnce = (
+    await stack.database.pool.query<{ n: number }>(`select count(*)::int as n from billing_attempts where billing_run_id = $1 and history @> '[{"to": "unknown"}]'`, [runId])
+  ).rows[0]!.n;
+  const simStatusCounts: Record<string, number> = {};
+  for (const transaction of transactions) simStatusCounts[transaction.status] = (simStatusCounts[transaction.status] ?? 0) + 1;
+
+  const checks: Check[] = [
+    { name: 'the file was processed whole', passed: upload.status === 'completed' && upload.rows.accepted === options.debtors, detail: `${upload.status}, ${upload.rows.accepted} of ${options.debtors} rows accepted` },
+    { name: 'the run completed with one attempt per debtor', passed: run.status === 'completed' && statuses.size === options.debtors && attemptsPerDebtor === 0, detail: `run ${run.status}, ${statuses.size} attempts, ${attemptsPerDebtor} debtors with more than one` },
+    { name: 'every debtor sent to EMP exactly once (no double charge)', passed: doubleCharges.length === 0 && Object.keys(salesPerTransactionId).length === options.debtors, detail: `${Object.keys(salesPerTransactionId).length} sales, double charges: ${doubleCharges.length}` },
+    { name: 'every attempt in the status the simulator decided', passed: disagreeing.length === 0 && transactions.length === options.debtors, detail: `${transactions.length - disagreeing.length} of ${transactions.length} agree${disagreeing[0] ? `; e.g. ${disagreeing[0].transactionId}: simulator ${disagreeing[0].status}, Tether ${statuses.get(disagreeing[0].transactionId)}` : ''}` },
+    { name: 'blacklisting reason codes blacklisted, others not', passed: blacklistWrong.length === 0 && chargebacks.length > 0, detail: `${chargebacks.length} chargebacks, ${shouldBlacklist.length} with a blacklisting code, ${blacklisted.size} IBANs blacklisted, ${blacklistWrong.length} wrong` },
+  ];
+  if (options.faults) checks.push({ name: 'the faults struck (some sales went unknown and were reconciled)', passed: unknownOnce > 0, detail: `${unknownOnce} attempts went through unknown` });
+  return {
+    name: options.name,
+    description: options.description,
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    load: `${options.debtors} debtors, 10 % declined, 10 % of the approved charged back (MD06 or AM04)${options.faults ? `, faults ${JSON.stringify(options.faults)}` : ''}`,
+    events: { sent: options.debtors, unique: options.debtors, applied: transactions.length - disagreeing.length, lost: disagreeing.length, duplicated: doubleCharges.length },
+    checks,
+    figures: { ...Object.fromEntries(Object.entries(simStatusCounts).map(([status, n]) => [`simulator: ${status}`, n])), 'attempts that went through unknown': unknownOnce },
+  };
+}

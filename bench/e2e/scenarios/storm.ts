@@ -1,0 +1,136 @@
+/**
+ * Scenarios 2, 3 (the faults that strike the notification path) and 5: a webhook storm through
+ * the edge, with a node killed, QStash stopped, Redis flushed, or a node added while it runs.
+ */
+import { EmpSender } from '../emp';
+import type { ScenarioResult } from '../results';
+import { judgeStorm, planStorm, runStorm, type StormFault, type StormPhase } from '../storm';
+import type { E2EStack } from '../stack';
+
+const totalOf = (phases: StormPhase[]) => phases.reduce((sum, phase) => sum + phase.rate * phase.seconds, 0);
+const describeLoad = (phases: StormPhase[]) => `${phases.map((phase) => `${phase.rate}/s for ${phase.seconds} s`).join(' → ')}, 5 % duplicates, statuses reordered`;
+
+async function storm(
+  stack: E2EStack,
+  scenario: { name: string; description: string; phases: StormPhase[]; faults?: StormFault[]; settleMs: number },
+): Promise<ScenarioResult & { appliedPerSecond: number[] }> {
+  // ~2.2 notifications per attempt, duplicates included.
+  const plan = await planStorm(stack, Math.ceil(totalOf(scenario.phases) / 2.2));
+  const run = await runStorm(stack, plan, scenario.phases, scenario.faults);
+  const judged = await judgeStorm(stack, plan, run, scenario.settleMs);
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    durationSeconds: Math.round(run.durationSeconds * 10) / 10,
+    load: describeLoad(scenario.phases),
+    latencyMs: run.sender.latency(),
+    events: judged.events,
+    statuses: run.sender.statuses,
+    timeline: run.sender.timeline(),
+    markers: run.markers,
+    checks: judged.checks,
+    figures: { ...judged.figures, ...Object.fromEntries(run.appliedPerSecond.map((rate, index) => [`phase ${index + 1}: applied/s`, rate])) },
+    appliedPerSecond: run.appliedPerSecond,
+  };
+}
+
+export async function webhookStorm(stack: E2EStack, phases: StormPhase[], settleMs: number): Promise<ScenarioResult> {
+  const result = await storm(stack, {
+    name: 'webhook storm',
+    description: 'EMP notifications at a rising rate through the edge, QStash, HAProxy and two nodes.',
+    phases,
+    settleMs,
+  });
+  const fiveHundreds = Number(result.figures?.['5xx answers'] ?? 0);
+  result.checks.push({ name: 'zero 5xx from the edge', passed: fiveHundreds === 0, detail: `${fiveHundreds} answers 5xx` });
+  return result;
+}
+
+/**
+ * The storm with its three faults one after another, each undone before the next: a node
+ * killed (and restarted), QStash stopped for `qstashDownSeconds`, then Redis flushed and
+ * the notifications already echoed sent again, which the edge can no longer recognise.
+ */
+export async function stormWithFaults(stack: E2EStack, options: { rate: number; seconds: number; qstashDownSeconds: number; settleMs: number }): Promise<ScenarioResult> {
+  const third = options.seconds / 3;
+  let resendAfterFlush: (() => void) | undefined;
+  const faults: StormFault[] = [
+    { atSecond: third * 0.3, label: 'node 2 killed', act: () => stack.killNode(1) },
+    { atSecond: third * 0.8, label: 'node 2 back', act: () => stack.startNode(1) },
+    { atSecond: third * 1.2, label: 'QStash stopped', act: () => stack.stopQStash() },
+    { atSecond: third * 1.2 + options.qstashDownSeconds, label: 'QStash back', act: () => stack.startQStash() },
+    {
+      atSecond: third * 2.4,
+      label: 'Redis flushed',
+      act: async () => {
+        await stack.flushRedis();
+        resendAfterFlush?.();
+      },
+    },
+  ];
+  const phases = [{ rate: options.rate, seconds: options.seconds }];
+  const plan = await planStorm(stack, Math.ceil(totalOf(phases) / 2.2));
+  const runPromise = runStorm(stack, plan, phases, faults);
+  // After the flush, EMP sends again what it sent before: duplicates the edge cannot recognise.
+  let resent = 0;
+  const duplicates = new EmpSender(stack.urls.notifications, { resendAfterMs: 1_000, timeoutMs: 10_000, maxInFlight: 64 });
+  resendAfterFlush = () => {
+    const already = plan.notifications.slice(0, Math.floor(plan.notifications.length * 0.6)).slice(-Math.max(20, options.rate));
+    resent = already.length;
+    void duplicates.sendAtRate(already, options.rate);
+  };
+  const run = await runPromise;
+  await duplicates.drain(options.settleMs);
+  const judged = await judgeStorm(stack, plan, run, options.settleMs);
+  const redelivered = Number(judged.figures['deliveries beyond the first (absorbed by the backend)']);
+  // The edge forwards each event with its dedup key as QStash's deduplication id, so QStash
+  // itself drops most of these; what gets past it (a delivery cut by the node kill, say) meets
+  // the backend's own deduplication.
+  judged.checks.push({
+    name: 'duplicates past a flushed Redis echoed and applied once',
+    passed: resent > 0 && duplicates.pending === 0 && judged.events.duplicated === 0,
+    detail: `${resent} notifications sent again after the flush, ${duplicates.echoed.size} distinct echoed; ${redelivered} deliveries beyond the first reached the backend and were recognised`,
+  });
+  judged.checks.push({
+    name: 'while QStash was down the edge answered 5xx (EMP retried later)',
+    passed: Number(judged.figures['5xx answers']) > 0,
+    detail: `${judged.figures['5xx answers']} answers 5xx`,
+  });
+  return {
+    name: 'faults during the storm',
+    description: `One node killed and restarted; QStash stopped for ${options.qstashDownSeconds} s; Redis flushed and earlier notifications sent again.`,
+    durationSeconds: Math.round(run.durationSeconds * 10) / 10,
+    load: describeLoad(phases),
+    latencyMs: run.sender.latency(),
+    events: judged.events,
+    statuses: run.sender.statuses,
+    timeline: run.sender.timeline(),
+    markers: run.markers,
+    checks: judged.checks,
+    figures: { ...judged.figures, 'sent again after the Redis flush': resent },
+  };
+}
+
+async function processedOn(nodeUrl: string): Promise<number> {
+  const text = await fetch(`${nodeUrl}/metrics`).then((response) => response.text(), () => '');
+  return [...text.matchAll(/^tether_events_processed_total\{[^}]*\} (\S+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** Scenario 5: a third node joins half-way through the storm; it must take a share of the work. */
+export async function scaleOut(stack: E2EStack, options: { rate: number; seconds: number; settleMs: number }): Promise<ScenarioResult> {
+  const half = options.seconds / 2;
+  const result = await storm(stack, {
+    name: 'scale out',
+    description: 'A third node started half-way through the storm; HAProxy sends it work once its health check passes.',
+    phases: [
+      { rate: options.rate, seconds: half },
+      { rate: options.rate, seconds: half },
+    ],
+    faults: [{ atSecond: half - 8, label: 'node 3 starting', act: () => stack.startNode(2) }],
+    settleMs: options.settleMs,
+  });
+  const third = await processedOn(stack.urls.nodes[2]!);
+  result.checks.push({ name: 'the third node took a share of the events', passed: third > 0, detail: `node 3 processed ${third} events` });
+  result.figures = { ...result.figures, 'events processed by node 3': third };
+  return result;
+}

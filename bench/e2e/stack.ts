@@ -1,0 +1,345 @@
+/**
+ * The whole Tether stack for the end-to-end harness, every part in its own process as in
+ * production: PostgreSQL and Redis (the machine's), the dev Upstash REST and QStash servers, the
+ * dev S3 server, the Genesis simulator, backend nodes behind HAProxy (least connections, health
+ * checks on /health) and the edge under `wrangler dev`. Faults are methods: kill a node, stop
+ * QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis as IORedis } from 'ioredis';
+import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
+import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
+import { freePort, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
+
+/** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
+const REDIS_URL = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
+
+export const E2E_SECRETS = {
+  upstashToken: 'e2e-upstash-token',
+  qstashToken: 'e2e-qstash-token',
+  qstashCurrent: 'sig_e2e_current',
+  qstashNext: 'sig_e2e_next',
+  s3AccessKeyId: 'e2e-access-key',
+  s3SecretAccessKey: 'e2e-secret-key',
+  terminal: 'e2e-terminal',
+  login: 'e2e-login',
+  /** Genesis' API password: signs notifications, and the edge checks them with it. */
+  empPassword: 'e2e-emp-password',
+} as const;
+
+export interface E2EStackOptions {
+  /** Backend nodes running at the start. */
+  nodes: number;
+  /** Node slots in the load balancer: nodes beyond `nodes` can be started later (scale out). */
+  maxNodes: number;
+  logDirectory: string;
+  /** Extra backend environment, e.g. EMP_TIMEOUT. */
+  nodeEnv?: Record<string, string>;
+}
+
+interface Ports {
+  balancer: number;
+  edge: number;
+  upstash: number;
+  qstash: number;
+  s3: number;
+  sim: number;
+  nodes: number[];
+}
+
+export class E2EStack {
+  private readonly nodeProcesses: Array<ChildProcess | undefined>;
+  private qstashProcess: ChildProcess | undefined;
+  private readonly others: ChildProcess[] = [];
+
+  private constructor(
+    private readonly options: E2EStackOptions,
+    private readonly ports: Ports,
+    private readonly databases: { backend: TestDatabase; qstash: TestDatabase },
+    private readonly workDirectory: string,
+    /** The backend's database, for checking end states. */
+    readonly database: DatabaseHandle,
+  ) {
+    this.nodeProcesses = Array.from({ length: options.maxNodes }, () => undefined);
+  }
+
+  static async start(options: E2EStackOptions): Promise<E2EStack> {
+    mkdirSync(options.logDirectory, { recursive: true });
+    const [backend, qstash] = await Promise.all([createTestDatabase('tether_e2e'), createTestDatabase('tether_e2e_qstash')]);
+    const ports: Ports = {
+      balancer: await freePort(),
+      edge: await freePort(),
+      upstash: await freePort(),
+      qstash: await freePort(),
+      s3: await freePort(),
+      sim: await freePort(),
+      nodes: [],
+    };
+    for (let i = 0; i < options.maxNodes; i++) ports.nodes.push(await freePort());
+    const stack = new E2EStack(options, ports, { backend, qstash }, mkdtempSync(join(tmpdir(), 'tether-e2e-')), openDatabase(backend.url, { maxConnections: 4 }));
+    try {
+      await stack.flushRedis();
+      await stack.startServices();
+      return stack;
+    } catch (error) {
+      await stack.close();
+      throw error;
+    }
+  }
+
+  get urls() {
+    const local = (port: number) => `http://127.0.0.1:${port}`;
+    return {
+      balancer: local(this.ports.balancer),
+      edge: local(this.ports.edge),
+      notifications: `${local(this.ports.edge)}/emp/notifications`,
+      upstash: local(this.ports.upstash),
+      qstash: local(this.ports.qstash),
+      s3: local(this.ports.s3),
+      sim: local(this.ports.sim),
+      nodes: this.ports.nodes.map(local),
+    };
+  }
+
+  private log(part: string) {
+    return join(this.options.logDirectory, `${part}.log`);
+  }
+
+  private async startServices() {
+    const { urls } = this;
+    const sim = startScript(
+      'dev/genesis/main.ts',
+      {
+        GENESIS_SIM_PORT: String(this.ports.sim),
+        GENESIS_SIM_NOTIFICATION_URL: urls.notifications,
+        EMP_TERMINAL_TOKEN: E2E_SECRETS.terminal,
+        EMP_API_LOGIN: E2E_SECRETS.login,
+        EMP_API_PASSWORD: E2E_SECRETS.empPassword,
+      },
+      { log: this.log('genesis') },
+    );
+    const upstash = startScript(
+      'dev/upstash-rest/main.ts',
+      { UPSTASH_DEV_PORT: String(this.ports.upstash), UPSTASH_REDIS_REST_TOKEN: E2E_SECRETS.upstashToken, REDIS_URL },
+      { log: this.log('upstash-rest') },
+    );
+    const s3 = startScript(
+      'dev/s3/main.ts',
+      {
+        S3_DEV_PORT: String(this.ports.s3),
+        S3_DEV_DIRECTORY: join(this.workDirectory, 's3'),
+        S3_BUCKET: 'tether-e2e',
+        S3_ACCESS_KEY_ID: E2E_SECRETS.s3AccessKeyId,
+        S3_SECRET_ACCESS_KEY: E2E_SECRETS.s3SecretAccessKey,
+      },
+      { log: this.log('s3') },
+    );
+    this.others.push(sim, upstash, s3);
+    await Promise.all([
+      waitForUrl(`${urls.sim}/__sim/rate`, 'Genesis simulator', sim),
+      waitForUrl(urls.upstash, 'Upstash REST stand-in', upstash),
+      waitForUrl(`${urls.s3}/`, 'S3 stand-in', s3),
+      this.startQStash(),
+    ]);
+
+    const balancer = startCommand('haproxy', ['-db', '-f', this.writeBalancerConfig()], {}, { log: this.log('haproxy') });
+    this.others.push(balancer);
+    await waitForUrl(`${urls.balancer}/health`, 'HAProxy', balancer);
+    await Promise.all(Array.from({ length: this.options.nodes }, (_, index) => this.startNode(index)));
+
+    const edge = startCommand(
+      process.execPath,
+      [
+        'node_modules/wrangler/bin/wrangler.js',
+        'dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(this.ports.edge),
+        '--inspector-port',
+        String(await freePort()),
+        '--log-level',
+        'warn',
+        ...Object.entries({
+          UPSTASH_REDIS_REST_URL: urls.upstash,
+          UPSTASH_REDIS_REST_TOKEN: E2E_SECRETS.upstashToken,
+          QSTASH_URL: urls.qstash,
+          QSTASH_TOKEN: E2E_SECRETS.qstashToken,
+          BACKEND_EVENTS_URL: `${urls.balancer}/qstash/emp-events`,
+          EMP_API_PASSWORD: E2E_SECRETS.empPassword,
+          LOG_LEVEL: 'warn',
+        }).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+      ],
+      { WRANGLER_SEND_METRICS: 'false' },
+      { log: this.log('edge') },
+    );
+    this.others.push(edge);
+    await waitUntil(async () => (await fetch(`${urls.edge}/health`)).ok, 120_000, 'the edge under wrangler dev');
+  }
+
+  /**
+   * HAProxy in front of the node slots: least connections, a node out after two failed health
+   * checks 500 ms apart and back after one good one; a request that could not connect to a
+   * node is sent to another (nothing was sent, so retrying it is safe).
+   */
+  private writeBalancerConfig(): string {
+    const servers = this.ports.nodes.map((port, index) => `  server node${index + 1} 127.0.0.1:${port} check`).join('\n');
+    const config = `global
+  maxconn 4096
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 120s
+  timeout server 120s
+  retries 3
+  option redispatch
+  retry-on conn-failure
+
+frontend tether
+  bind 127.0.0.1:${this.ports.balancer}
+  default_backend nodes
+
+backend nodes
+  balance leastconn
+  option httpchk GET /health
+  http-check expect status 200
+  default-server inter 500ms fall 2 rise 1
+${servers}
+`;
+    const file = join(this.workDirectory, 'haproxy.cfg');
+    writeFileSync(file, config);
+    return file;
+  }
+
+  /** The environment every backend node runs with. */
+  nodeEnvironment(index: number): Record<string, string> {
+    const { urls } = this;
+    const database = new URL(this.databases.backend.url);
+    // Names the node in pg_stat_activity: the harness finds which node holds an upload's lock.
+    database.searchParams.set('application_name', `tether-node-${index + 1}`);
+    return {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(this.ports.nodes[index]),
+      PUBLIC_URL: urls.balancer,
+      DATABASE_URL: database.toString(),
+      DATABASE_POOL_SIZE: '8',
+      UPSTASH_REDIS_REST_URL: urls.upstash,
+      UPSTASH_REDIS_REST_TOKEN: E2E_SECRETS.upstashToken,
+      QSTASH_URL: urls.qstash,
+      QSTASH_TOKEN: E2E_SECRETS.qstashToken,
+      QSTASH_CURRENT_SIGNING_KEY: E2E_SECRETS.qstashCurrent,
+      QSTASH_NEXT_SIGNING_KEY: E2E_SECRETS.qstashNext,
+      S3_ENDPOINT: urls.s3,
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: 'tether-e2e',
+      S3_ACCESS_KEY_ID: E2E_SECRETS.s3AccessKeyId,
+      S3_SECRET_ACCESS_KEY: E2E_SECRETS.s3SecretAccessKey,
+      EMP_GATEWAY_URL: urls.sim,
+      EMP_TERMINAL_TOKEN: E2E_SECRETS.terminal,
+      EMP_API_LOGIN: E2E_SECRETS.login,
+      EMP_API_PASSWORD: E2E_SECRETS.empPassword,
+      EMP_NOTIFICATION_URL: urls.notifications,
+      RECONCILIATION_SCHEDULE_ON_START: 'false',
+      ...this.options.nodeEnv,
+    };
+  }
+
+  async startNode(index: number): Promise<void> {
+    const existing = this.nodeProcesses[index];
+    if (existing && isRunning(existing)) return;
+    const node = startScript('backend/src/main.ts', this.nodeEnvironment(index), { log: this.log(`node-${index + 1}`) });
+    this.nodeProcesses[index] = node;
+    await waitUntil(
+      async () => {
+        if (!isRunning(node)) throw new Error(`backend node ${index + 1} exited with ${node.exitCode ?? node.signalCode}; see ${this.log(`node-${index + 1}`)}`);
+        return (await fetch(`${this.urls.nodes[index]}/health`)).ok;
+      },
+      90_000,
+      `backend node ${index + 1}`,
+    );
+    // In service once HAProxy's next health check has seen it.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+  }
+
+  /** SIGKILL: no graceful shutdown, requests in flight are cut. */
+  async killNode(index: number): Promise<void> {
+    const node = this.nodeProcesses[index];
+    if (node) await stopProcess(node, 'SIGKILL');
+  }
+
+  nodeRunning(index: number): boolean {
+    const node = this.nodeProcesses[index];
+    return node !== undefined && isRunning(node);
+  }
+
+  /** The node (index) whose database session holds an advisory lock in `namespace`, if any. */
+  async nodeHoldingLock(namespace: number): Promise<number | undefined> {
+    const { rows } = await this.database.pool.query<{ application_name: string }>(
+      `select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
+       where l.locktype = 'advisory' and l.classid = $1::oid and l.granted and a.application_name like 'tether-node-%' limit 1`,
+      [namespace],
+    );
+    const name = rows[0]?.application_name;
+    return name === undefined ? undefined : Number(name.slice('tether-node-'.length)) - 1;
+  }
+
+  async startQStash(): Promise<void> {
+    const qstash = startScript(
+      'dev/qstash/main.ts',
+      {
+        QSTASH_DEV_PORT: String(this.ports.qstash),
+        QSTASH_DEV_DATABASE_URL: this.databases.qstash.url,
+        QSTASH_TOKEN: E2E_SECRETS.qstashToken,
+        QSTASH_CURRENT_SIGNING_KEY: E2E_SECRETS.qstashCurrent,
+        QSTASH_NEXT_SIGNING_KEY: E2E_SECRETS.qstashNext,
+        // QStash's own backoff (12 s, then 2.5 min) would outlast a run; the order of retries is kept.
+        QSTASH_DEV_RETRY_BACKOFF_SCALE: '0.1',
+      },
+      { log: this.log('qstash') },
+    );
+    this.qstashProcess = qstash;
+    await waitForUrl(`${this.urls.qstash}/v2/schedules`, 'QStash stand-in', qstash);
+  }
+
+  /** SIGKILL, as a crash or a network partition would: what it accepted is in PostgreSQL. */
+  async stopQStash(): Promise<void> {
+    if (this.qstashProcess) await stopProcess(this.qstashProcess, 'SIGKILL');
+  }
+
+  /** Empties the harness's Redis database: the edge forgets every event it deduplicated. */
+  async flushRedis(): Promise<void> {
+    const redis = new IORedis(REDIS_URL, { lazyConnect: true });
+    try {
+      await redis.connect();
+      await redis.flushdb();
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /** The Genesis simulator's admin API (dev/genesis/admin.ts). */
+  async sim<T = unknown>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.urls.sim}/__sim${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`simulator ${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  }
+
+  async close(): Promise<void> {
+    const children = [...this.others.reverse(), ...this.nodeProcesses, this.qstashProcess];
+    await Promise.all(children.map((child) => (child ? stopProcess(child) : undefined)));
+    await this.database.close();
+    await Promise.all([this.databases.backend.drop(), this.databases.qstash.drop()]).catch(() => undefined);
+    rmSync(this.workDirectory, { recursive: true, force: true });
+  }
+}
+

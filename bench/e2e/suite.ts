@@ -1,0 +1,100 @@
+/**
+ * The scenarios in order on one stack, at the short (npm test) or the long (npm run e2e) scale.
+ * Each scenario runs against what the previous ones left, as production would.
+ */
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { RunResult, ScenarioResult } from './results';
+import { badInputScenario } from './scenarios/bad-input';
+import { billingScenario } from './scenarios/billing';
+import { scaleOut, stormWithFaults, webhookStorm } from './scenarios/storm';
+import { uploadCrashScenario } from './scenarios/uploads';
+import { E2EStack } from './stack';
+
+export type Mode = 'short' | 'long';
+export const SCENARIOS = ['billing', 'storm', 'faults', 'bad-input', 'scale-out'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The short version runs scenarios 1 and 3 with small counts. */
+export const SHORT_SCENARIOS: readonly ScenarioName[] = ['billing', 'faults'];
+
+const SCALE = {
+  short: { debtors: 60, faultRate: 40, faultSeconds: 21, qstashDown: 4, uploadRows: 15_000, timeoutMs: 60_000 },
+  long: { debtors: 1_000, faultRate: 200, faultSeconds: 90, qstashDown: 10, uploadRows: 100_000, timeoutMs: 300_000 },
+};
+
+const round = (values: number[]) => values.map((value) => Math.round(value * 100) / 100);
+
+export async function runSuite(options: { mode: Mode; scenarios: readonly ScenarioName[]; logDirectory: string; onScenario?: (result: ScenarioResult) => void }): Promise<RunResult> {
+  const scale = SCALE[options.mode];
+  const startedAt = new Date().toISOString();
+  const loadAverageAtStart = round(loadavg());
+  const stack = await E2EStack.start({
+    nodes: 2,
+    maxNodes: 3,
+    logDirectory: join(options.logDirectory, options.mode),
+    // Short EMP timeouts, so that the simulator's hung sales go unknown quickly; small upload
+    // batches, so that a node can be killed mid-file.
+    nodeEnv: { EMP_TIMEOUT: '800', EMP_CONNECT_TIMEOUT: '500', RECONCILE_UNKNOWN_AFTER: '1500', BREAKER_HALF_OPEN_AFTER: '1000', UPLOAD_BATCH_SIZE: '1000' },
+  });
+  const scenarios: ScenarioResult[] = [];
+  const record = (result: ScenarioResult) => {
+    scenarios.push(result);
+    options.onScenario?.(result);
+  };
+  try {
+    for (const name of options.scenarios) {
+      switch (name) {
+        case 'billing':
+          record(
+            await billingScenario(stack, {
+              name: 'upload, bill, notify',
+              description: 'A debtor file uploaded and billed; the simulator approves most, declines some, charges a few back.',
+              debtors: scale.debtors,
+              firstAccount: 1_000_000,
+              timeoutMs: scale.timeoutMs,
+            }),
+          );
+          break;
+        case 'storm':
+          record(
+            await webhookStorm(
+              stack,
+              [100, 250, 500, 1_000].map((rate) => ({ rate, seconds: 45 })),
+              scale.timeoutMs,
+            ),
+          );
+          break;
+        case 'faults':
+          record(await stormWithFaults(stack, { rate: scale.faultRate, seconds: scale.faultSeconds, qstashDownSeconds: scale.qstashDown, settleMs: scale.timeoutMs }));
+          record(
+            await billingScenario(stack, {
+              name: 'fault: 10 % of sales time out',
+              description: 'The simulator processes 10 % of sales but never answers (EMP_TIMEOUT 800 ms): they go unknown, are reconciled, and nobody is charged twice.',
+              debtors: scale.debtors,
+              firstAccount: 2_000_000,
+              faults: { timeoutRate: 0.1, endpoints: ['process'], hangMs: 5_000 },
+              timeoutMs: scale.timeoutMs,
+            }),
+          );
+          record(await uploadCrashScenario(stack, { rows: scale.uploadRows, firstAccount: 3_000_000, timeoutMs: scale.timeoutMs }));
+          break;
+        case 'bad-input':
+          record(await badInputScenario(stack, { requests: options.mode === 'long' ? 2_000 : 200, timeoutMs: scale.timeoutMs }));
+          break;
+        case 'scale-out':
+          record(await scaleOut(stack, { rate: 300, seconds: 60, settleMs: scale.timeoutMs }));
+          break;
+      }
+    }
+  } finally {
+    await stack.close();
+  }
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    mode: options.mode,
+    machine: { cpus: cpus().length, loadAverageAtStart, loadAverageAtEnd: round(loadavg()), node: process.version },
+    scenarios,
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The benchmarks' and the end-to-end harness's child processes: each part of the stack in its
+ * own process, as in production, started from this checkout with the pinned Node and tsx.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { listen } from '../../backend/src/http/listen';
+
+export const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const probe = await listen(() => new Response());
+  await probe.close();
+  return probe.port;
+}
+
+const started = new Set<ChildProcess>();
+// Children run in process groups of their own (see startCommand); should this process end
+// without stopping them, they would live on.
+process.once('exit', () => {
+  for (const child of started) signalGroup(child, 'SIGKILL');
+});
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Runs a command in a process group of its own, so that `stopProcess` also stops what it starts
+ * (wrangler starts workerd). `log`: a file for its stdout and stderr, else stdout is dropped
+ * and stderr inherited.
+ */
+export function startCommand(command: string, args: string[], env: Record<string, string>, options: { log?: string } = {}): ChildProcess {
+  const output = options.log ? openSync(options.log, 'a') : undefined;
+  const child = spawn(command, args, {
+    cwd: REPOSITORY,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', output ?? 'ignore', output ?? 'inherit'],
+  });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
+/** A TypeScript entry point of this repository, under the pinned Node with tsx. */
+export function startScript(script: string, env: Record<string, string>, options: { log?: string } = {}): ChildProcess {
+  return startCommand(process.execPath, ['--import', 'tsx', script], env, options);
+}
+
+export const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** SIGTERM (or `signal`), then SIGKILL after `graceMs`; resolves once the process has exited. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = once(child, 'exit');
+  signalGroup(child, signal);
+  const killer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(killer);
+}
+
+export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Waits until `url` answers at all (any status), or `child` exits, or the time is up. */
+export async function waitForUrl(url: string, what: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  await waitUntil(
+    async () => {
+      if (child && !isRunning(child)) throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode} while starting`);
+      await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      return true;
+    },
+    timeoutMs,
+    `${what} at ${url}`,
+    200,
+  ).catch((error: Error) => {
+    if (child && !isRunning(child)) throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode} while starting`);
+    throw error;
+  });
+}
