@@ -31,7 +31,7 @@ async function main() {
 
   const shutdown = async (signal: string) => {
     services.log.info({ signal }, 'shutting down');
-    await server.close();
+    await server.close({ drainMs: SHUTDOWN_DRAIN_MS });
     await services.close();
     process.exit(0);
   };
@@ -40,6 +40,9 @@ async function main() {
 }
 
 class StartupError extends Error {}
+
+/** Requests in flight at SIGTERM may finish for this long; well within a container's usual 30 s grace. */
+const SHUTDOWN_DRAIN_MS = 20_000;
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof StartupError) {

@@ -10,7 +10,13 @@ export interface RunningServer {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops listening. By default open connections are cut at once (tests, stand-ins). With
+   * `drainMs`, requests in flight may finish for up to that long, as a node stopping behind a
+   * load balancer must let them (an EMP event half applied would be retried, but a billing
+   * request cut mid-way leaves an outcome to reconcile).
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -25,10 +31,24 @@ export function listen(fetch: FetchHandler, options: { port?: number; host?: str
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
         port: info.port,
-        close: () =>
+        close: ({ drainMs = 0 } = {}) =>
           new Promise<void>((done) => {
-            if ('closeAllConnections' in server) server.closeAllConnections();
-            server.close(() => done());
+            if (!('closeAllConnections' in server)) return server.close(() => done());
+            const http = server;
+            if (drainMs === 0) {
+              http.close(() => done());
+              return http.closeAllConnections();
+            }
+            // A keep-alive connection whose request has finished would hold close() open:
+            // connections are closed as they fall idle, and all of them at the deadline.
+            const sweep = setInterval(() => http.closeIdleConnections(), 50);
+            const deadline = setTimeout(() => http.closeAllConnections(), drainMs);
+            http.close(() => {
+              clearInterval(sweep);
+              clearTimeout(deadline);
+              done();
+            });
+            http.closeIdleConnections();
           }),
       });
     });
