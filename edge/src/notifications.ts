@@ -36,6 +36,16 @@ const RETRY_AFTER_SECONDS = '5';
 
 const ECHO_HEADERS = { 'content-type': 'text/xml' };
 
+/**
+ * A twin that finds its event being published asks again after these pauses (3.15 s in all)
+ * instead of answering 503 at once: EMP resends soon after a miss, so twins often overlap the
+ * original's publish. Asking again settles it either way: "forwarded" is echoed, a released
+ * claim (the original's publish failed) is claimed and published by the twin itself.
+ */
+export const TWIN_WAIT_MS = [50, 100, 200, 400, 800, 1_600];
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const refuse = (status: number, error: string, outcome: Outcome, details?: Record<string, unknown>): Answer => ({
   response: Response.json({ error }, { status }),
   outcome,
@@ -98,6 +108,12 @@ async function handle(c: Context, deps: NotificationDependencies, receivedAt: Da
   try {
     claim = await dedup.claim(identity.dedupKey, traceId);
     details.claimMs = Date.now() - claimStartedAt;
+    for (const wait of TWIN_WAIT_MS) {
+      if (claim.state !== 'in-flight') break;
+      await pause(wait);
+      claim = await dedup.claim(identity.dedupKey, traceId);
+      details.twinWaitMs = Date.now() - claimStartedAt - (details.claimMs as number);
+    }
   } catch (error) {
     return retryLater('deduplication store unavailable', 'dedup_unavailable', { ...details, error: describeError(error) });
   }

@@ -37,36 +37,82 @@ describe('identical notifications at the same moment', () => {
   });
 });
 
+/** A forwarder whose first publish waits for `settle` and then succeeds or fails; later ones pass through. */
+function holdFirstPublish() {
+  let publishStarted!: () => void;
+  const started = new Promise<void>((resolve) => (publishStarted = resolve));
+  let settle!: (outcome: 'succeed' | 'fail') => void;
+  const settled = new Promise<'succeed' | 'fail'>((resolve) => (settle = resolve));
+  let calls = 0;
+  const wrapForwarder = (forwarder: EventForwarder): EventForwarder => ({
+    ...forwarder,
+    async forward(event) {
+      if (++calls > 1) return forwarder.forward(event);
+      publishStarted();
+      if ((await settled) === 'fail') throw new Error('QStash went away mid-publish');
+      return forwarder.forward(event);
+    },
+  });
+  return { wrapForwarder, started, settle };
+}
+
 describe('a twin arriving while the first publish is still in flight', () => {
-  it('is not acknowledged, so the event survives the first publish failing', async () => {
-    let publishStarted!: () => void;
-    const started = new Promise<void>((resolve) => (publishStarted = resolve));
-    let failPublish!: () => void;
-    const failure = new Promise<void>((resolve) => (failPublish = resolve));
-    let calls = 0;
-    const failFirstPublish = (forwarder: EventForwarder): EventForwarder => ({
-      ...forwarder,
-      async forward(event) {
-        if (++calls > 1) return forwarder.forward(event);
-        publishStarted();
-        await failure;
-        throw new Error('QStash went away mid-publish');
-      },
-    });
-    const edge = createTestEdge({ wrapForwarder: failFirstPublish });
+  it('waits, and is echoed once the first publish has succeeded; the event is forwarded once', async () => {
+    const hold = holdFirstPublish();
+    const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
     const fields = await sddNotification();
     const { dedupKey } = identifyNotification(fields);
 
     const first = edge.send(notificationRequest(formOf(fields)));
-    await started;
+    await hold.started;
+    const twin = edge.send(notificationRequest(formOf(fields)));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    hold.settle('succeed');
+
+    const original = await first;
+    expect(original.response.status).toBe(200);
+    const answered = await twin;
+    expect(answered.response.status).toBe(200);
+    await Promise.all([original.settled, answered.settled]);
+    expect(answered.text).toBe(expectedEcho('unique_id', fields.unique_id!));
+    expect(edge.logs.map((entry) => entry.outcome).sort()).toEqual(['duplicate', 'forwarded']);
+    expect(edge.publishes(dedupKey)).toBe(1);
+    expect(await deliveries(dedupKey)).toBe(1);
+  });
+
+  it('is never acknowledged on the strength of a publish that then fails: it takes the event over and publishes it', async () => {
+    const hold = holdFirstPublish();
+    const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
+    const fields = await sddNotification();
+    const { dedupKey } = identifyNotification(fields);
+
+    const first = edge.send(notificationRequest(formOf(fields)));
+    await hold.started;
+    const twin = edge.send(notificationRequest(formOf(fields)));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    hold.settle('fail');
+
+    expect((await first).response.status).toBe(503);
+    expect((await twin).response.status).toBe(200);
+    expect(edge.publishes(dedupKey)).toBe(1);
+    expect(await deliveries(dedupKey)).toBe(1);
+  });
+
+  it('answers 503 (retry later, no echo) when the first publish outlasts its wait', async () => {
+    const hold = holdFirstPublish();
+    const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
+    const fields = await sddNotification();
+    const { dedupKey } = identifyNotification(fields);
+
+    const first = edge.send(notificationRequest(formOf(fields)));
+    await hold.started;
     const twin = await edge.send(notificationRequest(formOf(fields)));
     expect(twin.response.status).toBe(503);
     expect(twin.response.headers.get('retry-after')).toBe('5');
     expect(twin.text).not.toContain('notification_echo');
 
-    failPublish();
+    hold.settle('fail');
     expect((await first).response.status).toBe(503);
-
     const retry = await edge.post(fields);
     expect(retry.response.status).toBe(200);
     expect(edge.publishes(dedupKey)).toBe(1);
