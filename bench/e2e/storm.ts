@@ -115,7 +115,13 @@ export async function runStorm(stack: E2EStack, plan: StormPlan, phases: StormPh
  * Waits until every echoed event is applied, then judges: none lost, none applied twice, every
  * attempt in the status its events lead to, the plan's chargebacks recorded once each.
  */
-export async function judgeStorm(stack: E2EStack, plan: StormPlan, run: StormRun, settleMs: number): Promise<{ checks: Check[]; events: NonNullable<ScenarioResult['events']>; figures: Record<string, number> }> {
+export interface StormJudgement {
+  checks: Check[];
+  events: NonNullable<ScenarioResult['events']>;
+  figures: Record<string, number>;
+}
+
+export async function judgeStorm(stack: E2EStack, plan: StormPlan, run: StormRun, settleMs: number): Promise<StormJudgement> {
   await run.sender.drain(settleMs);
   const keys = [...plan.uniqueKeys];
   const appliedKeys = async () =>

@@ -60,7 +60,7 @@ export async function runSuite(options: { mode: Mode; scenarios: readonly Scenar
           record(
             await webhookStorm(
               stack,
-              [100, 250, 500, 1_000].map((rate) => ({ rate, seconds: 45 })),
+              [100, 250, 500, 1_000].map((rate) => ({ rate, seconds: 30 })),
               scale.timeoutMs,
             ),
           );

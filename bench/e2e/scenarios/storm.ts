@@ -4,20 +4,15 @@
  */
 import { EmpSender } from '../emp';
 import type { ScenarioResult } from '../results';
-import { judgeStorm, planStorm, runStorm, type StormFault, type StormPhase } from '../storm';
+import { judgeStorm, planStorm, runStorm, type StormFault, type StormJudgement, type StormPhase, type StormRun } from '../storm';
 import type { E2EStack } from '../stack';
 
 const totalOf = (phases: StormPhase[]) => phases.reduce((sum, phase) => sum + phase.rate * phase.seconds, 0);
 const describeLoad = (phases: StormPhase[]) => `${phases.map((phase) => `${phase.rate}/s for ${phase.seconds} s`).join(' → ')}, 5 % duplicates, statuses reordered`;
 
-async function storm(
-  stack: E2EStack,
-  scenario: { name: string; description: string; phases: StormPhase[]; faults?: StormFault[]; settleMs: number },
-): Promise<ScenarioResult & { appliedPerSecond: number[] }> {
-  // ~2.2 notifications per attempt, duplicates included.
-  const plan = await planStorm(stack, Math.ceil(totalOf(scenario.phases) / 2.2));
-  const run = await runStorm(stack, plan, scenario.phases, scenario.faults);
-  const judged = await judgeStorm(stack, plan, run, scenario.settleMs);
+type StormScenario = { name: string; description: string; phases: StormPhase[] };
+
+function stormResult(scenario: StormScenario, run: StormRun, judged: StormJudgement): ScenarioResult {
   return {
     name: scenario.name,
     description: scenario.description,
@@ -30,8 +25,14 @@ async function storm(
     markers: run.markers,
     checks: judged.checks,
     figures: { ...judged.figures, ...Object.fromEntries(run.appliedPerSecond.map((rate, index) => [`phase ${index + 1}: applied/s`, rate])) },
-    appliedPerSecond: run.appliedPerSecond,
   };
+}
+
+async function storm(stack: E2EStack, scenario: StormScenario & { faults?: StormFault[]; settleMs: number }): Promise<ScenarioResult> {
+  // ~2.2 notifications per attempt, duplicates included.
+  const plan = await planStorm(stack, Math.ceil(totalOf(scenario.phases) / 2.2));
+  const run = await runStorm(stack, plan, scenario.phases, scenario.faults);
+  return stormResult(scenario, run, await judgeStorm(stack, plan, run, scenario.settleMs));
 }
 
 export async function webhookStorm(stack: E2EStack, phases: StormPhase[], settleMs: number): Promise<ScenarioResult> {
@@ -96,19 +97,17 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
     passed: Number(judged.figures['5xx answers']) > 0,
     detail: `${judged.figures['5xx answers']} answers 5xx`,
   });
-  return {
-    name: 'faults during the storm',
-    description: `One node killed and restarted; QStash stopped for ${options.qstashDownSeconds} s; Redis flushed and earlier notifications sent again.`,
-    durationSeconds: Math.round(run.durationSeconds * 10) / 10,
-    load: describeLoad(phases),
-    latencyMs: run.sender.latency(),
-    events: judged.events,
-    statuses: run.sender.statuses,
-    timeline: run.sender.timeline(),
-    markers: run.markers,
-    checks: judged.checks,
-    figures: { ...judged.figures, 'sent again after the Redis flush': resent },
-  };
+  const result = stormResult(
+    {
+      name: 'faults during the storm',
+      description: `One node killed and restarted; QStash stopped for ${options.qstashDownSeconds} s; Redis flushed and earlier notifications sent again.`,
+      phases,
+    },
+    run,
+    judged,
+  );
+  result.figures = { ...result.figures, 'sent again after the Redis flush': resent };
+  return result;
 }
 
 async function processedOn(nodeUrl: string): Promise<number> {
