@@ -32,6 +32,7 @@ export function createEdgeApp(deps: EdgeDependencies): Hono {
     '/emp/notifications',
     notificationHandler({ ...deps, logger, counters, clientIp: deps.clientIp ?? cloudflareClientIp }),
   );
+  app.all('/emp/notifications', (c) => c.json({ error: 'method not allowed: EMP notifications are POSTed' }, 405, { allow: 'POST' }));
   app.get('/health', healthHandler({ ...deps, logger }));
   app.get('/metrics', (c) => c.json(counters.snapshot(), 200, { 'cache-control': 'no-store' }));
 

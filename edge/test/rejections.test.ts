@@ -82,3 +82,16 @@ describe('a malformed notification', () => {
     await expectNoSideEffect(edge, fields);
   });
 });
+
+describe('a request to the notification URL with another method', () => {
+  it('is answered 405 with Allow: POST, and forwards nothing', async () => {
+    const edge = createTestEdge();
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const { response, text } = await edge.send(new Request('http://edge.test/emp/notifications', { method }));
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+      expect(JSON.parse(text)).toEqual({ error: 'method not allowed: EMP notifications are POSTed' });
+    }
+    expect(edge.logs.filter((entry) => entry.outcome === 'forwarded')).toHaveLength(0);
+  });
+});
