@@ -7,18 +7,14 @@
 import ExcelJS from 'exceljs';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { germanIban } from '../../dev/testing/iban';
 
 const SURNAMES = ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann', 'Koch', 'Groß'];
 const GIVEN = ['Anna', 'Jürgen', 'Lena', 'Max', 'Sophie', 'Lukas', 'Zoë', 'Felix', 'Marie', 'Jonas'];
 const BANKS = ['37040044', '50010517', '10070000', '20050550', '76026000'];
 
-/** A valid German IBAN: check digits computed as ISO 13616 says. */
-export function germanIban(account: number): string {
-  const bban = `${BANKS[account % BANKS.length]}${String(account).padStart(10, '0')}`;
-  let remainder = 0;
-  for (const digit of `${bban}131400`) remainder = (remainder * 10 + Number(digit)) % 97;
-  return `DE${String(98 - remainder).padStart(2, '0')}${bban}`;
-}
+/** A valid German IBAN at one of a few real banks, by account number. */
+const benchIban = (account: number) => germanIban(account, BANKS[account % BANKS.length]);
 
 export interface DebtorRecord {
   name: string;
@@ -35,7 +31,7 @@ export const HEADER = ['Kontoinhaber', 'IBAN', 'Betrag', 'Kundennummer', 'Mandat
 export function debtorRecord(index: number, firstAccount: number): DebtorRecord {
   const account = firstAccount + index;
   const broken = index % 200 === 199;
-  const iban = germanIban(account);
+  const iban = benchIban(account);
   return {
     name: `${GIVEN[index % GIVEN.length]} ${SURNAMES[Math.floor(index / GIVEN.length) % SURNAMES.length]}`,
     iban: broken && index % 400 === 199 ? `${iban.slice(0, 2)}00${iban.slice(4)}` : iban,

@@ -89,11 +89,4 @@ export async function storeUpload(
   return (await markUploaded(environment.database.db, created.id, inspected))!;
 }
 
-/** Valid German IBANs with distinct account numbers: the check digits are computed, not guessed. */
-export function germanIban(account: number): string {
-  const bban = `37040044${String(account).padStart(10, '0')}`;
-  const digits = `${bban}131400`;
-  let remainder = 0;
-  for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
-  return `DE${String(98 - remainder).padStart(2, '0')}${bban}`;
-}
+export { germanIban } from '../../../dev/testing/iban';

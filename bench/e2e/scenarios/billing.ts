@@ -6,7 +6,7 @@
  * blacklisted its IBAN (and no other has), and nobody was charged twice.
  */
 import { reasonCodePolicy } from '@tether/shared/reason-codes';
-import { germanIban } from '../../uploads/files';
+import { germanIban } from '../../../dev/testing/iban';
 import { waitUntil } from '../../support/processes';
 import { Operator } from '../operator';
 import type { Check, ScenarioResult } from '../results';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { UPLOAD_LOCK_NAMESPACE } from '../../../backend/src/uploads/process-upload';
-import { germanIban } from '../../uploads/files';
+import { germanIban } from '../../../dev/testing/iban';
 import { waitUntil } from '../../support/processes';
 import { Operator } from '../operator';
 import type { Check, ScenarioResult } from '../results';
