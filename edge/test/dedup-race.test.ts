@@ -56,66 +56,59 @@ function holdFirstPublish() {
   return { wrapForwarder, started, settle };
 }
 
+/** A notification whose publish is held open, and its twin sent meanwhile. */
+async function twinDuringPublish() {
+  const hold = holdFirstPublish();
+  const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
+  const fields = await sddNotification();
+  const first = edge.send(notificationRequest(formOf(fields)));
+  await hold.started;
+  const twin = edge.send(notificationRequest(formOf(fields)));
+  return { ...hold, edge, fields, dedupKey: identifyNotification(fields).dedupKey, first, twin };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('a twin arriving while the first publish is still in flight', () => {
   it('waits, and is echoed once the first publish has succeeded; the event is forwarded once', async () => {
-    const hold = holdFirstPublish();
-    const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
-    const fields = await sddNotification();
-    const { dedupKey } = identifyNotification(fields);
+    const race = await twinDuringPublish();
+    await pause(120);
+    race.settle('succeed');
 
-    const first = edge.send(notificationRequest(formOf(fields)));
-    await hold.started;
-    const twin = edge.send(notificationRequest(formOf(fields)));
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    hold.settle('succeed');
-
-    const original = await first;
+    const original = await race.first;
     expect(original.response.status).toBe(200);
-    const answered = await twin;
+    const answered = await race.twin;
     expect(answered.response.status).toBe(200);
     await Promise.all([original.settled, answered.settled]);
-    expect(answered.text).toBe(expectedEcho('unique_id', fields.unique_id!));
-    expect(edge.logs.map((entry) => entry.outcome).sort()).toEqual(['duplicate', 'forwarded']);
-    expect(edge.publishes(dedupKey)).toBe(1);
-    expect(await deliveries(dedupKey)).toBe(1);
+    expect(answered.text).toBe(expectedEcho('unique_id', race.fields.unique_id!));
+    expect(race.edge.logs.map((entry) => entry.outcome).sort()).toEqual(['duplicate', 'forwarded']);
+    expect(race.edge.publishes(race.dedupKey)).toBe(1);
+    expect(await deliveries(race.dedupKey)).toBe(1);
   });
 
   it('is never acknowledged on the strength of a publish that then fails: it takes the event over and publishes it', async () => {
-    const hold = holdFirstPublish();
-    const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
-    const fields = await sddNotification();
-    const { dedupKey } = identifyNotification(fields);
+    const race = await twinDuringPublish();
+    await pause(120);
+    race.settle('fail');
 
-    const first = edge.send(notificationRequest(formOf(fields)));
-    await hold.started;
-    const twin = edge.send(notificationRequest(formOf(fields)));
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    hold.settle('fail');
-
-    expect((await first).response.status).toBe(503);
-    expect((await twin).response.status).toBe(200);
-    expect(edge.publishes(dedupKey)).toBe(1);
-    expect(await deliveries(dedupKey)).toBe(1);
+    expect((await race.first).response.status).toBe(503);
+    expect((await race.twin).response.status).toBe(200);
+    expect(race.edge.publishes(race.dedupKey)).toBe(1);
+    expect(await deliveries(race.dedupKey)).toBe(1);
   });
 
   it('answers 503 (retry later, no echo) when the first publish outlasts its wait', async () => {
-    const hold = holdFirstPublish();
-    const edge = createTestEdge({ wrapForwarder: hold.wrapForwarder });
-    const fields = await sddNotification();
-    const { dedupKey } = identifyNotification(fields);
-
-    const first = edge.send(notificationRequest(formOf(fields)));
-    await hold.started;
-    const twin = await edge.send(notificationRequest(formOf(fields)));
+    const race = await twinDuringPublish();
+    const twin = await race.twin;
     expect(twin.response.status).toBe(503);
     expect(twin.response.headers.get('retry-after')).toBe('5');
     expect(twin.text).not.toContain('notification_echo');
 
-    hold.settle('fail');
-    expect((await first).response.status).toBe(503);
-    const retry = await edge.post(fields);
+    race.settle('fail');
+    expect((await race.first).response.status).toBe(503);
+    const retry = await race.edge.post(race.fields);
     expect(retry.response.status).toBe(200);
-    expect(edge.publishes(dedupKey)).toBe(1);
-    expect(await deliveries(dedupKey)).toBe(1);
+    expect(race.edge.publishes(race.dedupKey)).toBe(1);
+    expect(await deliveries(race.dedupKey)).toBe(1);
   });
 });
