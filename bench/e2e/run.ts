@@ -2,7 +2,7 @@
  * The end-to-end proof (issue 8): `npm run e2e` runs every scenario at the long scale and writes
  * bench/results/e2e-long.{md,json} plus a latency plot per scenario.
  *   npm run e2e -- --short                       scenarios 1 and 3, small counts (what npm test runs)
- *   npm run e2e -- --only storm,scale-out        some scenarios
+ *   npm run e2e -- --only storm,scale-out        some scenarios (report under bench/results/tmp/)
  * Needs PostgreSQL and Redis (as the tests do) and HAProxy (apt-get install haproxy).
  */
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ const run = await runSuite({
   logDirectory: `${results}tmp/e2e`,
   onScenario: (scenario) => console.log(`${scenarioPassed(scenario) ? 'PASS' : 'FAIL'} ${scenario.name} (${scenario.durationSeconds} s)${scenario.checks.filter((check) => !check.passed).map((check) => `\n  ✗ ${check.name}: ${check.detail}`).join('')}`),
 });
-const written = await writeReport(run, results);
+// A partial run must not replace the full report of its mode.
+const written = await writeReport(run, values.only ? `${results}tmp/` : results);
 console.log(`report: ${written.markdown}`);
 process.exit(run.scenarios.every(scenarioPassed) ? 0 : 1);

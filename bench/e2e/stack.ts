@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
-import { freePort, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
+import { cpuSecondsByPart, freePort, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
 /** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
 const REDIS_URL = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
@@ -54,6 +54,7 @@ export class E2EStack {
   private readonly nodeProcesses: Array<ChildProcess | undefined>;
   private qstashProcess: ChildProcess | undefined;
   private readonly others: ChildProcess[] = [];
+  private readonly named: Record<string, ChildProcess> = {};
 
   private constructor(
     private readonly options: E2EStackOptions,
@@ -138,6 +139,7 @@ export class E2EStack {
       { log: this.log('s3') },
     );
     this.others.push(sim, upstash, s3);
+    Object.assign(this.named, { 'Genesis simulator': sim, 'Upstash REST': upstash, S3: s3 });
     await Promise.all([
       waitForUrl(`${urls.sim}/__sim/rate`, 'Genesis simulator', sim),
       waitForUrl(urls.upstash, 'Upstash REST stand-in', upstash),
@@ -147,6 +149,7 @@ export class E2EStack {
 
     const balancer = startCommand('haproxy', ['-db', '-f', this.writeBalancerConfig()], {}, { log: this.log('haproxy') });
     this.others.push(balancer);
+    this.named.HAProxy = balancer;
     await waitForUrl(`${urls.balancer}/health`, 'HAProxy', balancer);
     await Promise.all(Array.from({ length: this.options.nodes }, (_, index) => this.startNode(index)));
 
@@ -177,6 +180,7 @@ export class E2EStack {
       { log: this.log('edge') },
     );
     this.others.push(edge);
+    this.named['edge (wrangler dev)'] = edge;
     await waitUntil(async () => (await fetch(`${urls.edge}/health`)).ok, 120_000, 'the edge under wrangler dev');
   }
 
@@ -265,6 +269,13 @@ ${servers}
     );
     // In service once HAProxy's next health check has seen it.
     await new Promise((resolve) => setTimeout(resolve, 600));
+  }
+
+  /** CPU seconds used so far per part of the stack, PostgreSQL and Redis, and this harness. */
+  cpuSeconds(): Record<string, number> {
+    const nodes = Object.fromEntries(this.nodeProcesses.map((node, index) => [`node ${index + 1}`, node]));
+    const usage = process.cpuUsage();
+    return { ...cpuSecondsByPart({ ...this.named, QStash: this.qstashProcess, ...nodes }), 'harness (EMP)': (usage.user + usage.system) / 1e6 };
   }
 
   /** SIGKILL: no graceful shutdown, requests in flight are cut. */

@@ -115,6 +115,23 @@ export async function runStorm(stack: E2EStack, plan: StormPlan, phases: StormPh
  * Waits until every echoed event is applied, then judges: none lost, none applied twice, every
  * attempt in the status its events lead to, the plan's chargebacks recorded once each.
  */
+/**
+ * CPU milliseconds each part spent per event applied between two `stack.cpuSeconds()` readings:
+ * where the machine's time goes. A part restarted in between (its counter reset) is left out.
+ */
+export function cpuPerEvent(before: Record<string, number>, after: Record<string, number>, events: number): Record<string, number> {
+  const figures: Record<string, number> = {};
+  let total = 0;
+  for (const [part, seconds] of Object.entries(after)) {
+    const spent = seconds - (before[part] ?? Number.NaN);
+    if (!(spent >= 0)) continue;
+    total += spent;
+    figures[`CPU ms per event: ${part}`] = Math.round((spent * 1e4) / events) / 10;
+  }
+  figures['CPU ms per event: all'] = Math.round((total * 1e4) / events) / 10;
+  return figures;
+}
+
 export interface StormJudgement {
   checks: Check[];
   events: NonNullable<ScenarioResult['events']>;

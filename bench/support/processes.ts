@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { listen } from '../../backend/src/http/listen';
 
@@ -90,4 +90,44 @@ export async function waitForUrl(url: string, what: string, child?: ChildProcess
     if (child && !isRunning(child)) throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode} while starting`);
     throw error;
   });
+}
+
+interface ProcStat {
+  comm: string;
+  processGroup: number;
+  cpuSeconds: number;
+}
+
+/** Every process's name, group and CPU time so far (user + system), from Linux's /proc. */
+function procStats(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const line = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = line.lastIndexOf(')');
+      // After the name: state, ppid, pgrp, …, utime (12th) and stime (13th), in ticks of 1/100 s.
+      const fields = line.slice(close + 2).split(' ');
+      stats.push({ comm: line.slice(line.indexOf('(') + 1, close), processGroup: Number(fields[2]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return stats;
+}
+
+/**
+ * CPU seconds used so far by each named child's whole process group (wrangler's workerd
+ * included) and by the machine's PostgreSQL and Redis servers.
+ */
+export function cpuSecondsByPart(children: Record<string, ChildProcess | undefined>): Record<string, number> {
+  const stats = procStats();
+  const sum = (match: (stat: ProcStat) => boolean) => stats.filter(match).reduce((total, stat) => total + stat.cpuSeconds, 0);
+  const parts: Record<string, number> = {};
+  for (const [name, child] of Object.entries(children)) {
+    if (child?.pid !== undefined && isRunning(child)) parts[name] = sum((stat) => stat.processGroup === child.pid);
+  }
+  parts.postgres = sum((stat) => stat.comm === 'postgres');
+  parts.redis = sum((stat) => stat.comm === 'redis-server');
+  return parts;
 }

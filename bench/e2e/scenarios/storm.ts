@@ -4,7 +4,7 @@
  */
 import { EmpSender } from '../emp';
 import type { ScenarioResult } from '../results';
-import { judgeStorm, planStorm, runStorm, type StormFault, type StormJudgement, type StormPhase, type StormRun } from '../storm';
+import { cpuPerEvent, judgeStorm, planStorm, runStorm, type StormFault, type StormJudgement, type StormPhase, type StormRun } from '../storm';
 import type { E2EStack } from '../stack';
 
 const totalOf = (phases: StormPhase[]) => phases.reduce((sum, phase) => sum + phase.rate * phase.seconds, 0);
@@ -31,8 +31,12 @@ function stormResult(scenario: StormScenario, run: StormRun, judged: StormJudgem
 async function storm(stack: E2EStack, scenario: StormScenario & { faults?: StormFault[]; settleMs: number }): Promise<ScenarioResult> {
   // ~2.2 notifications per attempt, duplicates included.
   const plan = await planStorm(stack, Math.ceil(totalOf(scenario.phases) / 2.2));
+  const cpuBefore = stack.cpuSeconds();
   const run = await runStorm(stack, plan, scenario.phases, scenario.faults);
-  return stormResult(scenario, run, await judgeStorm(stack, plan, run, scenario.settleMs));
+  const judged = await judgeStorm(stack, plan, run, scenario.settleMs);
+  const result = stormResult(scenario, run, judged);
+  result.figures = { ...result.figures, ...cpuPerEvent(cpuBefore, stack.cpuSeconds(), judged.events.applied) };
+  return result;
 }
 
 export async function webhookStorm(stack: E2EStack, phases: StormPhase[], settleMs: number): Promise<ScenarioResult> {
