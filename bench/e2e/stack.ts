@@ -5,7 +5,7 @@
  * checks on /health) and the edge under `wrangler dev`. Faults are methods: kill a node, stop
  * QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,9 @@ export class E2EStack {
   }
 
   static async start(options: E2EStackOptions): Promise<E2EStack> {
+    if (spawnSync('haproxy', ['-v']).error) {
+      throw new Error('HAProxy is not installed: the end-to-end suite puts the backend nodes behind it (apt-get install haproxy)');
+    }
     mkdirSync(options.logDirectory, { recursive: true });
     const [backend, qstash] = await Promise.all([createTestDatabase('tether_e2e'), createTestDatabase('tether_e2e_qstash')]);
     const ports: Ports = {
