@@ -8,7 +8,9 @@
  * replace another's unnamed statement between its Parse and Bind ("unnamed prepared statement
  * does not exist"). Here a connection keeps the session for a whole exchange — up to the
  * ReadyForQuery that ends it — and for as long as that ReadyForQuery says a transaction (or a
- * COPY) is open.
+ * COPY) is open. Named prepared statements belong to a session too: each connection's names get
+ * a prefix of their own, or two connections preparing "claim" would collide ("prepared statement
+ * already exists"), and are deallocated when it closes.
  */
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
@@ -20,6 +22,23 @@ const CANCEL_REQUEST_CODE = 80877102;
 /** Messages after which the client waits for an answer, so the exchange can run. */
 const EXCHANGE_ENDS = new Set(['S', 'Q', 'H', 'c', 'f', 'F']);
 const TERMINATE = 'X';
+
+/** Where the statement name sits in the messages that carry one (after any leading fields). */
+function statementNameOffset(message: Buffer): number | undefined {
+  switch (String.fromCharCode(message[0]!)) {
+    case 'P': // Parse: name, query, …
+      return 5;
+    case 'B': // Bind: portal, statement, …
+      return message.indexOf(0, 5) + 1;
+    case 'D': // Describe and Close: 'S' statement or 'P' portal, then the name
+    case 'C':
+      return message[5] === 0x53 ? 6 : undefined;
+    default:
+      return undefined;
+  }
+}
+
+let connections = 0;
 
 /** Lets one connection at a time use the single PGlite session. */
 class SessionLock {
@@ -51,6 +70,8 @@ class WireConnection {
   private work = Promise.resolve();
   /** The last bytes PGlite sent, to see whether they end with ReadyForQuery and in which state. */
   private tail = Buffer.alloc(0);
+  private readonly statementPrefix = `c${++connections}_`;
+  private readonly statements = new Set<string>();
 
   constructor(
     private readonly socket: Socket,
@@ -91,13 +112,25 @@ class WireConnection {
         this.socket.end();
         return;
       }
-      this.pending.push(message);
+      this.pending.push(this.withOwnStatementName(message));
       if (EXCHANGE_ENDS.has(type)) {
         const exchange = Buffer.concat(this.pending);
         this.pending = [];
         this.enqueue(() => this.exchange(exchange));
       }
     }
+  }
+
+  /** The message with its statement name (if it has a non-empty one) prefixed for this connection. */
+  private withOwnStatementName(message: Buffer): Buffer {
+    const offset = statementNameOffset(message);
+    if (offset === undefined || message[offset] === 0) return message;
+    const end = message.indexOf(0, offset);
+    const name = `${this.statementPrefix}${message.toString('utf8', offset, end)}`;
+    if (message[0] === 0x50) this.statements.add(name);
+    const rewritten = Buffer.concat([message.subarray(0, offset), Buffer.from(name), message.subarray(end)]);
+    rewritten.writeInt32BE(rewritten.length - 1, 1);
+    return rewritten;
   }
 
   private enqueue(step: () => Promise<void>): void {
@@ -121,8 +154,9 @@ class WireConnection {
   }
 
   private async closed(): Promise<void> {
-    if (!this.lock.isHeldBy(this)) return;
+    await this.lock.acquire(this);
     if (this.db.isInTransaction()) await this.db.exec('rollback').catch(() => undefined);
+    for (const name of this.statements) await this.db.exec(`deallocate "${name.replaceAll('"', '""')}"`).catch(() => undefined);
     this.lock.release(this);
   }
 }

@@ -39,6 +39,29 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     answers.forEach((answer, i) => expect(answer.rows[0]).toEqual({ doubled: i * 2, label: `q${i}` }));
   });
 
+  it('keeps named prepared statements per connection, as sessions do', async () => {
+    // pg prepares a named query once per connection; two connections using the same name for
+    // different text must each run their own.
+    const [first, second] = [new pg.Client({ connectionString: server.url }), new pg.Client({ connectionString: server.url })];
+    await Promise.all([first.connect(), second.connect()]);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const [a, b] = await Promise.all([
+          first.query({ name: 'shared-name', text: 'select $1::int + 1 as n', values: [round] }),
+          second.query({ name: 'shared-name', text: 'select $1::int * 10 as n', values: [round] }),
+        ]);
+        expect(a.rows[0]).toEqual({ n: round + 1 });
+        expect(b.rows[0]).toEqual({ n: round * 10 });
+      }
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+    // Deallocated with their connections.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const left = await pool.query(`select count(*)::int as n from pg_prepared_statements where name like '%shared-name'`);
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it('isolates one connection\'s open transaction from the others', async () => {
     await pool.query('create table if not exists isolation_probe (id int)');
     const writer = await pool.connect();
