@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { and, eq, isNull } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../src/http/listen';
+import { freePort } from '../../dev/running-server';
 import type { QStashDevServer } from '../../dev/qstash/server';
 import { blacklist, webhookEvents } from '../src/db/schema';
 import { EMP_EVENTS_PATH } from '../src/events/delivery-route';
@@ -33,12 +33,6 @@ afterAll(async () => {
   await qstash?.server.close();
   await database?.destroy();
 });
-
-async function freePort(): Promise<number> {
-  const probe = await listen(() => new Response());
-  await probe.close();
-  return probe.port;
-}
 
 /** `backend/src/main.ts` as a process of its own, under the same Node as the tests. */
 async function startBackendProcess(port: number): Promise<ChildProcess> {

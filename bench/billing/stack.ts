@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
+import { freePort } from '../../dev/running-server';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,12 +36,6 @@ export interface BillingStack {
   nodePids: number[];
   nodeUrls: string[];
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = await listen(() => new Response());
-  await probe.close();
-  return probe.port;
 }
 
 /** `log`: a file for the process's stdout (the backend's JSON log), else it is dropped. */

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
-import { cpuSecondsByPart, freePort, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
+import { freePort } from '../../dev/running-server';
+import { cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
 /** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
 const REDIS_URL = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/9';

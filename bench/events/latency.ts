@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signDelivery } from '../../dev/qstash/signing';
-import { listen } from '../../backend/src/http/listen';
+import { freePort } from '../../dev/running-server';
 import { createTestDatabase } from '../../dev/testing/postgres';
 import { applyMigrations, openDatabase } from '../../backend/src/db/client';
 import { EMP_EVENTS_PATH } from '../../backend/src/events/delivery-route';
@@ -46,12 +46,6 @@ export interface LatencyResult {
   /** CPU the node (and the dev QStash server) spent per event, whatever else ran on the machine. */
   cpuMicrosecondsPerEvent: { backend?: number; qstash?: number };
   loadAverage: number[];
-}
-
-async function freePort(): Promise<number> {
-  const probe = await listen(() => new Response());
-  await probe.close();
-  return probe.port;
 }
 
 function startProcess(script: string, env: Record<string, string>): ChildProcess {

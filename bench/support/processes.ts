@@ -6,16 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { listen } from '../../backend/src/http/listen';
 
 export const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A port nothing listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  const probe = await listen(() => new Response());
-  await probe.close();
-  return probe.port;
-}
 
 const started = new Set<ChildProcess>();
 // Children run in process groups of their own (see startCommand); should this process end

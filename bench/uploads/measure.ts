@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
-import { listen } from '../../dev/running-server';
+import { freePort } from '../../dev/running-server';
 import { ObjectStorage } from '../../backend/src/storage/object-storage';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,12 +34,6 @@ const PLACEHOLDERS = {
 };
 
 const CONTENT_TYPES = { csv: 'text/csv', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' };
-
-async function freePort(): Promise<number> {
-  const probe = await listen(() => new Response());
-  await probe.close();
-  return probe.port;
-}
 
 /** Resident memory of a process from /proc, in MB: `VmHWM` is its peak, `VmRSS` its current. */
 function memoryOf(pid: number, field: 'VmHWM' | 'VmRSS'): number {
