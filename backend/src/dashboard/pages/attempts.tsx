@@ -9,6 +9,7 @@ import { maskIban, maskPersonalData } from '@tether/shared/mask';
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
 import { Badge } from '../components/badge';
+import { ChoiceFilter, DateRangeFilter } from '../components/filters';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
 import { formatMoney, formatTime } from '../format';
@@ -65,29 +66,12 @@ export function attemptPages(context: DashboardContext) {
         '/dashboard/attempts',
         <>
           <form class="filters" method="get">
-            <label>
-              Status
-              <select name="status">
-                <option value="">any</option>
-                {ATTEMPT_STATUSES.map((option) => (
-                  <option value={option} selected={option === status}>
-                    {option}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <ChoiceFilter label="Status" name="status" options={ATTEMPT_STATUSES} selected={status} />
             <label>
               Upload id
               <input name="upload" value={uploadId ?? ''} size={38} />
             </label>
-            <label>
-              Created from
-              <input type="date" name="from" value={query.from ?? ''} />
-            </label>
-            <label>
-              to
-              <input type="date" name="to" value={query.to ?? ''} />
-            </label>
+            <DateRangeFilter label="Created from" from={query.from} to={query.to} />
             {debtorId ? <input type="hidden" name="debtor" value={String(debtorId)} /> : null}
             <button type="submit">Filter</button>
           </form>

@@ -10,6 +10,7 @@ import type { FC } from 'hono/jsx';
 import { EventNotFound, reprocessEvent } from '../../events/process';
 import { EVENT_OUTCOMES, isEventOutcome, REOPENABLE_OUTCOMES } from '../../events/outcome';
 import { Badge } from '../components/badge';
+import { ChoiceFilter, DateRangeFilter } from '../components/filters';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
@@ -90,17 +91,7 @@ export function eventPages(context: DashboardContext) {
             <a href="/dashboard/events/dead-letters">dead-letter queue</a>.
           </p>
           <form class="filters" method="get">
-            <label>
-              Outcome
-              <select name="outcome">
-                <option value="">any</option>
-                {EVENT_OUTCOMES.map((option) => (
-                  <option value={option} selected={option === outcome}>
-                    {option}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <ChoiceFilter label="Outcome" name="outcome" options={EVENT_OUTCOMES} selected={outcome} />
             <label>
               Transaction type
               <input name="type" value={query.type ?? ''} placeholder="sdd_sale, chargeback…" />
@@ -109,14 +100,7 @@ export function eventPages(context: DashboardContext) {
               unique_id, transaction_id or dedup key
               <input name="id" value={query.id ?? ''} size={30} />
             </label>
-            <label>
-              Received from
-              <input type="date" name="from" value={query.from ?? ''} />
-            </label>
-            <label>
-              to
-              <input type="date" name="to" value={query.to ?? ''} />
-            </label>
+            <DateRangeFilter label="Received from" from={query.from} to={query.to} />
             <button type="submit">Filter</button>
           </form>
           <form hx-post="/dashboard/events/replay" hx-target="#replay-result" hx-swap="outerHTML">
