@@ -67,6 +67,9 @@ describe('debtors and attempts', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect((await html(`/dashboard/attempts?from=${today}&to=${today}`)).body).toContain(`/dashboard/attempts/${attempt.id}"`);
     expect((await html('/dashboard/attempts?to=2000-01-01')).body).not.toContain(`/dashboard/attempts/${attempt.id}"`);
+    // Keyset paging: a later page shows only older (lower) ids.
+    expect((await html(`/dashboard/attempts?before=${attempt.id + 1}`)).body).toContain(`/dashboard/attempts/${attempt.id}"`);
+    expect((await html(`/dashboard/attempts?before=${attempt.id}`)).body).not.toContain(`/dashboard/attempts/${attempt.id}"`);
 
     const detail = await html(`/dashboard/attempts/${attempt.id}`);
     expect(detail.body).toContain('emp_event');

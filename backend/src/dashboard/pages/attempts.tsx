@@ -13,7 +13,7 @@ import { ChoiceFilter, DateRangeFilter } from '../components/filters';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
 import { formatMoney, formatTime } from '../format';
-import { dayParameter, isUuid } from '../parameters';
+import { isUuid, listWindow } from '../parameters';
 import { eventsOfAttempt, findAttempt, listAttempts } from '../queries/attempts';
 import { PAGE_SIZE } from '../queries/paging';
 import { page } from '../render';
@@ -56,9 +56,7 @@ export function attemptPages(context: DashboardContext) {
         status,
         uploadId,
         debtorId,
-        from: dayParameter(query.from),
-        to: dayParameter(query.to, true),
-        before: Number(query.before) || undefined,
+        ...listWindow(query),
       });
       return page(
         c,

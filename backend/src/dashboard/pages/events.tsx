@@ -14,7 +14,7 @@ import { ChoiceFilter, DateRangeFilter } from '../components/filters';
 import { Pager } from '../components/pager';
 import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
-import { dayParameter } from '../parameters';
+import { listWindow } from '../parameters';
 import { PAGE_SIZE } from '../queries/paging';
 import { findEvent, listEvents } from '../queries/events';
 import { page } from '../render';
@@ -77,9 +77,7 @@ export function eventPages(context: DashboardContext) {
         outcome,
         transactionType: query.type || undefined,
         id: query.id?.trim() || undefined,
-        from: dayParameter(query.from),
-        to: dayParameter(query.to, true),
-        before: Number(query.before) || undefined,
+        ...listWindow(query),
       });
       return page(
         c,

@@ -1,28 +1,21 @@
-import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { AttemptStatus } from '@tether/shared/attempt-status';
 import type { Database } from '../../db/client';
 import { billingAttempts, debtors, webhookEvents } from '../../db/schema';
-import { PAGE_SIZE } from './paging';
+import { PAGE_SIZE, windowConditions, type ListWindow } from './paging';
 
-export interface AttemptFilter {
+/** The window's times are creation times. */
+export interface AttemptFilter extends ListWindow {
   status?: AttemptStatus;
   uploadId?: string;
   debtorId?: number;
-  /** Created on or after. */
-  from?: Date;
-  /** Created before. */
-  to?: Date;
-  before?: number;
 }
 
 export async function listAttempts(db: Database, filter: AttemptFilter) {
-  const conditions: SQL[] = [];
+  const conditions = windowConditions(filter, billingAttempts.createdAt, billingAttempts.id);
   if (filter.status) conditions.push(eq(billingAttempts.status, filter.status));
   if (filter.uploadId) conditions.push(eq(billingAttempts.uploadId, filter.uploadId));
   if (filter.debtorId) conditions.push(eq(billingAttempts.debtorId, filter.debtorId));
-  if (filter.from) conditions.push(gte(billingAttempts.createdAt, filter.from));
-  if (filter.to) conditions.push(lt(billingAttempts.createdAt, filter.to));
-  if (filter.before !== undefined) conditions.push(lt(billingAttempts.id, filter.before));
   return db
     .select({
       id: billingAttempts.id,

@@ -1,22 +1,20 @@
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, or } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { webhookEvents } from '../../db/schema';
 import type { EventOutcome } from '../../events/outcome';
-import { PAGE_SIZE } from './paging';
+import { PAGE_SIZE, windowConditions, type ListWindow } from './paging';
 
-export interface EventFilter {
+/** The window's times are receive times. */
+export interface EventFilter extends ListWindow {
   outcome?: EventOutcome;
   transactionType?: string;
   /** An id as EMP or Tether knows it: unique_id, transaction_id or the edge's dedup key. */
   id?: string;
-  from?: Date;
-  to?: Date;
-  before?: number;
 }
 
 /** The audit log, newest first. */
 export async function listEvents(db: Database, filter: EventFilter) {
-  const conditions: SQL[] = [];
+  const conditions = windowConditions(filter, webhookEvents.receivedAt, webhookEvents.id);
   if (filter.outcome) conditions.push(eq(webhookEvents.outcome, filter.outcome));
   if (filter.transactionType) conditions.push(eq(webhookEvents.transactionType, filter.transactionType));
   if (filter.id) {
@@ -24,9 +22,6 @@ export async function listEvents(db: Database, filter: EventFilter) {
       or(eq(webhookEvents.uniqueId, filter.id), eq(webhookEvents.transactionId, filter.id), eq(webhookEvents.attemptUniqueId, filter.id), eq(webhookEvents.dedupKey, filter.id))!,
     );
   }
-  if (filter.from) conditions.push(gte(webhookEvents.receivedAt, filter.from));
-  if (filter.to) conditions.push(lt(webhookEvents.receivedAt, filter.to));
-  if (filter.before !== undefined) conditions.push(lt(webhookEvents.id, filter.before));
   return db
     .select({
       id: webhookEvents.id,
