@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
 import { freePort } from '../../dev/running-server';
+import { waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,19 +46,6 @@ function start(script: string, env: Record<string, string>, log?: string): Child
     env: { ...process.env, ...env },
     stdio: ['ignore', log ? openSync(log, 'w') : 'ignore', 'inherit'],
   });
-}
-
-async function waitUntilUp(url: string, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const up = await fetch(url).then(
-      () => true,
-      () => false,
-    );
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not start within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -116,9 +104,9 @@ export async function startBillingStack(options: {
     const simUrl = `http://127.0.0.1:${simPort}`;
     const upstashUrl = `http://127.0.0.1:${upstashPort}`;
     const qstashUrl = `http://127.0.0.1:${qstashPort}`;
-    await waitUntilUp(`${simUrl}/__sim/rate`, 'Genesis simulator');
-    await waitUntilUp(upstashUrl, 'Upstash REST stand-in');
-    await waitUntilUp(`${qstashUrl}/v2/schedules`, 'dev QStash server');
+    await waitForUrl(`${simUrl}/__sim/rate`, 'Genesis simulator');
+    await waitForUrl(upstashUrl, 'Upstash REST stand-in');
+    await waitForUrl(`${qstashUrl}/v2/schedules`, 'dev QStash server');
 
     const nodePorts = await Promise.all(Array.from({ length: options.nodes }, () => freePort()));
     const nodeUrls = nodePorts.map((port) => `http://127.0.0.1:${port}`);
@@ -153,7 +141,7 @@ export async function startBillingStack(options: {
       start('backend/src/main.ts', { ...env, PORT: String(port) }, `${LOG_DIRECTORY}billing-node-${index + 1}.log`),
     );
     children.push(...nodes);
-    await Promise.all(nodeUrls.map((url, index) => waitUntilUp(`${url}/health`, `backend node ${index + 1}`)));
+    await Promise.all(nodeUrls.map((url, index) => waitForUrl(`${url}/health`, `backend node ${index + 1}`)));
 
     return {
       simUrl,

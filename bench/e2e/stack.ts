@@ -13,7 +13,7 @@ import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
-import { cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
+import { answers, cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
 /** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
 const REDIS_URL = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
@@ -185,7 +185,7 @@ export class E2EStack {
     );
     this.others.push(edge);
     this.named['edge (wrangler dev)'] = edge;
-    await waitUntil(async () => (await fetch(`${urls.edge}/health`)).ok, 120_000, 'the edge under wrangler dev');
+    await waitUntil(() => answers(`${urls.edge}/health`, (status) => status === 200), 120_000, 'the edge under wrangler dev');
   }
 
   /**
@@ -266,7 +266,7 @@ ${servers}
     await waitUntil(
       async () => {
         if (!isRunning(node)) throw new Error(`backend node ${index + 1} exited with ${node.exitCode ?? node.signalCode}; see ${this.log(`node-${index + 1}`)}`);
-        return (await fetch(`${this.urls.nodes[index]}/health`)).ok;
+        return answers(`${this.urls.nodes[index]}/health`, (status) => status === 200);
       },
       90_000,
       `backend node ${index + 1}`,

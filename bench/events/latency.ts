@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signDelivery } from '../../dev/qstash/signing';
 import { freePort } from '../../dev/running-server';
+import { answers, waitUntil } from '../support/processes';
 import { createTestDatabase } from '../../dev/testing/postgres';
 import { applyMigrations, openDatabase } from '../../backend/src/db/client';
 import { EMP_EVENTS_PATH } from '../../backend/src/events/delivery-route';
@@ -71,14 +72,6 @@ function cpuSeconds(child: ChildProcess | undefined): number | undefined {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
-  }
-}
-
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -172,7 +165,7 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     });
     children.push(backend);
     backend.stdout!.resume();
-    await waitUntil(() => fetch(`${backendUrl}/health`).then(() => true, () => false), 60_000, 'backend start');
+    await waitUntil(() => answers(`${backendUrl}/health`), 60_000, 'backend start');
 
     const destination = `${backendUrl}${EMP_EVENTS_PATH}`;
     const cpuBefore = { backend: cpuSeconds(backend), qstash: cpuSeconds(qstash) };

@@ -60,29 +60,36 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   clearTimeout(killer);
 }
 
+/** Polls `probe` until it is true; an error it throws ends the wait at once. */
 export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
+  while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
-/** Waits until `url` answers at all (any status), or `child` exits, or the time is up. */
+/**
+ * Whether `url` answers with a status `accept`s; an unreachable server is a plain no. Given 5 s,
+ * more than a backend's /health takes with a dependency down (each probe's deadline is 2 s).
+ */
+export const answers = (url: string, accept: (status: number) => boolean = () => true) =>
+  fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
+    (response) => accept(response.status),
+    () => false,
+  );
+
+/** Waits until `url` answers at all (any status); fails at once if `child` exits meanwhile. */
 export async function waitForUrl(url: string, what: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
   await waitUntil(
     async () => {
       if (child && !isRunning(child)) throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode} while starting`);
-      await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      return true;
+      return answers(url);
     },
     timeoutMs,
     `${what} at ${url}`,
     200,
-  ).catch((error: Error) => {
-    if (child && !isRunning(child)) throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode} while starting`);
-    throw error;
-  });
+  );
 }
 
 interface ProcStat {

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../dev/running-server';
+import { answers, waitUntil } from '../support/processes';
 import { ObjectStorage } from '../../backend/src/storage/object-storage';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -106,14 +107,6 @@ async function stop(child: ChildProcess) {
   await exited;
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function json<T>(url: string, init: RequestInit & { headers: Record<string, string> }): Promise<T> {
   const response = await fetch(url, init);
   const body = (await response.json()) as T;
@@ -174,7 +167,7 @@ export async function measureUpload(
   const observer = new pg.Client({ connectionString: environment.DATABASE_URL });
   await observer.connect();
   try {
-    await waitUntil(() => fetch(`${base}/health`).then(() => true, () => false), 60_000, 'backend node start');
+    await waitUntil(() => answers(`${base}/health`), 60_000, 'backend node start');
     const idleRssMb = memoryOf(node.pid!, 'VmRSS');
 
     const fileBytes = statSync(path).size;
