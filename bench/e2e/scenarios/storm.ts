@@ -58,7 +58,12 @@ export async function webhookStorm(stack: E2EStack, phases: StormPhase[], settle
  */
 export async function stormWithFaults(stack: E2EStack, options: { rate: number; seconds: number; qstashDownSeconds: number; settleMs: number }): Promise<ScenarioResult> {
   const third = options.seconds / 3;
-  let resendAfterFlush: (() => void) | undefined;
+  const phases = [{ rate: options.rate, seconds: options.seconds }];
+  const plan = await planStorm(stack, Math.ceil(totalOf(phases) / 2.2));
+  // After the flush, EMP sends again what it sent before: duplicates the edge cannot recognise.
+  const sentBeforeFlush = plan.notifications.slice(0, Math.floor(plan.notifications.length * 0.6)).slice(-Math.max(20, options.rate));
+  const duplicates = new EmpSender(stack.urls.notifications, { resendAfterMs: 1_000, timeoutMs: 10_000, maxInFlight: 64 });
+  let resending: Promise<void> | undefined;
   const faults: StormFault[] = [
     { atSecond: third * 0.3, label: 'node 2 killed', act: () => stack.killNode(1) },
     { atSecond: third * 0.8, label: 'node 2 back', act: () => stack.startNode(1) },
@@ -69,22 +74,12 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
       label: 'Redis flushed',
       act: async () => {
         await stack.flushRedis();
-        resendAfterFlush?.();
+        resending = duplicates.sendAtRate(sentBeforeFlush, options.rate);
       },
     },
   ];
-  const phases = [{ rate: options.rate, seconds: options.seconds }];
-  const plan = await planStorm(stack, Math.ceil(totalOf(phases) / 2.2));
-  const runPromise = runStorm(stack, plan, phases, faults);
-  // After the flush, EMP sends again what it sent before: duplicates the edge cannot recognise.
-  let resent = 0;
-  const duplicates = new EmpSender(stack.urls.notifications, { resendAfterMs: 1_000, timeoutMs: 10_000, maxInFlight: 64 });
-  resendAfterFlush = () => {
-    const already = plan.notifications.slice(0, Math.floor(plan.notifications.length * 0.6)).slice(-Math.max(20, options.rate));
-    resent = already.length;
-    void duplicates.sendAtRate(already, options.rate);
-  };
-  const run = await runPromise;
+  const run = await runStorm(stack, plan, phases, faults);
+  await resending;
   await duplicates.drain(options.settleMs);
   const judged = await judgeStorm(stack, plan, run, options.settleMs);
   const redelivered = Number(judged.figures['deliveries beyond the first (absorbed by the backend)']);
@@ -93,8 +88,8 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
   // the backend's own deduplication.
   judged.checks.push({
     name: 'duplicates past a flushed Redis echoed and applied once',
-    passed: resent > 0 && duplicates.pending === 0 && judged.events.duplicated === 0,
-    detail: `${resent} notifications sent again after the flush, ${duplicates.echoed.size} distinct echoed; ${redelivered} deliveries beyond the first reached the backend and were recognised`,
+    passed: resending !== undefined && duplicates.pending === 0 && judged.events.duplicated === 0,
+    detail: `${sentBeforeFlush.length} notifications sent again after the flush, ${duplicates.echoed.size} distinct echoed; ${redelivered} deliveries beyond the first reached the backend and were recognised`,
   });
   judged.checks.push({
     name: 'while QStash was down the edge answered 5xx (EMP retried later)',
@@ -110,7 +105,7 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
     run,
     judged,
   );
-  result.figures = { ...result.figures, 'sent again after the Redis flush': resent };
+  result.figures = { ...result.figures, 'sent again after the Redis flush': sentBeforeFlush.length };
   return result;
 }
 
