@@ -65,7 +65,7 @@ const envSchema = z.object({
    * Share of every rate limit left unused: requests are spaced by the limiter, but reach EMP a
    * little jittered, and the limit holds for any one-second window.
    */
-  RATE_LIMIT_HEADROOM: z.coerce.number({ error: 'must be a number' }).min(0).max(0.5).default(0.05),
+  RATE_LIMIT_HEADROOM: z.coerce.number({ error: 'must be a number' }).min(0).max(0.5).default(0.03),
 
   /** Billing runs (issue 6): attempts per QStash batch message, sales in flight per batch, batches in flight across all nodes. */
   BILLING_BATCH_SIZE: positiveInt.default(100),

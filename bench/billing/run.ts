@@ -51,16 +51,30 @@ const timeoutRate = Number(args['timeout-rate']);
 const timeoutSettings: Record<string, string> = timeoutRate > 0 ? { EMP_TIMEOUT: '5000', RECONCILE_UNKNOWN_AFTER: '10000' } : {};
 
 /** Mean seconds per phase of sending an attempt, over all nodes, from their /metrics. */
-async function phaseMeans(nodeUrls: string[]): Promise<Record<string, number>> {
+async function nodeMetrics(nodeUrls: string[]): Promise<{ meanPhaseMs: Record<string, number>; rateSlotsGivenUp: number }> {
   const totals: Record<string, { sum: number; count: number }> = {};
+  let rateSlotsGivenUp = 0;
   for (const url of nodeUrls) {
     const text = await (await fetch(`${url}/metrics`)).text();
     for (const match of text.matchAll(/^tether_billing_phase_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$/gm)) {
       const total = (totals[match[2]!] ??= { sum: 0, count: 0 });
       total[match[1] as 'sum' | 'count'] += Number(match[3]);
     }
+    for (const match of text.matchAll(/^tether_rate_slots_given_up_total\{limit="emp-sales"\} (\S+)$/gm)) rateSlotsGivenUp += Number(match[1]);
   }
-  return Object.fromEntries(Object.entries(totals).map(([phase, { sum, count }]) => [phase, Number(((sum / count) * 1000).toFixed(1))]));
+  const meanPhaseMs = Object.fromEntries(Object.entries(totals).map(([phase, { sum, count }]) => [phase, Number(((sum / count) * 1000).toFixed(1))]));
+  return { meanPhaseMs, rateSlotsGivenUp };
+}
+
+/** Where one-second windows over the limit start, in seconds after the first sale (arrivals as the simulator saw them, in ms). */
+function windowsOverLimit(arrivals: readonly number[], limit: number): number[] {
+  const starts: number[] = [];
+  let end = 0;
+  for (let start = 0; start < arrivals.length; start++) {
+    while (end < arrivals.length && arrivals[end]! - arrivals[start]! < 1000) end++;
+    if (end - start > limit) starts.push(Number((arrivals[start]! / 1000).toFixed(2)));
+  }
+  return starts;
 }
 
 const database = await createTestDatabase('tether_bench_billing');
@@ -104,15 +118,15 @@ try {
     }
   }
   const drainSeconds = (performance.now() - started) / 1000;
-  const meanPhaseMs = await phaseMeans(stack.nodeUrls);
+  const { meanPhaseMs, rateSlotsGivenUp } = await nodeMetrics(stack.nodeUrls);
   if (completed?.status !== 'completed') console.log(`the run did not complete within ${args['max-minutes']} minutes`);
   await services.close();
 
   const rateReport = (await sim('/rate')) as { maxPerSecond: Record<string, number>; requests: Record<string, number> };
   const sales = (await sim('/sales')) as { salesPerTransactionId: Record<string, number>; doubleCharges: string[] };
-  const transactions = (await sim('/transactions')) as Array<{ createdAt: string }>;
-  const times = transactions.map((transaction) => Date.parse(transaction.createdAt)).sort((a, b) => a - b);
-  const steadySeconds = (times.at(-1)! - times[0]!) / 1000;
+  const arrivals = (await sim('/rate/process/arrivals')) as number[];
+  const transactions = (await sim('/transactions')) as unknown[];
+  const steadySeconds = arrivals.at(-1)! / 1000;
   const { rows: perNode } = await handle.pool.query<{ node: string; count: number }>(
     `select split_part(claimed_by, ':', 2) as node, count(*)::int as count from billing_attempts where billing_run_id = $1 group by 1 order by 1`,
     [run.id],
@@ -128,10 +142,12 @@ try {
     parallelBatches: Number(args['parallel-batches']),
     concurrency: Number(args.concurrency),
     timeoutRate,
-    sales: times.length,
-    achievedRate: Number(((times.length - 1) / steadySeconds).toFixed(2)),
-    achievedShareOfLimit: Number(((times.length - 1) / steadySeconds / rate).toFixed(4)),
+    sales: transactions.length,
+    achievedRate: Number(((arrivals.length - 1) / steadySeconds).toFixed(2)),
+    achievedShareOfLimit: Number(((arrivals.length - 1) / steadySeconds / rate).toFixed(4)),
     maxSalesInAnyOneSecondWindow: rateReport.maxPerSecond.process,
+    windowsOverLimitStartAtSeconds: windowsOverLimit(arrivals, rate),
+    rateSlotsGivenUp,
     processRequests: rateReport.requests.process,
     doubleCharges: sales.doubleCharges.length,
     attemptsNotSentExactlyOnce: Object.values(sales.salesPerTransactionId).filter((count) => count !== 1).length + (attempts - Object.keys(sales.salesPerTransactionId).length),
@@ -148,6 +164,8 @@ try {
   mkdirSync(directory, { recursive: true });
   const file = `${directory}billing-${new Date().toISOString().replace(/:/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  // Every sale's arrival at the simulator (ms after the first), for a closer look at the windows over the limit.
+  writeFileSync(file.replace(/\.json$/, '-arrivals.json'), `${JSON.stringify(arrivals)}\n`);
   console.log(`results written to ${file}`);
 } finally {
   await stack?.close();

@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { GenesisSimulatorControl } from './control';
-import { GATEWAY_ENDPOINTS, faultSettingsSchema, injectedFaultSchema } from './faults';
+import { GATEWAY_ENDPOINTS, faultSettingsSchema, injectedFaultSchema, type GatewayEndpoint } from './faults';
 import { SimulatorUsageError } from './lifecycle';
 import { notificationSettingsPatchSchema } from './notifier';
 import { outcomePolicySchema } from './outcomes';
@@ -47,6 +47,11 @@ export function adminRoutes(control: GenesisSimulatorControl): Hono {
   });
 
   app.get('/sales', (c) => c.json({ salesPerTransactionId: control.salesPerTransactionId(), doubleCharges: control.doubleCharges() }));
+  app.get('/rate/:endpoint/arrivals', (c) => {
+    const endpoint = c.req.param('endpoint');
+    if (!(GATEWAY_ENDPOINTS as readonly string[]).includes(endpoint)) return c.json({ error: `unknown endpoint ${endpoint}` }, 404);
+    return c.json(control.arrivals(endpoint as GatewayEndpoint));
+  });
   app.get('/rate', (c) =>
     c.json({
       maxPerSecond: Object.fromEntries([

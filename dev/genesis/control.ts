@@ -27,6 +27,8 @@ export interface GenesisSimulatorControl {
   /** The most requests that arrived within any one second, on one endpoint or on all. */
   maxRequestsPerSecond(endpoint?: GatewayEndpoint): number;
   requestCount(endpoint?: GatewayEndpoint): number;
+  /** When each request to the endpoint arrived, in ms after the first. */
+  arrivals(endpoint: GatewayEndpoint): number[];
   faults(): { settings: FaultSettings; injected: InjectedFault[] };
   configureFaults(settings: FaultSettings): void;
   injectFault(fault: InjectedFault): void;
@@ -70,6 +72,7 @@ export function createControl(state: SimulatorState): GenesisSimulatorControl {
         .map(([transactionId]) => transactionId),
     maxRequestsPerSecond: (endpoint) => rateMeter.maxInWindow(endpoint),
     requestCount: (endpoint) => rateMeter.total(endpoint),
+    arrivals: (endpoint) => rateMeter.arrivalsSinceFirst(endpoint),
     faults: () => faults.current(),
     configureFaults: (settings) => faults.configure(settings),
     injectFault: (fault) => faults.inject(fault),

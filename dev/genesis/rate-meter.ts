@@ -25,6 +25,18 @@ export class RateMeter<Endpoint extends string> {
     return max;
   }
 
+  /** Arrival times in ms after the first arrival, in order. */
+  arrivalsSinceFirst(endpoint: Endpoint): number[] {
+    const times = this.arrivals.get(endpoint) ?? [];
+    return times.map((at) => at - times[0]!);
+  }
+
+  /** Milliseconds from the first arrival to the last. */
+  span(endpoint: Endpoint): number {
+    const times = this.arrivals.get(endpoint) ?? [];
+    return times.length < 2 ? 0 : times[times.length - 1]! - times[0]!;
+  }
+
   total(endpoint?: Endpoint): number {
     if (endpoint) return this.arrivals.get(endpoint)?.length ?? 0;
     let count = 0;

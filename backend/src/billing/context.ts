@@ -65,6 +65,13 @@ export function billingContext(
   const breaker = new EmpCircuitBreaker(config.billing.breaker);
   breaker.onBreak(() => metrics.breakerOpen.set(1));
   breaker.onReset(() => metrics.breakerOpen.set(0));
+  const sharedLimit = (name: 'emp-sales' | 'emp-reconcile' | 'vop', perSecond: number) =>
+    new SharedRateLimiter(services.redis, {
+      key: `${keyPrefix}rate:${name}`,
+      perSecond,
+      headroom,
+      onSlotGivenUp: () => metrics.rateSlotsGivenUp.inc({ limit: name }),
+    });
   return {
     db: services.database.db,
     log: services.log.child({ component: 'billing' }),
@@ -74,19 +81,15 @@ export function billingContext(
     publicUrl: config.http.publicUrl,
     genesis: services.genesis,
     breaker,
-    saleLimiter: new SharedRateLimiter(services.redis, { key: `${keyPrefix}rate:emp-sales`, perSecond: config.emp.rateLimitPerSecond, headroom }),
-    reconcileLimiter: new SharedRateLimiter(services.redis, {
-      key: `${keyPrefix}rate:emp-reconcile`,
-      perSecond: config.emp.reconciliationRateLimitPerSecond,
-      headroom,
-    }),
+    saleLimiter: sharedLimit('emp-sales', config.emp.rateLimitPerSecond),
+    reconcileLimiter: sharedLimit('emp-reconcile', config.emp.reconciliationRateLimitPerSecond),
     events,
     answers: new EventBatcher(events, ANSWER_BATCHING),
     payees: createPayeeChecker({
       redis: services.redis,
       keyPrefix,
       settings: config.vop,
-      headroom,
+      limiter: sharedLimit('vop', config.vop.rateLimitPerSecond),
       provider: options.vopProvider ?? standInVopProvider,
     }),
     settings: config.billing,

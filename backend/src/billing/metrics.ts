@@ -10,6 +10,8 @@ export interface BillingMetrics {
   reconciled: Counter<'result'>;
   /** Where a sent attempt's time goes: claim (with the blacklist), rate_slot, emp, record. */
   phaseSeconds: Histogram<'phase'>;
+  /** Rate slots reserved and not used because their caller woke too late (see rate-limiter.ts), by limit. */
+  rateSlotsGivenUp: Counter<'limit'>;
 }
 
 const byRegistry = new WeakMap<Registry, BillingMetrics>();
@@ -40,6 +42,12 @@ export function billingMetrics(registry: Registry): BillingMetrics {
       help: 'Time per phase of sending one attempt: claim (with the blacklist check), rate_slot (waiting for the shared limit), emp (the sale), record',
       labelNames: ['phase'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    rateSlotsGivenUp: new Counter({
+      name: 'tether_rate_slots_given_up_total',
+      help: 'Shared rate-limit slots left unused because the caller woke too late to send without bunching, by limit (emp-sales, emp-reconcile, vop)',
+      labelNames: ['limit'],
       registers: [registry],
     }),
   };

@@ -1,117 +1,102 @@
 /**
  * A rate limit shared by every node: requests spaced one interval apart, whichever node sends
- * them (GCRA without burst, on the Redis clock, in one atomic script). A limit per second in any
- * sliding one-second window then holds too, as long as the jitter between taking a slot and the
- * request reaching EMP stays within the headroom:
+ * them. Each caller reserves the next free slot on a schedule kept in Redis (one atomic script,
+ * on the Redis clock), then waits on its own clock and sends at that exact moment. No slot goes
+ * unused while callers wait, so the rate is the schedule's: `headroom` below the limit.
  *
- * - slots are spaced for a rate `headroom` below the limit;
- * - a slot is taken at the moment of sending, not reserved ahead: a process that wakes up late
- *   sends later, never bunched with the requests after it. A slot taken a little late (an eighth
- *   of the time the headroom frees per second, at most half an interval) keeps the schedule, so a
- *   busy machine does not lose throughput to small delays; later than that, the schedule restarts
- *   from now. A slot whose answer came back slowly (a quarter of that time) is left unused. The
- *   rest of the headroom absorbs the jitter between the process and EMP (about 33 ms at the
- *   default 5 %; see bench/README.md, "Billing", for what that costs in rate).
- *
- * Within a process, callers queue in order and a few takers ask Redis on their behalf, so the
- * round trip to Redis does not cap a node's rate.
+ * A limit per second in any sliding one-second window then holds too, as long as no request
+ * reaches EMP further from its slot than the headroom leaves per second (the "jitter budget":
+ * about 31 ms at 3 % for 50/s). Three things take from it:
+ * - knowing when a slot is due on this node's clock: Redis answers its own time with every
+ *   reservation, and the node keeps the offset measured by its fastest recent round trip (as NTP
+ *   does), so the error is half that round trip, not half of whichever answer was slow;
+ * - waking up late (a busy event loop, garbage collection, a busy machine): a caller that wakes
+ *   later than half the budget gives its slot up and reserves another, rather than send bunched
+ *   with the requests after it;
+ * - the way from the node to EMP, which is the rest.
  */
 import type { Redis } from '@upstash/redis';
 
 /**
- * Takes the slot if it is due: answers 0 and moves the schedule one interval on (a slot missed by
- * more than ARGV[2] µs is first moved to now minus that). Otherwise answers the µs until it is
- * due, changing nothing. KEYS[1] holds the next slot's time (µs, Redis clock).
+ * Reserves the next slot: answers [now, slot] in µs on the Redis clock and moves the schedule
+ * one interval past the slot. A schedule that fell behind restarts at now. KEYS[1] holds the
+ * next free slot.
  */
-const TAKE_SLOT = `
+const RESERVE_SLOT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
-local catchUp = tonumber(ARGV[2])
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot > now then return math.ceil(slot - now) end
-if slot < now - catchUp then slot = now - catchUp end
-redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil(interval / 1000) + 60000)
-return 0
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil((slot - now + interval) / 1000) + 60000)
+return {string.format('%.0f', now), string.format('%.0f', slot)}
 `;
 
 export interface RateLimiterOptions {
-  /** The Redis key holding the next slot; one per limit. */
+  /** The Redis key holding the next free slot; one per limit. */
   key: string;
   perSecond: number;
-  /** Share of the limit left unused, e.g. 0.04 spaces slots for 96 % of it. */
+  /** Share of the limit left unused, e.g. 0.03 spaces slots for 97 % of it. */
   headroom: number;
+  /** Told of each slot a caller woke too late for; each costs one interval of rate. */
+  onSlotGivenUp?: () => void;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: unknown): void;
-}
+/** Round trips remembered for the clock offset: the fastest of them gives it. */
+const CLOCK_SAMPLES = 32;
 
-/** Slot requests in flight from one process at once; each round trip to Redis takes one. */
-const MAX_TAKERS = 4;
+interface ClockSample {
+  roundTripMs: number;
+  /** Redis clock minus this process's performance.now(), in ms. */
+  offsetMs: number;
+}
 
 export class SharedRateLimiter {
   readonly intervalMs: number;
-  /** How late a slot may be taken and still keep the schedule. */
-  private readonly catchUpMs: number;
-  /** A slot whose answer took longer than this to come back may be stale by then: it is not used. */
-  private readonly maxRoundTripMs: number;
-  private readonly waiting: Waiter[] = [];
-  private takers = 0;
+  /** A caller waking later than this after its slot gives the slot up. */
+  readonly maxLateMs: number;
+  private readonly samples: ClockSample[] = [];
 
   constructor(
     private readonly redis: Redis,
     private readonly options: RateLimiterOptions,
   ) {
     this.intervalMs = 1000 / (options.perSecond * (1 - options.headroom));
-    // Per second, the headroom leaves this much time unscheduled.
-    const spareMsPerSecond = options.perSecond * this.intervalMs - 1000;
-    this.catchUpMs = Math.min(this.intervalMs / 2, spareMsPerSecond / 8);
-    this.maxRoundTripMs = spareMsPerSecond / 4;
+    const jitterBudgetMs = options.perSecond * this.intervalMs - 1000;
+    this.maxLateMs = jitterBudgetMs / 2;
   }
 
-  /** Resolves when this caller's slot is due: send right away. */
-  acquire(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.addTakers();
-    });
-  }
-
-  private addTakers(): void {
-    while (this.takers < Math.min(MAX_TAKERS, this.waiting.length)) {
-      this.takers++;
-      void this.take().finally(() => {
-        this.takers--;
-        // A caller may have queued while this taker was finishing.
-        this.addTakers();
-      });
+  /** Resolves when this caller's slot is due: send right away. Rejects when Redis cannot be asked. */
+  async acquire(): Promise<void> {
+    for (;;) {
+      const slot = await this.reserve();
+      // Converted again after each sleep: the answers that came meanwhile may have measured the
+      // offset better (at start-up, a burst of reservations makes every round trip slow).
+      const dueAt = () => slot - this.offsetMs();
+      while (dueAt() > performance.now()) await sleep(dueAt() - performance.now());
+      if (performance.now() - dueAt() <= this.maxLateMs) return;
+      this.options.onSlotGivenUp?.();
     }
   }
 
-  /** Takes slots for the callers at the front of the queue until none is left waiting. */
-  private async take(): Promise<void> {
-    const args = [String(Math.round(this.intervalMs * 1000)), String(Math.round(this.catchUpMs * 1000))];
-    while (this.waiting.length > 0) {
-      let waitMicros: number;
-      const asked = performance.now();
-      try {
-        waitMicros = await this.redis.eval<string[], number>(TAKE_SLOT, [this.options.key], args);
-      } catch (error) {
-        // Redis unreachable: every caller hears it now rather than waiting for a slot that may never come.
-        for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-        return;
-      }
-      if (waitMicros > 0) await sleep(waitMicros / 1000);
-      // A slow answer (a busy process, a slow network) may have left the slot behind: sending now
-      // could bunch with the next ones. So could a slot taken after the queue emptied. Unused
-      // slots only lower the rate.
-      else if (performance.now() - asked <= this.maxRoundTripMs) this.waiting.shift()?.resolve();
-    }
+  /** Reserves a slot; answers its time in ms on the Redis clock. */
+  private async reserve(): Promise<number> {
+    const asked = performance.now();
+    const [redisNow, slot] = await this.redis.eval<string[], [string, string]>(RESERVE_SLOT, [this.options.key], [
+      String(Math.round(this.intervalMs * 1000)),
+    ]);
+    const answered = performance.now();
+    this.samples.push({ roundTripMs: answered - asked, offsetMs: Number(redisNow) / 1000 - (asked + answered) / 2 });
+    if (this.samples.length > CLOCK_SAMPLES) this.samples.shift();
+    return Number(slot) / 1000;
+  }
+
+  private offsetMs(): number {
+    let best = this.samples[0]!;
+    for (const sample of this.samples) if (sample.roundTripMs < best.roundTripMs) best = sample;
+    return best.offsetMs;
   }
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -5,7 +5,7 @@
  */
 import type { Redis } from '@upstash/redis';
 import { createHash } from 'node:crypto';
-import { SharedRateLimiter } from '../billing/rate-limiter';
+import type { SharedRateLimiter } from '../billing/rate-limiter';
 import type { VopSettings } from '../config';
 import { normalizePayeeName } from './payee-name';
 import type { PayeeToVerify, VopProvider } from './provider';
@@ -27,15 +27,11 @@ export function createPayeeChecker(deps: {
   redis: Redis;
   keyPrefix: string;
   settings: VopSettings;
-  headroom: number;
+  /** VOP_RATE_LIMIT across all nodes. */
+  limiter: SharedRateLimiter;
   provider: VopProvider;
 }): PayeeChecker {
-  const { redis, settings, provider } = deps;
-  const limiter = new SharedRateLimiter(redis, {
-    key: `${deps.keyPrefix}rate:vop`,
-    perSecond: settings.rateLimitPerSecond,
-    headroom: deps.headroom,
-  });
+  const { redis, settings, provider, limiter } = deps;
   const cacheKey = (payee: PayeeToVerify) =>
     `${deps.keyPrefix}vop:${provider.name}:${sha256(payee.iban.toUpperCase())}:${sha256(normalizePayeeName(payee.name))}`;
 
