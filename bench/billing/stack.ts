@@ -3,7 +3,8 @@
  * Genesis simulator, the Upstash REST stand-in on the real Redis, the dev QStash server, and N
  * backend nodes (backend/src/main.ts) behind a round-robin load balancer that QStash delivers to.
  * Notifications go to a sink that echoes them (the events pipeline has its own benchmark). The
- * nodes' logs go to bench/results/tmp/billing-node-<n>.log.
+ * nodes' logs go to bench/results/tmp/billing-node-<n>.log, at debug level: a line per sale
+ * as it leaves ('sale sending').
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
-/** The nodes' logs (warnings and errors) of the last run. */
+/** The nodes' logs of the last run. */
 const LOG_DIRECTORY = fileURLToPath(new URL('../results/tmp/', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRETS = {
@@ -36,6 +37,7 @@ export interface BillingStack {
   env: Record<string, string>;
   nodePids: number[];
   nodeUrls: string[];
+  nodeLogs: string[];
   close(): Promise<void>;
 }
 
@@ -114,7 +116,7 @@ export async function startBillingStack(options: {
     servers.push(balancer);
     const env: Record<string, string> = {
       NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'debug',
       HOST: '127.0.0.1',
       PUBLIC_URL: balancer.url,
       DATABASE_URL: options.databaseUrl,
@@ -137,9 +139,8 @@ export async function startBillingStack(options: {
       ...options.nodeEnv,
     };
     mkdirSync(LOG_DIRECTORY, { recursive: true });
-    const nodes = nodePorts.map((port, index) =>
-      start('backend/src/main.ts', { ...env, PORT: String(port) }, `${LOG_DIRECTORY}billing-node-${index + 1}.log`),
-    );
+    const nodeLogs = nodePorts.map((_, index) => `${LOG_DIRECTORY}billing-node-${index + 1}.log`);
+    const nodes = nodePorts.map((port, index) => start('backend/src/main.ts', { ...env, PORT: String(port) }, nodeLogs[index]));
     children.push(...nodes);
     await Promise.all(nodeUrls.map((url, index) => waitForUrl(`${url}/health`, `backend node ${index + 1}`)));
 
@@ -148,6 +149,7 @@ export async function startBillingStack(options: {
       env,
       nodePids: nodes.map((node) => node.pid!),
       nodeUrls,
+      nodeLogs,
       async close() {
         for (const child of children.reverse()) await stop(child);
         for (const server of servers) await server.close();

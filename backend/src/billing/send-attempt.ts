@@ -81,6 +81,8 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
     return 'released';
   }
 
+  // The moment each sale leaves, to compare with when EMP (or the simulator) counted it.
+  context.log.debug({ attemptId: attempt.id, transactionId: attempt.transactionId }, 'sale sending');
   const request = saleRequestFor(attempt, context.notificationUrl);
   let payment: PaymentResponse;
   const answered = phases.startTimer({ phase: 'emp' });
