@@ -9,6 +9,10 @@
  *
  * Latency is processed_at − received_at per event from the database (processed_at is taken just
  * before the commit), and the node's own post-commit histogram from GET /metrics as a cross-check.
+ *
+ * Processes are measured warm, as a node that has been serving for a while is: `warmupSeconds` of
+ * events at the same rate go first (JIT, connection pools, PostgreSQL's caches), every one of them
+ * is committed, and only then does the measured run start. Warm-up events count in nothing.
  */
 import { Client } from '@upstash/qstash';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +40,7 @@ export type LatencyPath = 'stack' | 'endpoint';
 export interface LatencyResult {
   path: LatencyPath;
   targetRate: number;
+  warmupSeconds: number;
   achievedRate: number;
   sent: number;
   committedEvents: number;
@@ -75,12 +80,14 @@ function cpuSeconds(child: ChildProcess | undefined): number | undefined {
   }
 }
 
-function histogramShares(metrics: string): Record<string, number> {
-  const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
-  const count = value(/^tether_event_receive_to_commit_seconds_count (\S+)/m);
+/** Share of the events committed within each bound, from the node's histogram: `after` minus `before`. */
+function histogramShares(after: string, before: string): Record<string, number> {
+  const value = (metrics: string, pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? 0);
+  const delta = (pattern: RegExp) => value(after, pattern) - value(before, pattern);
+  const count = delta(/^tether_event_receive_to_commit_seconds_count (\S+)/m);
   const shares: Record<string, number> = {};
   for (const bound of ['0.05', '0.1', '0.25', '0.5', '1']) {
-    const within = value(new RegExp(`^tether_event_receive_to_commit_seconds_bucket\\{le="${bound}"\\} (\\S+)`, 'm'));
+    const within = delta(new RegExp(`^tether_event_receive_to_commit_seconds_bucket\\{le="${bound}"\\} (\\S+)`, 'm'));
     shares[`${bound}s`] = Number((within / count).toFixed(4));
   }
   return shares;
@@ -116,15 +123,19 @@ async function sendAtRate<T>(items: readonly T[], rate: number, start: number, s
   return { seconds: (Date.now() - start) / 1000, errors };
 }
 
-export async function measureLatency(options: { path: LatencyPath; rate: number; durationSeconds: number }): Promise<LatencyResult> {
+export async function measureLatency(options: { path: LatencyPath; rate: number; durationSeconds: number; warmupSeconds: number }): Promise<LatencyResult> {
   const [backendDatabase, qstashDatabase] = await Promise.all([createTestDatabase('tether_bench'), createTestDatabase('tether_bench_qstash')]);
   const handle = openDatabase(backendDatabase.url, { maxConnections: 4 });
   const children: ChildProcess[] = [];
   try {
     await applyMigrations(handle.pool);
-    const total = options.rate * options.durationSeconds;
-    // eventMix yields about 2.2 events per attempt.
-    const events = eventMix(await seedAttempts(handle.db, Math.ceil(total / 2.2))).slice(0, total);
+    // eventMix yields about 2.2 events per attempt; warm-up events are about attempts of their own.
+    const eventsFor = async (seconds: number) => {
+      const total = options.rate * seconds;
+      return eventMix(await seedAttempts(handle.db, Math.ceil(total / 2.2))).slice(0, total);
+    };
+    const warmup = await eventsFor(options.warmupSeconds);
+    const events = await eventsFor(options.durationSeconds);
 
     const [qstashPort, backendPort] = [await freePort(), await freePort()];
     const qstashUrl = `http://127.0.0.1:${qstashPort}`;
@@ -168,35 +179,43 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     await waitUntil(() => answers(`${backendUrl}/health`), 60_000, 'backend start');
 
     const destination = `${backendUrl}${EMP_EVENTS_PATH}`;
-    const cpuBefore = { backend: cpuSeconds(backend), qstash: cpuSeconds(qstash) };
-    let sending: { seconds: number; errors: number };
-    if (client !== undefined) {
-      // As the edge does: received, then published at once.
-      sending = await sendAtRate(events, options.rate, Date.now(), async (event) => {
-        const body = forwardedBody(event, new Date());
-        await client.publish({ url: destination, body, headers: { 'content-type': 'application/json' } });
-      });
-    } else {
+    const send = async (batch: readonly IncomingEvent[]): Promise<{ seconds: number; errors: number }> => {
+      if (client !== undefined) {
+        // As the edge does: received, then published at once.
+        return sendAtRate(batch, options.rate, Date.now(), async (event) => {
+          const body = forwardedBody(event, new Date());
+          await client.publish({ url: destination, body, headers: { 'content-type': 'application/json' } });
+        });
+      }
       // Signed ahead of time, so the generator's CPU goes to sending; each event's receive time is
       // the moment it is due, so a generator falling behind shows as latency, never hides it.
-      const start = Date.now() + 2_000 + events.length * 0.3;
+      const start = Date.now() + 2_000 + batch.length * 0.3;
       const deliveries = await Promise.all(
-        events.map(async (event, index) => {
+        batch.map(async (event, index) => {
           const body = forwardedBody(event, new Date(start + (index * 1000) / options.rate));
           return { body, signature: await signDelivery(KEYS.current, destination, new TextEncoder().encode(body)) };
         }),
       );
-      sending = await sendAtRate(deliveries, options.rate, start, async ({ body, signature }) => {
+      return sendAtRate(deliveries, options.rate, start, async ({ body, signature }) => {
         const response = await fetch(destination, { method: 'POST', headers: { 'upstash-signature': signature }, body });
         await response.arrayBuffer();
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
       });
-    }
-
-    const distinct = new Set(events.map((event) => event.dedupKey)).size;
+    };
     const committed = async () =>
       (await handle.pool.query<{ n: number }>('select count(*)::int as n from webhook_events where processed_at is not null')).rows[0]!.n;
-    await waitUntil(async () => (await committed()) >= distinct, 300_000, 'every event committed');
+    const distinct = (batch: readonly IncomingEvent[]) => new Set(batch.map((event) => event.dedupKey)).size;
+    const allCommitted = (count: number) => waitUntil(async () => (await committed()) >= count, 300_000, 'every event committed');
+
+    if (warmup.length > 0) {
+      await send(warmup);
+      await allCommitted(distinct(warmup));
+    }
+    const measuredFrom = new Date();
+    const histogramBefore = await (await fetch(`${backendUrl}/metrics`)).text();
+    const cpuBefore = { backend: cpuSeconds(backend), qstash: cpuSeconds(qstash) };
+    const sending = await send(events);
+    await allCommitted(distinct(warmup) + distinct(events));
     const perEvent = (before: number | undefined, after: number | undefined) =>
       before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1e6) / events.length);
     const cpuMicrosecondsPerEvent = {
@@ -204,22 +223,26 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
       qstash: perEvent(cpuBefore.qstash, cpuSeconds(qstash)),
     };
 
-    const stats = await handle.pool.query<{ p50: number; p95: number; p99: number; max: number }>(`
+    const stats = await handle.pool.query<{ p50: number; p95: number; p99: number; max: number }>(
+      `
       select percentile_cont(0.5) within group (order by ms) as p50,
              percentile_cont(0.95) within group (order by ms) as p95,
              percentile_cont(0.99) within group (order by ms) as p99,
              max(ms) as max
-      from (select extract(epoch from processed_at - received_at) * 1000 as ms from webhook_events) latencies`);
+      from (select extract(epoch from processed_at - received_at) * 1000 as ms from webhook_events where received_at >= $1) latencies`,
+      [measuredFrom],
+    );
     const [row] = stats.rows;
     const metrics = await (await fetch(`${backendUrl}/metrics`)).text();
     return {
       path: options.path,
       targetRate: options.rate,
+      warmupSeconds: options.warmupSeconds,
       achievedRate: Math.round(events.length / sending.seconds),
       sent: events.length,
-      committedEvents: await committed(),
+      committedEvents: (await committed()) - distinct(warmup),
       receiveToCommitMs: { p50: Math.round(row!.p50), p95: Math.round(row!.p95), p99: Math.round(row!.p99), max: Math.round(row!.max) },
-      histogramShareWithin: histogramShares(metrics),
+      histogramShareWithin: histogramShares(metrics, histogramBefore),
       ...(client && { deadLettered: (await client.dlq.listMessages()).messages.length }),
       sendErrors: sending.errors,
       cpuMicrosecondsPerEvent,

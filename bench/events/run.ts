@@ -3,7 +3,7 @@
  *
  *   npm run bench:events -- [--only throughput|latency] [--attempts 10000] [--concurrency 16,64,256]
  *                           [--pool 10] [--stack-rates 100,250,1000] [--endpoint-rates 1000,2000]
- *                           [--duration 30]
+ *                           [--duration 30] [--warmup 5]
  *
  * throughput: events applied per second by one backend process with PostgreSQL.
  * latency: receive-to-commit latency at fixed rates through dev QStash → backend node (stack),
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     'stack-rates': { type: 'string', default: '100,250,1000' },
     'endpoint-rates': { type: 'string', default: '1000,2000' },
     duration: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
   },
 });
 
@@ -48,7 +49,7 @@ if (args.only !== 'throughput') {
   ] as const;
   for (const [path, rates] of paths) {
     for (const rate of rates.split(',').filter(Boolean).map(Number)) {
-      const result = await measureLatency({ path, rate, durationSeconds: Number(args.duration) });
+      const result = await measureLatency({ path, rate, durationSeconds: Number(args.duration), warmupSeconds: Number(args.warmup) });
       console.log(JSON.stringify({ benchmark: 'latency', ...result }));
       runs.push(result);
     }
