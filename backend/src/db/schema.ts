@@ -149,8 +149,8 @@ export const billingAttempts = pgTable(
     amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
     currency: char('currency', { length: 3 }).notNull().default('EUR'),
     status: text('status').$type<AttemptStatus>().notNull().default('pending'),
-    /** Genesis unique_id, known once EMP has answered or notified. */
-    empUniqueId: text('emp_unique_id').unique(),
+    /** Genesis unique_id, known once EMP has answered or notified (unique: see the partial index). */
+    empUniqueId: text('emp_unique_id'),
     empStatus: text('emp_status'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
@@ -177,7 +177,11 @@ export const billingAttempts = pgTable(
     index('billing_attempts_status_idx').on(table.status, table.updatedAt),
     index('billing_attempts_debtor_idx').on(table.debtorId),
     index('billing_attempts_upload_idx').on(table.uploadId),
-    index('billing_attempts_run_status_idx').on(table.billingRunId, table.status),
+    // Partial: an upload inserts attempts with neither a run nor a Genesis unique_id, and a full
+    // btree would still take an entry for each NULL. Every lookup is by equality (`= $1`, `= any(…)`),
+    // which implies `is not null`, so the planner still uses them.
+    index('billing_attempts_run_status_idx').on(table.billingRunId, table.status).where(sql`${table.billingRunId} is not null`),
+    uniqueIndex('billing_attempts_emp_unique_id_uq').on(table.empUniqueId).where(sql`${table.empUniqueId} is not null`),
     // One retry per attempt: retry scheduling may run on several nodes at once.
     uniqueIndex('billing_attempts_retry_of_uq').on(table.retryOf).where(sql`${table.retryOf} is not null`),
     check('billing_attempts_amount_positive', sql`${table.amountCents} > 0`),
