@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arrayLiteral } from '../src/uploads/batch-commit';
 import { processUpload } from '../src/uploads/process-upload';
 import { findUpload } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
@@ -161,5 +162,19 @@ describe('processing a CSV upload', () => {
     expect(lines).toContain(`"3","Name","'@SUM(1+1)","name_unmappable_characters","Name contains characters outside the SEPA character set with no transliteration: ""@"""`);
     expect(lines.some((line) => line.startsWith(`"4","Amount","'-1.00"`))).toBe(true);
     expect(report).not.toMatch(/(^|,)"[=+\-@]/m);
+  });
+});
+
+describe('the batch parameters', () => {
+  it('are array literals PostgreSQL reads back exactly as written', async () => {
+    const texts = ['plain', 'NULL', '', ' spaced ', 'a,b', '{braces}', 'quote " inside', 'back\\slash \\"', "O'Brien", 'Jürgen Müller', 'tab\tnew\nline', null, undefined];
+    const numbers = [1, -2, 1250, 9_007_199_254_740_991, null];
+    const result = await environment.database.pool.query<{ texts: Array<string | null>; numbers: Array<string | null> }>(
+      'select $1::text[] as texts, $2::bigint[]::text[] as numbers',
+      [arrayLiteral(texts), arrayLiteral(numbers)],
+    );
+    expect(result.rows[0]!.texts).toEqual(texts.map((text) => text ?? null));
+    expect(result.rows[0]!.numbers).toEqual(numbers.map((number) => (number === null ? null : String(number))));
+    expect(arrayLiteral([])).toBe('{}');
   });
 });

@@ -79,7 +79,7 @@ async function findExistingDebits(client: pg.PoolClient, uploadId: string, ibans
        cross join lateral (select id, upload_id, upload_row, external_reference from debtors where iban = x.iban offset 0) d
        cross join lateral (select amount_cents, transaction_id, status from billing_attempts where debtor_id = d.id offset 0) a
       where d.upload_id = $2 or a.status = any($3::text[])`,
-    [ibans, uploadId, OPEN_ATTEMPT_STATUSES],
+    [arrayLiteral(ibans), uploadId, OPEN_ATTEMPT_STATUSES],
   );
   const index: DuplicateIndex = { inFile: new Map(), openElsewhere: new Map() };
   for (const debit of rows) {
@@ -93,8 +93,27 @@ async function findExistingDebits(client: pg.PoolClient, uploadId: string, ibans
   return index;
 }
 
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPE = /["\\]/g;
+
+/**
+ * A PostgreSQL array literal of the values, passed as one text parameter. node-postgres would
+ * build the same literal, but with two regular-expression replacements per element: for the
+ * fifteen columns of a batch that was a quarter of Node's CPU per written row.
+ */
+export function arrayLiteral(values: ReadonlyArray<string | number | null | undefined>): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) parts[i] = 'NULL';
+    else if (typeof value === 'number') parts[i] = String(value);
+    else parts[i] = `"${NEEDS_ESCAPE.test(value) ? value.replace(ESCAPE, '\\$&') : value}"`;
+  }
+  return `{${parts.join(',')}}`;
+}
+
 async function insertDebtors(client: pg.PoolClient, uploadId: string, rows: Array<{ row: number; debtor: ValidDebtorRow }>): Promise<void> {
-  const column = <T>(pick: (debtor: ValidDebtorRow) => T | undefined) => rows.map(({ debtor }) => pick(debtor) ?? null);
+  const column = (pick: (debtor: ValidDebtorRow) => string | number | undefined) => arrayLiteral(rows.map(({ debtor }) => pick(debtor)));
   await client.query(
     `with input as (
        select * from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
@@ -115,7 +134,7 @@ async function insertDebtors(client: pg.PoolClient, uploadId: string, rows: Arra
        from new_debtors d join input i using (upload_row)`,
     [
       uploadId,
-      rows.map(({ row }) => row),
+      arrayLiteral(rows.map(({ row }) => row)),
       column((debtor) => debtor.iban),
       column((debtor) => debtor.bic),
       column((debtor) => debtor.name),
@@ -129,7 +148,7 @@ async function insertDebtors(client: pg.PoolClient, uploadId: string, rows: Arra
       column((debtor) => debtor.mandateDate),
       column((debtor) => debtor.externalReference),
       column((debtor) => debtor.amountCents),
-      rows.map(({ row }) => attemptTransactionId(uploadId, row)),
+      arrayLiteral(rows.map(({ row }) => attemptTransactionId(uploadId, row))),
     ],
   );
 }
