@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
@@ -50,6 +51,21 @@ function start(script: string, env: Record<string, string>, log?: string): Child
   });
 }
 
+/**
+ * The simulator times each sale as its handler runs. On two cores shared with the whole stack it
+ * would otherwise wait its turn for the CPU now and then (stalls of 100 ms and more were seen),
+ * then time the requests that queued meanwhile as arriving together: the instrument would bunch
+ * what the limiter spaced. A higher priority keeps it prompt; without the right to raise it (not
+ * root), the bench says so and measures anyway.
+ */
+function givePriority(child: ChildProcess): void {
+  try {
+    setPriority(child.pid!, -10);
+  } catch (error) {
+    console.warn(`the simulator runs at normal priority (${(error as Error).message}): its one-second counts may bunch under load`);
+  }
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -86,14 +102,16 @@ export async function startBillingStack(options: {
     servers.push(sink);
 
     const [simPort, upstashPort, qstashPort] = [await freePort(), await freePort(), await freePort()];
+    const simulator = start('dev/genesis/main.ts', {
+      GENESIS_SIM_PORT: String(simPort),
+      GENESIS_SIM_NOTIFICATION_URL: `${sink.url}/emp/notifications`,
+      EMP_TERMINAL_TOKEN: SECRETS.terminal,
+      EMP_API_LOGIN: SECRETS.login,
+      EMP_API_PASSWORD: SECRETS.password,
+    });
+    givePriority(simulator);
     children.push(
-      start('dev/genesis/main.ts', {
-        GENESIS_SIM_PORT: String(simPort),
-        GENESIS_SIM_NOTIFICATION_URL: `${sink.url}/emp/notifications`,
-        EMP_TERMINAL_TOKEN: SECRETS.terminal,
-        EMP_API_LOGIN: SECRETS.login,
-        EMP_API_PASSWORD: SECRETS.password,
-      }),
+      simulator,
       start('dev/upstash-rest/main.ts', { UPSTASH_DEV_PORT: String(upstashPort), UPSTASH_REDIS_REST_TOKEN: SECRETS.upstashToken, REDIS_URL }),
       start('dev/qstash/main.ts', {
         QSTASH_DEV_PORT: String(qstashPort),

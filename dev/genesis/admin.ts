@@ -62,6 +62,7 @@ export function adminRoutes(control: GenesisSimulatorControl): Hono {
         ['all', control.requestCount()],
         ...GATEWAY_ENDPOINTS.map((endpoint) => [endpoint, control.requestCount(endpoint)]),
       ]),
+      eventLoopDelayMs: control.eventLoopDelay(),
     }),
   );
 

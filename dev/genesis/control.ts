@@ -29,6 +29,8 @@ export interface GenesisSimulatorControl {
   requestCount(endpoint?: GatewayEndpoint): number;
   /** When each request to the endpoint arrived, in ms after the first. */
   arrivals(endpoint: GatewayEndpoint): number[];
+  /** How late the simulator's event loop ran (arrivals are timed on it), in ms. */
+  eventLoopDelay(): { p99: number; max: number };
   faults(): { settings: FaultSettings; injected: InjectedFault[] };
   configureFaults(settings: FaultSettings): void;
   injectFault(fault: InjectedFault): void;
@@ -73,6 +75,7 @@ export function createControl(state: SimulatorState): GenesisSimulatorControl {
     maxRequestsPerSecond: (endpoint) => rateMeter.maxInWindow(endpoint),
     requestCount: (endpoint) => rateMeter.total(endpoint),
     arrivals: (endpoint) => rateMeter.arrivalsSinceFirst(endpoint),
+    eventLoopDelay: () => rateMeter.eventLoopDelay(),
     faults: () => faults.current(),
     configureFaults: (settings) => faults.configure(settings),
     injectFault: (fault) => faults.inject(fault),

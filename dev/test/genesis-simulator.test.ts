@@ -391,6 +391,20 @@ describe('faults', () => {
     expect(sim.control.maxRequestsPerSecond()).toBe(13);
     const rate = await (await fetch(`${sim.url}/__sim/rate`)).json();
     expect(rate).toMatchObject({ maxPerSecond: { all: 13, process: 12, reconcile: 1 }, requests: { process: 12 } });
+    const arrivals = (await (await fetch(`${sim.url}/__sim/rate/process/arrivals`)).json()) as number[];
+    expect(arrivals).toHaveLength(12);
+    expect(arrivals[0]).toBe(0);
+    expect(arrivals).toEqual([...arrivals].sort((a, b) => a - b));
+    expect((await fetch(`${sim.url}/__sim/rate/refunds/arrivals`)).status).toBe(404);
+  });
+
+  it('reports how late its event loop ran, so a reader knows how far its timings hold', async () => {
+    sim.control.reset();
+    const blockedUntil = performance.now() + 60;
+    while (performance.now() < blockedUntil);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { eventLoopDelayMs } = (await (await fetch(`${sim.url}/__sim/rate`)).json()) as { eventLoopDelayMs: { p99: number; max: number } };
+    expect(eventLoopDelayMs.max).toBeGreaterThanOrEqual(50);
   });
 });
 
