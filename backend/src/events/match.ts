@@ -26,7 +26,7 @@ export interface MatchKeys {
 export interface MatchSummary {
   /** Pending events looked at. */
   examined: number;
-  /** Those that found their attempt, by the outcome they got. */
+  /** Those this call matched with their attempt, by the outcome they got (not those another caller matched meanwhile). */
   matched: Partial<Record<EventOutcome, number>>;
   stillPending: number;
 }
@@ -52,9 +52,9 @@ export async function matchPendingEvents(context: EventContext, keys: MatchKeys 
     .orderBy(asc(webhookEvents.receivedAt), asc(webhookEvents.id));
   for (const { id } of pending) {
     summary.examined++;
-    const { outcome } = await reprocessEvent(context, id);
+    const { outcome, rerun } = await reprocessEvent(context, id);
     if (outcome === 'pending_match') summary.stillPending++;
-    else summary.matched[outcome] = (summary.matched[outcome] ?? 0) + 1;
+    else if (rerun) summary.matched[outcome] = (summary.matched[outcome] ?? 0) + 1;
   }
   if (summary.examined > summary.stillPending) context.log.info({ keys, ...summary }, 'pending events matched');
   return summary;
