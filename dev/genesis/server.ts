@@ -34,6 +34,7 @@ export async function startGenesisSimulator(options: GenesisSimulatorOptions): P
     close: async () => {
       // Ends hung requests, pending notifications and retries before the sockets close.
       state.scheduler.close();
+      state.rateMeter.close();
       await server.close();
     },
   };
