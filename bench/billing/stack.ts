@@ -6,19 +6,17 @@
  * nodes' logs go to bench/results/tmp/billing-node-<n>.log, at debug level: a line per sale
  * as it leaves ('sale sending').
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
 import { freePort } from '../../dev/running-server';
-import { waitForUrl } from '../support/processes';
+import { startScript, stopProcess, waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
-const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 /** The nodes' logs of the last run. */
 const LOG_DIRECTORY = fileURLToPath(new URL('../results/tmp/', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,15 +40,6 @@ export interface BillingStack {
   close(): Promise<void>;
 }
 
-/** `log`: a file for the process's stdout (the backend's JSON log), else it is dropped. */
-function start(script: string, env: Record<string, string>, log?: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: REPOSITORY,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', log ? openSync(log, 'w') : 'ignore', 'inherit'],
-  });
-}
-
 /**
  * The simulator times each sale as its handler runs. On two cores shared with the whole stack it
  * would otherwise wait its turn for the CPU now and then (stalls of 100 ms and more were seen),
@@ -64,14 +53,6 @@ function givePriority(child: ChildProcess): void {
   } catch (error) {
     console.warn(`the simulator runs at normal priority (${(error as Error).message}): its one-second counts may bunch under load`);
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
 }
 
 /** Forwards each request to the next node in turn, as the load balancer in front of the nodes does. */
@@ -102,7 +83,7 @@ export async function startBillingStack(options: {
     servers.push(sink);
 
     const [simPort, upstashPort, qstashPort] = [await freePort(), await freePort(), await freePort()];
-    const simulator = start('dev/genesis/main.ts', {
+    const simulator = startScript('dev/genesis/main.ts', {
       GENESIS_SIM_PORT: String(simPort),
       GENESIS_SIM_NOTIFICATION_URL: `${sink.url}/emp/notifications`,
       EMP_TERMINAL_TOKEN: SECRETS.terminal,
@@ -112,8 +93,8 @@ export async function startBillingStack(options: {
     givePriority(simulator);
     children.push(
       simulator,
-      start('dev/upstash-rest/main.ts', { UPSTASH_DEV_PORT: String(upstashPort), UPSTASH_REDIS_REST_TOKEN: SECRETS.upstashToken, REDIS_URL }),
-      start('dev/qstash/main.ts', {
+      startScript('dev/upstash-rest/main.ts', { UPSTASH_DEV_PORT: String(upstashPort), UPSTASH_REDIS_REST_TOKEN: SECRETS.upstashToken, REDIS_URL }),
+      startScript('dev/qstash/main.ts', {
         QSTASH_DEV_PORT: String(qstashPort),
         QSTASH_DEV_DATABASE_URL: options.databaseUrl,
         QSTASH_TOKEN: SECRETS.qstashToken,
@@ -158,7 +139,9 @@ export async function startBillingStack(options: {
     };
     mkdirSync(LOG_DIRECTORY, { recursive: true });
     const nodeLogs = nodePorts.map((_, index) => `${LOG_DIRECTORY}billing-node-${index + 1}.log`);
-    const nodes = nodePorts.map((port, index) => start('backend/src/main.ts', { ...env, PORT: String(port) }, nodeLogs[index]));
+    // This run's lines only: the bench reads every sale's departure from them.
+    for (const log of nodeLogs) writeFileSync(log, '');
+    const nodes = nodePorts.map((port, index) => startScript('backend/src/main.ts', { ...env, PORT: String(port) }, { log: nodeLogs[index] }));
     children.push(...nodes);
     await Promise.all(nodeUrls.map((url, index) => waitForUrl(`${url}/health`, `backend node ${index + 1}`)));
 
@@ -169,7 +152,7 @@ export async function startBillingStack(options: {
       nodeUrls,
       nodeLogs,
       async close() {
-        for (const child of children.reverse()) await stop(child);
+        for (const child of children.reverse()) await stopProcess(child);
         for (const server of servers) await server.close();
         const redis = new IORedis(REDIS_URL);
         const keys = await redis.keys(`${keyPrefix}*`);
@@ -178,7 +161,7 @@ export async function startBillingStack(options: {
       },
     };
   } catch (error) {
-    for (const child of children) await stop(child);
+    for (const child of children) await stopProcess(child);
     for (const server of servers) await server.close();
     throw error;
   }

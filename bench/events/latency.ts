@@ -15,22 +15,17 @@
  * is committed, and only then does the measured run start. Warm-up events count in nothing.
  */
 import { Client } from '@upstash/qstash';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { signDelivery } from '../../dev/qstash/signing';
 import { freePort } from '../../dev/running-server';
-import { answers, waitUntil } from '../support/processes';
+import { cpuSecondsByPart, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 import { createTestDatabase } from '../../dev/testing/postgres';
 import { applyMigrations, openDatabase } from '../../backend/src/db/client';
 import { EMP_EVENTS_PATH } from '../../backend/src/events/delivery-route';
 import type { IncomingEvent } from '../../backend/src/events/process';
 import { eventMix, seedAttempts } from './fixtures';
 
-const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const KEYS = { token: 'bench-qstash-token', current: 'sig_bench_current', next: 'sig_bench_next' };
 /** Publishes or deliveries in flight at most; beyond that the generator falls behind its rate. */
 const MAX_IN_FLIGHT = 256;
@@ -52,32 +47,6 @@ export interface LatencyResult {
   /** CPU the node (and the dev QStash server) spent per event, whatever else ran on the machine. */
   cpuMicrosecondsPerEvent: { backend?: number; qstash?: number };
   loadAverage: number[];
-}
-
-function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: REPOSITORY,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-async function stop(child: ChildProcess) {
-  if (child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** User plus system CPU seconds of a process so far (Linux /proc; undefined elsewhere). */
-function cpuSeconds(child: ChildProcess | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${child?.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, fields 14 and 15 of stat, in clock ticks of 1/100 s.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Share of the events committed within each bound, from the node's histogram: `after` minus `before`. */
@@ -142,7 +111,7 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     let client: Client | undefined;
     let qstash: ChildProcess | undefined;
     if (options.path === 'stack') {
-      qstash = startProcess('dev/qstash/main.ts', {
+      qstash = startScript('dev/qstash/main.ts', {
         QSTASH_DEV_DATABASE_URL: qstashDatabase.url,
         QSTASH_DEV_PORT: String(qstashPort),
         QSTASH_TOKEN: KEYS.token,
@@ -150,11 +119,11 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
         QSTASH_NEXT_SIGNING_KEY: KEYS.next,
       });
       children.push(qstash);
-      await once(createInterface({ input: qstash.stdout! }), 'line');
+      await waitForUrl(`${qstashUrl}/v2/schedules`, 'dev QStash server', qstash);
       client = new Client({ baseUrl: qstashUrl, token: KEYS.token, enableTelemetry: false });
     }
     const backendUrl = `http://127.0.0.1:${backendPort}`;
-    const backend = startProcess('backend/src/main.ts', {
+    const backend = startScript('backend/src/main.ts', {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
@@ -175,8 +144,7 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
       EMP_API_PASSWORD: 'unused',
     });
     children.push(backend);
-    backend.stdout!.resume();
-    await waitUntil(() => answers(`${backendUrl}/health`), 60_000, 'backend start');
+    await waitForUrl(`${backendUrl}/health`, 'backend node', backend);
 
     const destination = `${backendUrl}${EMP_EVENTS_PATH}`;
     const send = async (batch: readonly IncomingEvent[]): Promise<{ seconds: number; errors: number }> => {
@@ -213,14 +181,15 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     }
     const measuredFrom = new Date();
     const histogramBefore = await (await fetch(`${backendUrl}/metrics`)).text();
-    const cpuBefore = { backend: cpuSeconds(backend), qstash: cpuSeconds(qstash) };
+    const cpuBefore = cpuSecondsByPart({ backend, qstash });
     const sending = await send(events);
     await allCommitted(distinct(warmup) + distinct(events));
     const perEvent = (before: number | undefined, after: number | undefined) =>
       before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1e6) / events.length);
+    const cpuAfter = cpuSecondsByPart({ backend, qstash });
     const cpuMicrosecondsPerEvent = {
-      backend: perEvent(cpuBefore.backend, cpuSeconds(backend)),
-      qstash: perEvent(cpuBefore.qstash, cpuSeconds(qstash)),
+      backend: perEvent(cpuBefore.backend, cpuAfter.backend),
+      qstash: perEvent(cpuBefore.qstash, cpuAfter.qstash),
     };
 
     const stats = await handle.pool.query<{ p50: number; p95: number; p99: number; max: number }>(
@@ -249,7 +218,7 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
       loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
     };
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map((child) => stopProcess(child)));
     await handle.close();
     await Promise.all([backendDatabase.drop(), qstashDatabase.drop()]);
   }
