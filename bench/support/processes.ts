@@ -98,20 +98,29 @@ interface ProcStat {
   cpuSeconds: number;
 }
 
-/** Every process's name, group and CPU time so far (user + system), from Linux's /proc. */
+/** A process's name, group and CPU time so far (user + system), from Linux's /proc; undefined once it is gone. */
+function procStat(pid: number | string): ProcStat | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = line.lastIndexOf(')');
+    // After the name (which may hold spaces): state, ppid, pgrp, …, utime (12th) and stime (13th), in ticks of 1/100 s.
+    const fields = line.slice(close + 2).split(' ');
+    return { comm: line.slice(line.indexOf('(') + 1, close), processGroup: Number(fields[2]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far; undefined once it is gone. */
+export const cpuSecondsOf = (pid: number): number | undefined => procStat(pid)?.cpuSeconds;
+
+/** Every process's name, group and CPU time so far. */
 function procStats(): ProcStat[] {
   const stats: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const line = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = line.lastIndexOf(')');
-      // After the name: state, ppid, pgrp, …, utime (12th) and stime (13th), in ticks of 1/100 s.
-      const fields = line.slice(close + 2).split(' ');
-      stats.push({ comm: line.slice(line.indexOf('(') + 1, close), processGroup: Number(fields[2]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 });
-    } catch {
-      // the process ended while we looked
-    }
+    const stat = procStat(entry);
+    if (stat) stats.push(stat);
   }
   return stats;
 }

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../dev/running-server';
-import { answers, waitUntil } from '../support/processes';
+import { answers, cpuSecondsOf, waitUntil } from '../support/processes';
 import { ObjectStorage } from '../../backend/src/storage/object-storage';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,18 +42,6 @@ function memoryOf(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return Math.round(Number(match?.[1] ?? Number.NaN) / 1024);
 }
 
-/** CPU seconds (user + system) a process has used so far; undefined once it is gone. */
-function cpuSecondsOf(pid: number): number | undefined {
-  try {
-    // Fields after the command name, which may itself contain spaces: state is the first, utime the 12th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
 /** The node's connections carry this name, so their PostgreSQL backends can be told from the dev QStash server's. */
 const NODE_APPLICATION_NAME = 'tether-bench-node';
 
