@@ -12,7 +12,7 @@
  * reconciling them.
  *
  * Measures the achieved sale rate against EMP_RATE_LIMIT (steady state: sales between the first
- * and the last; and the most sales the simulator saw arrive in any sliding one-second window),
+ * and the last; and the most sales that reached EMP's front door in any sliding one-second window),
  * double charges (sales per transaction_id), time to drain (start of the run to its completion),
  * and where an attempt's time goes (the nodes' tether_billing_phase_seconds). Results are printed and written to
  * bench/results/tmp/billing-<time>.json.
@@ -30,7 +30,7 @@ import { createServices } from '../../backend/src/services';
 import { countsPerWindow } from '../../dev/genesis/rate-meter';
 import { createTestDatabase } from '../../dev/testing/postgres';
 import { seedUpload } from './fixtures';
-import { startBillingStack } from './stack';
+import { frontDoorArrivals, startBillingStack } from './stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,8 +136,13 @@ try {
 
   const rateReport = (await sim('/rate')) as { requests: Record<string, number>; eventLoopDelayMs: { p99: number; max: number } };
   const sales = (await sim('/sales')) as { salesPerTransactionId: Record<string, number>; doubleCharges: string[] };
-  const arrivals = (await sim('/rate/process/arrivals')) as number[];
-  const atSimulator = windows(arrivals, rate);
+  const simulatorArrivals = (await sim('/rate/process/arrivals')) as number[];
+  const frontDoor = frontDoorArrivals(stack.frontDoorLog, '/process/');
+  if (frontDoor.length !== rateReport.requests.process) {
+    throw new Error(`the front door logged ${frontDoor.length} sales where the simulator answered ${rateReport.requests.process}; see ${stack.frontDoorLog}`);
+  }
+  const arrivals = frontDoor.map((time) => time - frontDoor[0]!);
+  const atFrontDoor = windows(arrivals, rate);
   const transactions = (await sim('/transactions')) as unknown[];
   const steadySeconds = arrivals.at(-1)! / 1000;
   const { rows: perNode } = await handle.pool.query<{ node: string; count: number }>(
@@ -158,14 +163,14 @@ try {
     sales: transactions.length,
     achievedRate: Number(((arrivals.length - 1) / steadySeconds).toFixed(2)),
     achievedShareOfLimit: Number(((arrivals.length - 1) / steadySeconds / rate).toFixed(4)),
-    maxSalesInAnyOneSecondWindow: atSimulator.maxInAnyOneSecond,
-    windowsOverLimitStartAtSeconds: atSimulator.overLimitAtSeconds,
-    // Arrivals are timed on the simulator's event loop: a stall longer than the limiter's jitter
-    // budget (31 ms at 3 % of 50/s) bunches requests that left on time.
-    simulatorEventLoopDelayMs: rateReport.eventLoopDelayMs,
-    // The same count on the senders' side: what left the nodes, before the way to the simulator
-    // and its event loop (a stall there bunches arrivals that left on time).
+    // As EMP would count them: when each sale's first byte reached the front door (HAProxy).
+    maxSalesInAnyOneSecondWindow: atFrontDoor.maxInAnyOneSecond,
+    windowsOverLimitStartAtSeconds: atFrontDoor.overLimitAtSeconds,
+    // The same count on the senders' side, when each node decided to send.
     asSentByNodes: windows(departures(stack.nodeLogs), rate),
+    // And behind the front door, timed on the simulator's event loop: a stall longer than the
+    // limiter's jitter budget (31 ms at 3 % of 50/s) bunches requests that arrived on time.
+    asTimedBySimulator: { ...windows(simulatorArrivals, rate), eventLoopDelayMs: rateReport.eventLoopDelayMs },
     rateSlotsGivenUp,
     processRequests: rateReport.requests.process,
     doubleCharges: sales.doubleCharges.length,
