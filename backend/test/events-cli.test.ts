@@ -14,9 +14,10 @@ import { eventContext, type EventContext } from '../src/events/context';
 import { EMP_EVENTS_PATH } from '../src/events/delivery-route';
 import { processEvent } from '../src/events/process';
 import { createServices, type Services } from '../src/services';
-import { backendEnvironment, startBackend, startQStash, waitFor, type TestBackend } from './support/backend';
+import { backendEnvironment, startBackend, waitFor, type TestBackend } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { createAttempt, hex, readEvent, saleNotification } from './support/events';
+import { startTestQStash } from '../../dev/testing/qstash';
 
 let database: MigratedTestDatabase;
 let qstash: { server: QStashDevServer; client: Client };
@@ -26,7 +27,7 @@ let context: EventContext;
 
 beforeAll(async () => {
   database = await createMigratedDatabase();
-  qstash = await startQStash(database.url);
+  qstash = await startTestQStash(database.url);
   services = createServices(loadConfig(backendEnvironment(database.url, qstash.server.url)), pino({ level: 'silent' }));
   context = eventContext(services);
 });

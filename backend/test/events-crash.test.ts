@@ -12,9 +12,10 @@ import { freePort } from '../../dev/running-server';
 import type { QStashDevServer } from '../../dev/qstash/server';
 import { blacklist, webhookEvents } from '../src/db/schema';
 import { EMP_EVENTS_PATH } from '../src/events/delivery-route';
-import { backendEnvironment, startBackend, startQStash, waitFor, type TestBackend } from './support/backend';
+import { backendEnvironment, startBackend, waitFor, type TestBackend } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { createAttempt, hex, readAttempt, saleNotification } from './support/events';
+import { startTestQStash } from '../../dev/testing/qstash';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,7 +26,7 @@ let child: ChildProcess | undefined;
 
 beforeAll(async () => {
   database = await createMigratedDatabase();
-  qstash = await startQStash(database.url, { retryBackoffMs: () => 250 });
+  qstash = await startTestQStash(database.url, { retryBackoffMs: () => 250 });
 });
 afterAll(async () => {
   child?.kill('SIGKILL');

@@ -12,9 +12,10 @@ import type { QStashDevServer } from '../../dev/qstash/server';
 import { blacklist, webhookEvents } from '../src/db/schema';
 import { eventMetrics } from '../src/events/metrics';
 import type { IncomingEvent } from '../src/events/process';
-import { QSTASH_KEYS, startBackend, startQStash, type TestBackend } from './support/backend';
+import { startBackend, type TestBackend } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { createAttempt, forwarded, hex, readAttempt, saleNotification } from './support/events';
+import { TEST_QSTASH_KEYS, startTestQStash } from '../../dev/testing/qstash';
 
 let database: MigratedTestDatabase;
 let qstash: { server: QStashDevServer; client: Client };
@@ -23,7 +24,7 @@ let nodeB: TestBackend;
 
 beforeAll(async () => {
   database = await createMigratedDatabase();
-  qstash = await startQStash(database.url);
+  qstash = await startTestQStash(database.url);
   [nodeA, nodeB] = await Promise.all([startBackend(database.url, qstash.server.url), startBackend(database.url, qstash.server.url)]);
 });
 afterAll(async () => {
@@ -194,9 +195,9 @@ describe('POST /qstash/emp-events', () => {
 
     it.each([
       ['unsigned', async (_url: string, _payload: string) => undefined],
-      ['tampered', async (url: string, payload: string) => sign(QSTASH_KEYS.current, url, payload.replace('approved', 'declined'))],
+      ['tampered', async (url: string, payload: string) => sign(TEST_QSTASH_KEYS.current, url, payload.replace('approved', 'declined'))],
       ['signed with another key', async (url: string, payload: string) => sign('sig_someone_else', url, payload)],
-      ['signed for another URL', async (_url: string, payload: string) => sign(QSTASH_KEYS.current, nodeB.eventsUrl, payload)],
+      ['signed for another URL', async (_url: string, payload: string) => sign(TEST_QSTASH_KEYS.current, nodeB.eventsUrl, payload)],
     ])('a delivery %s', async (_case, signatureFor) => {
       const attempt = await createAttempt(database.db, { status: 'submitted' });
       const event = saleNotification(attempt, hex(16), 'approved');
@@ -211,7 +212,7 @@ describe('POST /qstash/emp-events', () => {
       const attempt = await createAttempt(database.db, { status: 'submitted' });
       const event = saleNotification(attempt, hex(16), 'approved');
       const payload = JSON.stringify(body(event));
-      const response = await deliver(nodeA.eventsUrl, payload, await sign(QSTASH_KEYS.next, nodeA.eventsUrl, payload));
+      const response = await deliver(nodeA.eventsUrl, payload, await sign(TEST_QSTASH_KEYS.next, nodeA.eventsUrl, payload));
       expect(response.status).toBe(200);
       expect((await readAttempt(database.db, attempt.id)).status).toBe('approved');
     });
@@ -221,7 +222,7 @@ describe('POST /qstash/emp-events', () => {
     async function deliverSigned(payload: string) {
       return fetch(nodeA.eventsUrl, {
         method: 'POST',
-        headers: { 'upstash-signature': await signDelivery(QSTASH_KEYS.current, nodeA.eventsUrl, new TextEncoder().encode(payload)) },
+        headers: { 'upstash-signature': await signDelivery(TEST_QSTASH_KEYS.current, nodeA.eventsUrl, new TextEncoder().encode(payload)) },
         body: payload,
       });
     }

@@ -6,11 +6,12 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../../dev/qstash/server';
 import { PROCESS_UPLOAD_PATH } from '../src/uploads/queue';
-import { startQStash, waitFor } from './support/backend';
+import { waitFor } from './support/backend';
 import { startUploadBackend } from './support/upload-backend';
 import { createTestOperator, logIn, type SessionClient } from './support/operators';
 import { germanIban, startUploadTestEnvironment, type UploadTestEnvironment } from './support/uploads';
 import { zipBomb } from './support/zip-files';
+import { startTestQStash } from '../../dev/testing/qstash';
 
 let environment: UploadTestEnvironment;
 let qstash: { server: QStashDevServer };
@@ -20,7 +21,7 @@ let session: SessionClient;
 
 beforeAll(async () => {
   environment = await startUploadTestEnvironment();
-  qstash = await startQStash(environment.database.url);
+  qstash = await startTestQStash(environment.database.url);
   backend = await startUploadBackend(environment, qstash.server.url, { UPLOAD_MAX_CSV_BYTES: String(64 * 1024) });
   session = await logIn(backend.url, await createTestOperator(environment.database.db));
 });

@@ -1,7 +1,8 @@
 import { Client } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_QSTASH_KEYS, startTestQStash } from '../testing/qstash';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
-import { KEYS, startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
+import { startDestination, waitUntil, type Destination } from './qstash-harness';
 
 let database: TestDatabase;
 let destination: Destination;
@@ -30,7 +31,7 @@ describe('durability', () => {
     { flushPublishes: true, path: '/after-restart' },
     { flushPublishes: false, path: '/after-restart-unflushed' },
   ])('delivers after a restart what was acknowledged before it (flushPublishes: $flushPublishes)', async ({ flushPublishes, path }) => {
-    const first = await startQStash(database.url, { flushPublishes });
+    const first = await startTestQStash(database.url, { flushPublishes });
     const url = `${destination.url}${path}`;
     // Due only after the restart, so none of them can go out before it.
     const notBefore = Math.ceil(Date.now() / 1000) + 2;
@@ -42,7 +43,7 @@ describe('durability', () => {
     await first.server.close();
     expect(deliveriesPerMessage(path).size).toBe(0);
 
-    const second = await startQStash(database.url);
+    const second = await startTestQStash(database.url);
     try {
       await waitUntil(() => deliveriesPerMessage(path).size === ids.length, 10_000);
       await second.server.idle();
@@ -55,7 +56,7 @@ describe('durability', () => {
   });
 
   it('lets two instances on one database share the work without delivering a message twice', async () => {
-    const [a, b] = await Promise.all([startQStash(database.url), startQStash(database.url)]);
+    const [a, b] = await Promise.all([startTestQStash(database.url), startTestQStash(database.url)]);
     try {
       const url = `${destination.url}/shared`;
       const clients: Client[] = [a.client, b.client];
@@ -73,10 +74,10 @@ describe('durability', () => {
   });
 
   it('keeps the signing keys it was started with across instances', async () => {
-    const { server } = await startQStash(database.url);
+    const { server } = await startTestQStash(database.url);
     try {
-      const keys = await fetch(`${server.url}/v2/keys`, { headers: { Authorization: `Bearer ${KEYS.token}` } });
-      expect(await keys.json()).toEqual({ current: KEYS.current, next: KEYS.next });
+      const keys = await fetch(`${server.url}/v2/keys`, { headers: { Authorization: `Bearer ${TEST_QSTASH_KEYS.token}` } });
+      expect(await keys.json()).toEqual({ current: TEST_QSTASH_KEYS.current, next: TEST_QSTASH_KEYS.next });
     } finally {
       await server.close();
     }

@@ -1,8 +1,9 @@
 import { Client } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../qstash/server';
+import { startTestQStash } from '../testing/qstash';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
-import { sleep, startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
+import { sleep, startDestination, waitUntil, type Destination } from './qstash-harness';
 
 let database: TestDatabase;
 let server: QStashDevServer;
@@ -11,7 +12,7 @@ let destination: Destination;
 
 beforeAll(async () => {
   database = await createTestDatabase('qstash_flow');
-  ({ server, client } = await startQStash(database.url));
+  ({ server, client } = await startTestQStash(database.url));
   destination = await startDestination(async (request) => {
     if (new URL(request.url).pathname === '/slow') await sleep(150);
     return new Response('ok');

@@ -1,12 +1,8 @@
 /**
- * Shared pieces of the QStash dev server tests: a recording destination, the server and the
- * official client wired together, and polling until a condition holds.
+ * Shared pieces of the QStash dev server tests: a recording destination and polling until a
+ * condition holds (the server and the official client: dev/testing/qstash).
  */
-import { Client } from '@upstash/qstash';
 import { listen, type RunningServer } from '../running-server';
-import { startQStashDevServer, type QStashDevServer, type QStashDevServerOptions } from '../qstash/server';
-
-export const KEYS = { token: 'test-qstash-token', current: 'sig_test_current', next: 'sig_test_next' };
 
 export interface ReceivedRequest {
   method: string;
@@ -45,22 +41,6 @@ export async function startDestination(
     }
   });
   return Object.assign(destination, server);
-}
-
-export async function startQStash(
-  databaseUrl: string,
-  options: Partial<QStashDevServerOptions> = {},
-): Promise<{ server: QStashDevServer; client: Client }> {
-  const server = await startQStashDevServer({
-    databaseUrl,
-    token: KEYS.token,
-    currentSigningKey: KEYS.current,
-    nextSigningKey: KEYS.next,
-    pollIntervalMs: 25,
-    retryBackoffMs: () => 50,
-    ...options,
-  });
-  return { server, client: new Client({ baseUrl: server.url, token: KEYS.token, enableTelemetry: false }) };
 }
 
 export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

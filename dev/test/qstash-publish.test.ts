@@ -2,18 +2,19 @@ import { Client, Receiver } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../qstash/server';
 import { signDelivery } from '../qstash/signing';
+import { TEST_QSTASH_KEYS, startTestQStash } from '../testing/qstash';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
-import { KEYS, startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
+import { startDestination, waitUntil, type Destination } from './qstash-harness';
 
 let database: TestDatabase;
 let server: QStashDevServer;
 let client: Client;
 let destination: Destination;
-const receiver = new Receiver({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next });
+const receiver = new Receiver({ currentSigningKey: TEST_QSTASH_KEYS.current, nextSigningKey: TEST_QSTASH_KEYS.next });
 
 beforeAll(async () => {
   database = await createTestDatabase('qstash_publish');
-  ({ server, client } = await startQStash(database.url));
+  ({ server, client } = await startTestQStash(database.url));
   destination = await startDestination();
 });
 
@@ -62,7 +63,7 @@ describe('publish', () => {
   it('accepts signatures made with the next signing key, as after a key rotation', async () => {
     const url = `${destination.url}/rotated`;
     const body = '{"rotated":true}';
-    const signature = await signDelivery(KEYS.next, url, new TextEncoder().encode(body));
+    const signature = await signDelivery(TEST_QSTASH_KEYS.next, url, new TextEncoder().encode(body));
     await expect(receiver.verify({ signature, body, url })).resolves.toBe(true);
     const unknownKey = await signDelivery('sig_unknown', url, new TextEncoder().encode(body));
     await expect(receiver.verify({ signature: unknownKey, body, url })).rejects.toThrow();
@@ -181,9 +182,9 @@ describe('publish', () => {
     await expect(intruder.publishJSON({ url: `${destination.url}/x`, body: {} })).rejects.toMatchObject({ status: 401 });
     const anonymous = await fetch(`${server.url}/v2/publish/${destination.url}/x`, { method: 'POST', body: '{}' });
     expect(anonymous.status).toBe(401);
-    await expect(fetch(`${server.url}/v2/keys`, { headers: { Authorization: `Bearer ${KEYS.token}` } }).then((r) => r.json())).resolves.toEqual({
-      current: KEYS.current,
-      next: KEYS.next,
+    await expect(fetch(`${server.url}/v2/keys`, { headers: { Authorization: `Bearer ${TEST_QSTASH_KEYS.token}` } }).then((r) => r.json())).resolves.toEqual({
+      current: TEST_QSTASH_KEYS.current,
+      next: TEST_QSTASH_KEYS.next,
     });
   });
 });

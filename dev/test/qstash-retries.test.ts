@@ -1,8 +1,9 @@
 import { Client } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../qstash/server';
+import { startTestQStash } from '../testing/qstash';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
-import { eventually, startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
+import { eventually, startDestination, waitUntil, type Destination } from './qstash-harness';
 
 let database: TestDatabase;
 let server: QStashDevServer;
@@ -14,7 +15,7 @@ const failing = new Set<string>();
 beforeAll(async () => {
   database = await createTestDatabase('qstash_retries');
   // Retry n waits n × 100 ms, so the gaps between attempts show the backoff was applied.
-  ({ server, client } = await startQStash(database.url, { retryBackoffMs: (retried) => retried * 100 }));
+  ({ server, client } = await startTestQStash(database.url, { retryBackoffMs: (retried) => retried * 100 }));
   destination = await startDestination(async (request) => {
     const path = new URL(request.url).pathname;
     if (path === '/hanging') await new Promise((resolve) => setTimeout(resolve, 3_000));

@@ -1,8 +1,9 @@
 import { Client, Receiver } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../qstash/server';
+import { TEST_QSTASH_KEYS, startTestQStash } from '../testing/qstash';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
-import { KEYS, sleep, startDestination, startQStash, waitUntil, type Destination } from './qstash-harness';
+import { sleep, startDestination, waitUntil, type Destination } from './qstash-harness';
 
 let database: TestDatabase;
 let server: QStashDevServer;
@@ -11,7 +12,7 @@ let destination: Destination;
 
 beforeAll(async () => {
   database = await createTestDatabase('qstash_schedules');
-  ({ server, client } = await startQStash(database.url));
+  ({ server, client } = await startTestQStash(database.url));
   destination = await startDestination();
 });
 
@@ -39,7 +40,7 @@ describe('schedules', () => {
     const [fired] = firings(scheduleId);
     expect(fired!.body).toBe('{"job":"reconciliation"}');
     await expect(
-      new Receiver({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next }).verify({
+      new Receiver({ currentSigningKey: TEST_QSTASH_KEYS.current, nextSigningKey: TEST_QSTASH_KEYS.next }).verify({
         signature: fired!.headers.get('upstash-signature')!,
         body: fired!.body,
         url,

@@ -2,16 +2,14 @@
  * A backend node in the test process, wired to the dev QStash server the way production wires it
  * to QStash: QStash delivers to `PUBLIC_URL/qstash/emp-events`, signed with the shared keys.
  */
-import { Client } from '@upstash/qstash';
 import pino from 'pino';
 import { listen, type RunningServer } from '../../src/http/listen';
-import { startQStashDevServer, type QStashDevServer, type QStashDevServerOptions } from '../../../dev/qstash/server';
+import { TEST_QSTASH_KEYS } from '../../../dev/testing/qstash';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { EMP_EVENTS_PATH } from '../../src/events/delivery-route';
 import { createServices, type Services } from '../../src/services';
 
-export const QSTASH_KEYS = { token: 'test-qstash-token', current: 'sig_test_current', next: 'sig_test_next' };
 
 /** Everything a node needs; services that these tests never reach get placeholders. */
 export function backendEnvironment(databaseUrl: string, qstashUrl: string): Record<string, string> {
@@ -23,9 +21,9 @@ export function backendEnvironment(databaseUrl: string, qstashUrl: string): Reco
     UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
     UPSTASH_REDIS_REST_TOKEN: 'unused',
     QSTASH_URL: qstashUrl,
-    QSTASH_TOKEN: QSTASH_KEYS.token,
-    QSTASH_CURRENT_SIGNING_KEY: QSTASH_KEYS.current,
-    QSTASH_NEXT_SIGNING_KEY: QSTASH_KEYS.next,
+    QSTASH_TOKEN: TEST_QSTASH_KEYS.token,
+    QSTASH_CURRENT_SIGNING_KEY: TEST_QSTASH_KEYS.current,
+    QSTASH_NEXT_SIGNING_KEY: TEST_QSTASH_KEYS.next,
     S3_BUCKET: 'unused',
     S3_ACCESS_KEY_ID: 'unused',
     S3_SECRET_ACCESS_KEY: 'unused',
@@ -56,22 +54,6 @@ export async function startBackend(databaseUrl: string, qstashUrl: string, optio
       await services.close();
     },
   };
-}
-
-export async function startQStash(
-  databaseUrl: string,
-  options: Partial<QStashDevServerOptions> = {},
-): Promise<{ server: QStashDevServer; client: Client }> {
-  const server = await startQStashDevServer({
-    databaseUrl,
-    token: QSTASH_KEYS.token,
-    currentSigningKey: QSTASH_KEYS.current,
-    nextSigningKey: QSTASH_KEYS.next,
-    pollIntervalMs: 25,
-    retryBackoffMs: () => 100,
-    ...options,
-  });
-  return { server, client: new Client({ baseUrl: server.url, token: QSTASH_KEYS.token, enableTelemetry: false }) };
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {

@@ -20,9 +20,10 @@ import { loadConfig } from '../../src/config';
 import { billingAttempts, debtors, uploads } from '../../src/db/schema';
 import { EMP_EVENTS_PATH } from '../../src/events/delivery-route';
 import { createServices, type Services } from '../../src/services';
-import { backendEnvironment, startQStash, waitFor } from './backend';
+import { backendEnvironment, waitFor } from './backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './database';
 import { testIban } from './events';
+import { startTestQStash } from '../../../dev/testing/qstash';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TERMINAL = { token: 'billing-terminal', login: 'billing-login', password: 'billing-password' };
@@ -55,7 +56,7 @@ function balancer(apps: Array<{ fetch: (request: Request) => Response | Promise<
 
 export async function startBillingCluster(options: ClusterOptions = {}): Promise<BillingCluster> {
   const database = await createMigratedDatabase();
-  const qstash = await startQStash(database.url);
+  const qstash = await startTestQStash(database.url);
   const redisToken = randomBytes(8).toString('hex');
   const upstash = await startUpstashRestServer({ redisUrl: REDIS_URL, token: redisToken });
   const keyPrefix = `test:billing:${randomBytes(6).toString('hex')}:`;

@@ -14,10 +14,11 @@ import { startUpstashRestServer } from '../../../dev/upstash-rest/server';
 import { createApp } from '../../src/app';
 import { listen, type RunningServer } from '../../src/http/listen';
 import type { Services } from '../../src/services';
-import { startQStash } from './backend';
+
 import { createTestOperator, type TestOperator } from './operators';
 import { uploadServices } from './upload-backend';
 import { startUploadTestEnvironment, type UploadTestEnvironment } from './uploads';
+import { startTestQStash } from '../../../dev/testing/qstash';
 
 export interface DashboardStack {
   url: string;
@@ -31,7 +32,7 @@ export interface DashboardStack {
 
 export async function startDashboardStack(overrides: Record<string, string> = {}): Promise<DashboardStack> {
   const environment = await startUploadTestEnvironment();
-  const qstash = await startQStash(environment.database.url);
+  const qstash = await startTestQStash(environment.database.url);
   const upstashToken = 'test-upstash-token';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const keyPrefix = `test:dashboard:${randomBytes(6).toString('hex')}:`;
