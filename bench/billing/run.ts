@@ -30,7 +30,8 @@ import { createServices } from '../../backend/src/services';
 import { countsPerWindow } from '../../dev/genesis/rate-meter';
 import { createTestDatabase } from '../../dev/testing/postgres';
 import { seedUpload } from './fixtures';
-import { frontDoorArrivals, startBillingStack } from './stack';
+import { frontDoorArrivals } from '../support/front-door';
+import { startBillingStack } from './stack';
 
 const { values: args } = parseArgs({
   options: {

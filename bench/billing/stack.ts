@@ -7,14 +7,15 @@
  * line per sale as it leaves ('sale sending'), and the front door's, a line per request with the
  * moment its first byte arrived.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
 import { freePort } from '../../dev/running-server';
+import { FRONT_DOOR_ENV, frontDoorSections, requireHaproxy } from '../support/front-door';
 import { startCommand, startScript, stopProcess, waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
@@ -33,7 +34,7 @@ const SECRETS = {
 
 export interface BillingStack {
   simUrl: string;
-  /** The front door's log: a line per request to the simulator (see frontDoorArrivals). */
+  /** The front door's log: a line per request to the simulator (see frontDoorArrivals in bench/support/front-door.ts). */
   frontDoorLog: string;
   /** The environment every node runs with; the bench makes its own services from it, as the CLI does. */
   env: Record<string, string>;
@@ -44,62 +45,35 @@ export interface BillingStack {
 }
 
 /**
- * The instrument for "never over the limit in any one-second window" is EMP's front door, where
- * EMP would count: HAProxy, logging the moment the first byte of each request arrived (%tr, to the
- * millisecond). A Node process would time arrivals on its event loop, which on two cores
- * shared with the whole stack waits its turn for the CPU now and then (the simulator's stalled
- * up to 119 ms) and then times the requests that queued meanwhile as arriving together. HAProxy
- * timestamps on reading, and runs at a higher priority; without the right to raise it (not root)
- * the bench says so and measures anyway.
+ * HAProxy as EMP's front door (see bench/support/front-door.ts), at a higher priority so that
+ * it times arrivals promptly; without the right to raise it (not root) the bench says so and
+ * measures anyway.
  */
 function startFrontDoor(port: number, simPort: number): { process: ChildProcess; log: string } {
-  if (spawnSync('haproxy', ['-v']).error) {
-    throw new Error('HAProxy is not installed: the billing benchmark counts sales at EMP\'s front door with it (apt-get install haproxy)');
-  }
+  requireHaproxy("the billing benchmark counts sales at EMP's front door with it");
   const config = `${LOG_DIRECTORY}billing-front-door.cfg`;
   const log = `${LOG_DIRECTORY}billing-front-door.log`;
   writeFileSync(
     config,
     `global
-  log stdout format raw local0 info
   nbthread 1
+
 defaults
   mode http
-  log global
   timeout connect 5s
   timeout client 2m
   timeout server 2m
-frontend emp
-  bind 127.0.0.1:${port}
-  log-format "%tr %HM %HP %ST"
-  default_backend genesis
-backend genesis
-  server simulator 127.0.0.1:${simPort}
-`,
+
+${frontDoorSections(port, simPort)}`,
   );
   writeFileSync(log, '');
-  const frontDoor = startCommand('haproxy', ['-db', '-f', config], { TZ: 'UTC' }, { log });
+  const frontDoor = startCommand('haproxy', ['-db', '-f', config], FRONT_DOOR_ENV, { log });
   try {
     setPriority(frontDoor.pid!, -10);
   } catch (error) {
     console.warn(`HAProxy runs at normal priority (${(error as Error).message}): its one-second counts may bunch under load`);
   }
   return { process: frontDoor, log };
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** When each request for `path` reached the front door, in ms since the epoch, in order. */
-export function frontDoorArrivals(log: string, pathPrefix: string): number[] {
-  const times: number[] = [];
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
-    // 29/Nov/2026:09:40:12.345 POST /process/terminal/ 200
-    const match = /^(\d\d)\/(\w{3})\/(\d{4}):(\d\d):(\d\d):(\d\d)\.(\d{3}) \S+ (\S+)/.exec(line);
-    if (!match || !match[8]!.startsWith(pathPrefix)) continue;
-    const [day, month, year, hours, minutes, seconds, ms] = match.slice(1, 8);
-    times.push(Date.UTC(Number(year), MONTHS.indexOf(month!), Number(day), Number(hours), Number(minutes), Number(seconds), Number(ms)));
-  }
-  return times.sort((a, b) => a - b);
 }
 
 /** Forwards each request to the next node in turn, as the load balancer in front of the nodes does. */

@@ -1,11 +1,12 @@
 /**
  * The whole Tether stack for the end-to-end harness, every part in its own process as in
  * production: PostgreSQL and Redis (the machine's), the dev Upstash REST and QStash servers, the
- * dev S3 server, the Genesis simulator, backend nodes behind HAProxy (least connections, health
- * checks on /health) and the edge under `wrangler dev`. Faults are methods: kill a node, stop
+ * dev S3 server, the Genesis simulator behind EMP's front door, backend nodes behind HAProxy
+ * (least connections, health checks on /health; the same HAProxy is the front door) and the edge
+ * under `wrangler dev`. Faults are methods: kill a node, stop
  * QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +14,14 @@ import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
+import { FRONT_DOOR_ENV, frontDoorSections, requireHaproxy } from '../support/front-door';
 import { answers, cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
 /** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
 const REDIS_URL = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
+
+/** The nodes' EMP_RATE_LIMIT: the billing scenarios check it at the front door. */
+export const E2E_EMP_RATE_LIMIT = 50;
 
 export const E2E_SECRETS = {
   upstashToken: 'e2e-upstash-token',
@@ -43,6 +48,8 @@ export interface E2EStackOptions {
 
 interface Ports {
   balancer: number;
+  /** HAProxy in front of the simulator: where EMP would count sales (bench/support/front-door.ts). */
+  frontDoor: number;
   edge: number;
   upstash: number;
   qstash: number;
@@ -69,13 +76,12 @@ export class E2EStack {
   }
 
   static async start(options: E2EStackOptions): Promise<E2EStack> {
-    if (spawnSync('haproxy', ['-v']).error) {
-      throw new Error('HAProxy is not installed: the end-to-end suite puts the backend nodes behind it (apt-get install haproxy)');
-    }
+    requireHaproxy('the end-to-end suite puts the backend nodes behind it, and counts sales at EMP\'s front door with it');
     mkdirSync(options.logDirectory, { recursive: true });
     const [backend, qstash] = await Promise.all([createTestDatabase('tether_e2e'), createTestDatabase('tether_e2e_qstash')]);
     const ports: Ports = {
       balancer: await freePort(),
+      frontDoor: await freePort(),
       edge: await freePort(),
       upstash: await freePort(),
       qstash: await freePort(),
@@ -99,6 +105,7 @@ export class E2EStack {
     const local = (port: number) => `http://127.0.0.1:${port}`;
     return {
       balancer: local(this.ports.balancer),
+      frontDoor: local(this.ports.frontDoor),
       edge: local(this.ports.edge),
       notifications: `${local(this.ports.edge)}/emp/notifications`,
       upstash: local(this.ports.upstash),
@@ -107,6 +114,11 @@ export class E2EStack {
       sim: local(this.ports.sim),
       nodes: this.ports.nodes.map(local),
     };
+  }
+
+  /** HAProxy's output: its front door logs a line per request to the simulator (frontDoorArrivals). */
+  get frontDoorLog() {
+    return this.log('haproxy');
   }
 
   private log(part: string) {
@@ -151,7 +163,7 @@ export class E2EStack {
       this.startQStash(),
     ]);
 
-    const balancer = startCommand('haproxy', ['-db', '-f', this.writeBalancerConfig()], {}, { log: this.log('haproxy') });
+    const balancer = startCommand('haproxy', ['-db', '-f', this.writeBalancerConfig()], FRONT_DOOR_ENV, { log: this.frontDoorLog });
     this.others.push(balancer);
     this.named.HAProxy = balancer;
     await waitForUrl(`${urls.balancer}/health`, 'HAProxy', balancer);
@@ -217,7 +229,8 @@ backend nodes
   http-check expect status 200
   default-server inter 500ms fall 2 rise 1
 ${servers}
-`;
+
+${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
     const file = join(this.workDirectory, 'haproxy.cfg');
     writeFileSync(file, config);
     return file;
@@ -248,7 +261,8 @@ ${servers}
       S3_BUCKET: 'tether-e2e',
       S3_ACCESS_KEY_ID: E2E_SECRETS.s3AccessKeyId,
       S3_SECRET_ACCESS_KEY: E2E_SECRETS.s3SecretAccessKey,
-      EMP_GATEWAY_URL: urls.sim,
+      EMP_GATEWAY_URL: urls.frontDoor,
+      EMP_RATE_LIMIT: String(E2E_EMP_RATE_LIMIT),
       EMP_TERMINAL_TOKEN: E2E_SECRETS.terminal,
       EMP_API_LOGIN: E2E_SECRETS.login,
       EMP_API_PASSWORD: E2E_SECRETS.empPassword,

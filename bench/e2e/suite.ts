@@ -19,7 +19,7 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export const SHORT_SCENARIOS: readonly ScenarioName[] = ['billing', 'faults'];
 
 const SCALE = {
-  short: { debtors: 100, faultRate: 40, faultSeconds: 21, qstashDown: 4, uploadRows: 15_000, timeoutMs: 60_000 },
+  short: { debtors: 300, faultRate: 40, faultSeconds: 21, qstashDown: 4, uploadRows: 15_000, timeoutMs: 60_000 },
   long: { debtors: 1_000, faultRate: 200, faultSeconds: 90, qstashDown: 10, uploadRows: 100_000, timeoutMs: 300_000 },
 };
 

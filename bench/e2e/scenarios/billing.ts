@@ -3,14 +3,17 @@
  * bills it; the simulator approves most sales, declines some and charges a few back; its
  * notifications travel edge → QStash → load balancer → a node. At the end every attempt is in
  * the status the simulator decided, every chargeback with a blacklisting reason code has
- * blacklisted its IBAN (and no other has), and nobody was charged twice.
+ * blacklisted its IBAN (and no other has), nobody was charged twice, and EMP's front door never
+ * counted more sales in one second than EMP_RATE_LIMIT.
  */
 import { reasonCodePolicy } from '@tether/shared/reason-codes';
+import { countsPerWindow } from '../../../dev/genesis/rate-meter';
 import { germanIban } from '../../../dev/testing/iban';
+import { frontDoorArrivals } from '../../support/front-door';
 import { waitUntil } from '../../support/processes';
 import { Operator } from '../operator';
 import type { Check, ScenarioResult } from '../results';
-import type { E2EStack } from '../stack';
+import { E2E_EMP_RATE_LIMIT, type E2EStack } from '../stack';
 
 interface SimTransaction {
   transactionId: string;
@@ -109,6 +112,12 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
   const unknownOnce = (
     await stack.database.pool.query<{ n: number }>(`select count(*)::int as n from billing_attempts where billing_run_id = $1 and history @> '[{"to": "unknown"}]'`, [runId])
   ).rows[0]!.n;
+  const salesSent = Object.values(salesPerTransactionId).reduce((sum, count) => sum + count, 0);
+  // HAProxy logs a request once it ends: a hung sale's line comes when the simulator lets go of it.
+  let salesAtFrontDoor: number[] = [];
+  const frontDoorLoggedAll = async () => (salesAtFrontDoor = frontDoorArrivals(stack.frontDoorLog, '/process/', started)).length >= salesSent;
+  await waitUntil(frontDoorLoggedAll, 15_000, 'the front door logging every sale', 250).catch(() => undefined);
+  const busiestSecond = Math.max(0, ...countsPerWindow(salesAtFrontDoor));
   const simStatusCounts: Record<string, number> = {};
   for (const transaction of transactions) simStatusCounts[transaction.status] = (simStatusCounts[transaction.status] ?? 0) + 1;
 
@@ -116,6 +125,11 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
     { name: 'the file was processed whole', passed: upload.status === 'completed' && upload.rows.accepted === options.debtors, detail: `${upload.status}, ${upload.rows.accepted} of ${options.debtors} rows accepted` },
     { name: 'the run completed with one attempt per debtor', passed: run.status === 'completed' && statuses.size === options.debtors && attemptsPerDebtor === 0, detail: `run ${run.status}, ${statuses.size} attempts, ${attemptsPerDebtor} debtors with more than one` },
     { name: 'every debtor sent to EMP exactly once (no double charge)', passed: doubleCharges.length === 0 && Object.keys(salesPerTransactionId).length === options.debtors, detail: `${Object.keys(salesPerTransactionId).length} sales, double charges: ${doubleCharges.length}` },
+    {
+      name: `never more than EMP_RATE_LIMIT (${E2E_EMP_RATE_LIMIT}) sales in any one-second window at EMP's front door`,
+      passed: busiestSecond <= E2E_EMP_RATE_LIMIT && salesAtFrontDoor.length === salesSent,
+      detail: `${salesAtFrontDoor.length} sales counted, at most ${busiestSecond} in one second`,
+    },
     { name: 'every attempt in the status the simulator decided', passed: disagreeing.length === 0 && transactions.length === options.debtors, detail: `${transactions.length - disagreeing.length} of ${transactions.length} agree${disagreeing[0] ? `; e.g. ${disagreeing[0].transactionId}: simulator ${disagreeing[0].status}, Tether ${statuses.get(disagreeing[0].transactionId)}` : ''}` },
     { name: 'blacklisting reason codes blacklisted, others not', passed: blacklistWrong.length === 0 && chargebacks.length > 0, detail: `${chargebacks.length} chargebacks, ${shouldBlacklist.length} with a blacklisting code, ${blacklisted.size} IBANs blacklisted, ${blacklistWrong.length} wrong` },
   ];
