@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 let slotsGivenUp = 0;
-const limiterOnNode = (perSecond: number, headroom = 0.04) =>
-  new SharedRateLimiter(new Redis({ url: server.url, token, enableTelemetry: false }), {
+const limiterOnNode = (perSecond: number, headroom = 0.04, connect: (redis: Redis) => Redis = (redis) => redis) =>
+  new SharedRateLimiter(connect(new Redis({ url: server.url, token, enableTelemetry: false })), {
     key,
     perSecond,
     headroom,
@@ -38,6 +38,38 @@ const limiterOnNode = (perSecond: number, headroom = 0.04) =>
 beforeEach(() => {
   slotsGivenUp = 0;
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A node still starting up: the answer to its first Redis command is read `lateMs` late (a busy event loop, code not yet compiled). */
+function firstAnswerReadLate(redis: Redis, lateMs: number): Redis {
+  let first = true;
+  return new Proxy(redis, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const late = first;
+        first = false;
+        const answer = await (value as (...args: unknown[]) => Promise<unknown>).apply(target, args);
+        if (late) await sleep(lateMs);
+        return answer;
+      };
+    },
+  });
+}
+
+/** Redis' clock minus performance.now(), in ms, from the fastest of a few round trips. */
+async function redisClockOffsetMs(redis: Redis): Promise<number> {
+  let best = { roundTripMs: Infinity, offsetMs: 0 };
+  for (let roundTrip = 0; roundTrip < 10; roundTrip++) {
+    const asked = performance.now();
+    const [seconds, microseconds] = await redis.time();
+    const answered = performance.now();
+    if (answered - asked < best.roundTripMs) best = { roundTripMs: answered - asked, offsetMs: seconds * 1000 + microseconds / 1000 - (asked + answered) / 2 };
+  }
+  return best.offsetMs;
+}
 
 describe('SharedRateLimiter', () => {
   it('spaces two nodes’ requests to the limit in every one-second window', async () => {
@@ -87,6 +119,22 @@ describe('SharedRateLimiter', () => {
     expect(span).toBeGreaterThan(191 * nodes[0]!.intervalMs - 25);
     expect(span).toBeLessThan((191 + givenUp) * nodes[0]!.intervalMs + 100);
     expect(givenUp).toBeLessThan(20);
+  });
+
+  it('knows the time before its first slot: a first answer read late is not taken for a slot on time', async () => {
+    const freshKey = `${key}:cold`;
+    const redis = new Redis({ url: server.url, token, enableTelemetry: false });
+    await redis.ping(); // a connection already open: only the answer's reading is late
+    const limiter = new SharedRateLimiter(firstAnswerReadLate(redis, 25), { key: freshKey, perSecond: 50, headroom: 0.03 });
+    await limiter.acquire();
+    const sentAt = performance.now();
+    // The slot it sent in, on this process's clock: the schedule's next free slot is one interval on.
+    const nextSlotMs = Number(await redis.get<string>(freshKey)) / 1000;
+    const slotAt = nextSlotMs - limiter.intervalMs - (await redisClockOffsetMs(redis));
+    await redis.del(freshKey);
+    // A reservation answered 25 ms late, its clock read from that same answer, would think
+    // itself 12.5 ms late (within the 15.5 ms it may be) and send 25 ms after its slot.
+    expect(sentAt - slotAt).toBeLessThanOrEqual(limiter.maxLateMs);
   });
 
   it('gives up a slot its caller woke too late for, rather than send bunched with the requests after it', async () => {

@@ -9,7 +9,11 @@
  * about 31 ms at 3 % for 50/s). Three things take from it:
  * - knowing when a slot is due on this node's clock: Redis answers its own time with every
  *   reservation, and the node keeps the offset measured by its fastest recent round trip (as NTP
- *   does), so the error is half that round trip, not half of whichever answer was slow;
+ *   does), so the error is half that round trip, not half of whichever answer was slow. Before
+ *   its first reservation a node measures a few round trips one after another: the first
+ *   reservations come in a burst (every waiting caller at once, on a node still starting up),
+ *   and an answer read late makes a slot look due later than it was, so the caller would send
+ *   late without knowing it. Round trips that overlapped another are not kept, for the same reason;
  * - waking up late (a busy event loop, garbage collection, a busy machine): a caller that wakes
  *   later than half the budget gives its slot up and reserves another, rather than send bunched
  *   with the requests after it;
@@ -43,6 +47,8 @@ export interface RateLimiterOptions {
 
 /** Round trips remembered for the clock offset: the fastest of them gives it. */
 const CLOCK_SAMPLES = 32;
+/** Round trips measured one after another before the first reservation. */
+const CALIBRATION_ROUND_TRIPS = 4;
 
 interface ClockSample {
   roundTripMs: number;
@@ -55,6 +61,8 @@ export class SharedRateLimiter {
   /** A caller waking later than this after its slot gives the slot up. */
   readonly maxLateMs: number;
   private readonly samples: ClockSample[] = [];
+  private calibration: Promise<void> | undefined;
+  private reservationsInFlight = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -67,6 +75,11 @@ export class SharedRateLimiter {
 
   /** Resolves when this caller's slot is due: send right away. Rejects when Redis cannot be asked. */
   async acquire(): Promise<void> {
+    this.calibration ??= this.calibrate().catch((error: unknown) => {
+      this.calibration = undefined; // the next caller tries again
+      throw error;
+    });
+    await this.calibration;
     for (;;) {
       const slot = await this.reserve();
       // Converted again after each sleep: the answers that came meanwhile may have measured the
@@ -81,13 +94,29 @@ export class SharedRateLimiter {
   /** Reserves a slot; answers its time in ms on the Redis clock. */
   private async reserve(): Promise<number> {
     const asked = performance.now();
-    const [redisNow, slot] = await this.redis.eval<string[], [string, string]>(RESERVE_SLOT, [this.options.key], [
-      String(Math.round(this.intervalMs * 1000)),
-    ]);
-    const answered = performance.now();
-    this.samples.push({ roundTripMs: answered - asked, offsetMs: Number(redisNow) / 1000 - (asked + answered) / 2 });
-    if (this.samples.length > CLOCK_SAMPLES) this.samples.shift();
+    const overlapped = this.reservationsInFlight++ > 0;
+    let answer: [string, string];
+    try {
+      answer = await this.redis.eval<string[], [string, string]>(RESERVE_SLOT, [this.options.key], [String(Math.round(this.intervalMs * 1000))]);
+    } finally {
+      this.reservationsInFlight--;
+    }
+    const [redisNow, slot] = answer;
+    if (!overlapped && this.reservationsInFlight === 0) this.recordSample(asked, performance.now(), Number(redisNow) / 1000);
     return Number(slot) / 1000;
+  }
+
+  private async calibrate(): Promise<void> {
+    for (let roundTrip = 0; roundTrip < CALIBRATION_ROUND_TRIPS; roundTrip++) {
+      const asked = performance.now();
+      const [seconds, microseconds] = await this.redis.time();
+      this.recordSample(asked, performance.now(), Number(seconds) * 1000 + Number(microseconds) / 1000);
+    }
+  }
+
+  private recordSample(asked: number, answered: number, redisNowMs: number): void {
+    this.samples.push({ roundTripMs: answered - asked, offsetMs: redisNowMs - (asked + answered) / 2 });
+    if (this.samples.length > CLOCK_SAMPLES) this.samples.shift();
   }
 
   private offsetMs(): number {
