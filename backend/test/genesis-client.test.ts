@@ -105,6 +105,30 @@ describe('sddSale', () => {
     expect(response.uniqueId).toBeDefined();
   });
 
+  it('writes nothing before beforeWrite resolves, and times the answer from the write', async () => {
+    const fresh = clientFor();
+    try {
+      let seenBeforeWrite = -1;
+      const response = await fresh.sddSale(sale(), {
+        beforeWrite: async () => {
+          seenBeforeWrite = sim.control.requestCount();
+          // Longer than the client's timeout: the wait for a rate slot is not the answer's time.
+          await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS + 100));
+        },
+      });
+      expect(seenBeforeWrite).toBe(0);
+      expect(response.status).toBe('approved');
+      expect(sim.control.requestCount()).toBe(1);
+
+      const refusal = new Error('no slot');
+      const error = await fresh.sddSale(sale(), { beforeWrite: () => Promise.reject(refusal) }).catch((caught: unknown) => caught);
+      expect(error).toBe(refusal);
+      expect(sim.control.requestCount()).toBe(1);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('returns validation errors as status error with the Genesis code', async () => {
     expect(await client.sddSale(sale({ iban: '' }))).toEqual({
       status: 'error',

@@ -1,7 +1,8 @@
 /**
  * One attempt, from pending to EMP's answer: Verification of Payee (when enabled), the claim
- * (with the blacklist check), a slot of the shared rate limit, the sale through the circuit
- * breaker, and the answer recorded through the events apply path. What the sale's failure says
+ * (with the blacklist check), the sale through the circuit breaker (a connection to EMP, then a
+ * slot of the shared rate limit, then the request), and the answer recorded through the events
+ * apply path. What the sale's failure says
  * decides what happens next:
  *
  *   no answer (timeout, 5xx, broken connection)  → unknown: reconcile before anything is resent
@@ -68,30 +69,31 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
   if (claim.kind === 'not_claimable') return 'skipped';
   const attempt = claim.attempt;
 
+  // The slot is taken once the connection to EMP is ready, and nothing but the request's bytes
+  // comes after it: opening a connection (a TLS handshake) after the slot would make the
+  // request reach EMP late, bunched with the ones after it.
   const slotted = phases.startTimer({ phase: 'rate_slot' });
-  try {
-    await context.saleLimiter.acquire();
+  let answered: (() => void) | undefined;
+  const whenSlotDue = async () => {
+    try {
+      await context.saleLimiter.acquire();
+    } catch (error) {
+      throw new NotSent(`no rate slot (${describeError(error)})`, error);
+    }
     slotted();
-  } catch (error) {
-    await releaseClaim(context, attempt.id, `no rate slot (${describeError(error)}): not sent`);
-    throw error;
-  }
-  if (options.stillWanted && !options.stillWanted()) {
-    await releaseClaim(context, attempt.id, 'billing run stopped before sending: not sent');
-    return 'released';
-  }
-
-  // The moment each sale leaves, to compare with when EMP (or the simulator) counted it.
-  context.log.debug({ attemptId: attempt.id, transactionId: attempt.transactionId }, 'sale sending');
+    if (options.stillWanted && !options.stillWanted()) throw new NotSent('billing run stopped before sending');
+    // The moment each sale leaves, to compare with when EMP (or the simulator) counted it.
+    context.log.debug({ attemptId: attempt.id, transactionId: attempt.transactionId }, 'sale sending');
+    answered = phases.startTimer({ phase: 'emp' });
+  };
   const request = saleRequestFor(attempt, context.notificationUrl);
   let payment: PaymentResponse;
-  const answered = phases.startTimer({ phase: 'emp' });
   try {
-    payment = await context.breaker.execute(() => context.genesis.sddSale(request));
+    payment = await context.breaker.execute(() => context.genesis.sddSale(request, { beforeWrite: whenSlotDue }));
   } catch (error) {
     return recordFailure(context, attempt, error);
   } finally {
-    answered();
+    answered?.();
   }
   const recorded = phases.startTimer({ phase: 'record' });
   const [outcome] = await Promise.all([recordAnswer(context, attempt, payment), markSent(context, attempt.id)]);
@@ -106,7 +108,22 @@ async function markSent(context: BillingContext, attemptId: number): Promise<voi
     .where(and(eq(billingAttempts.id, attemptId), isNull(billingAttempts.sentAt)));
 }
 
+/** The sale was never written: no rate slot (Redis unreachable, `cause`), or the run stopped while it waited for one. */
+class NotSent extends Error {
+  constructor(
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(reason);
+  }
+}
+
 async function recordFailure(context: BillingContext, attempt: ClaimedAttempt, error: unknown): Promise<SendOutcome> {
+  if (error instanceof NotSent) {
+    await releaseClaim(context, attempt.id, `${error.reason}: not sent`);
+    if (error.cause !== undefined) throw error.cause;
+    return 'released';
+  }
   if (error instanceof BrokenCircuitError) {
     const testing = context.breaker.state === 'half_open';
     await releaseClaim(context, attempt.id, testing ? 'circuit breaker testing EMP: not sent' : 'circuit breaker open: not sent');

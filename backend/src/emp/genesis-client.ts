@@ -51,9 +51,11 @@ export interface GenesisClient {
   /**
    * The gateway's answer: approved, declined or error (with code and messages), pending_async…
    * A refused request (validation 3xx, duplicate 450) comes back as status error without a
-   * unique_id. Throws a GenesisError when there is no Genesis answer.
+   * unique_id. Throws a GenesisError when there is no Genesis answer. `beforeWrite`: awaited
+   * once the connection is ready, before the request is written (see post-xml.ts); what it
+   * throws is thrown as is, and then nothing was sent.
    */
-  sddSale(request: SddSaleRequest): Promise<PaymentResponse>;
+  sddSale(request: SddSaleRequest, options?: { beforeWrite?: () => Promise<void> }): Promise<PaymentResponse>;
   /** The transaction's current state; undefined when Genesis does not know it (code 460). */
   reconcileByUniqueId(uniqueId: string): Promise<PaymentResponse | undefined>;
   reconcileByTransactionId(transactionId: string): Promise<PaymentResponse | undefined>;
@@ -78,12 +80,13 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   };
   const terminalPath = (path: string) => `/${path}/${encodeURIComponent(options.terminalToken)}/`;
 
-  async function exchange(path: string, xml: string): Promise<GenesisResponse> {
+  async function exchange(path: string, xml: string, beforeWrite?: () => Promise<void>): Promise<GenesisResponse> {
     const answer = await postXml(new URL(base + path), xml, {
       agent,
       headers,
       connectTimeoutMs: options.connectTimeoutMs,
       timeoutMs: options.timeoutMs,
+      beforeWrite,
     });
     let response: GenesisResponse | undefined;
     let unreadable: Error | undefined;
@@ -136,8 +139,8 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   }
 
   return {
-    async sddSale(request) {
-      const response = await exchange(terminalPath('process'), buildSddSaleXml(request));
+    async sddSale(request, { beforeWrite } = {}) {
+      const response = await exchange(terminalPath('process'), buildSddSaleXml(request), beforeWrite);
       if (response.kind === 'payment') return response.payment;
       if (response.kind === 'error') return refusedSale(response.error);
       throw unexpected(response);

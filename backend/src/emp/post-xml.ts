@@ -3,6 +3,11 @@
  * one deadline, and an undici Agent would be a dependency for one option; here the connect
  * timeout covers TCP and TLS, the total timeout covers everything up to the last byte of the
  * answer, and we know whether the request could have reached EMP when it fails.
+ *
+ * `beforeWrite` runs once the connection is ready and before any byte of the request is
+ * written: a sale waits there for its rate slot, so that opening a connection (a TLS handshake
+ * to EMP) happens before the slot rather than after it. If it throws, nothing was sent; the
+ * total timeout then starts when the request is written.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -13,6 +18,7 @@ export interface XmlPostOptions {
   headers: Record<string, string>;
   connectTimeoutMs: number;
   timeoutMs: number;
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface XmlAnswer {
@@ -31,8 +37,8 @@ export function createAgent(url: URL): http.Agent {
 export function postXml(url: URL, body: string, options: XmlPostOptions): Promise<XmlAnswer> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
-    // Once a connected socket carries the request, EMP may have received it.
-    let connected = false;
+    // Once a byte of the request is written, EMP may have received it.
+    let written = false;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
     const settle = (finish: () => void) => {
@@ -46,32 +52,46 @@ export function postXml(url: URL, body: string, options: XmlPostOptions): Promis
         request.destroy();
         reject(error);
       });
+    const startTotalTimer = () =>
+      timers.push(setTimeout(() => fail(new GenesisTimeoutError(written ? 'response' : 'connect', options.timeoutMs)), options.timeoutMs));
 
     const request = (secure ? https : http).request(url, {
       method: 'POST',
       agent: options.agent,
       headers: { ...options.headers, 'content-length': String(Buffer.byteLength(body)) },
     });
-    timers.push(
-      setTimeout(() => fail(new GenesisTimeoutError(connected ? 'response' : 'connect', options.timeoutMs)), options.timeoutMs),
-    );
+    startTotalTimer();
+
+    const write = () => {
+      if (settled) return;
+      written = true;
+      request.end(body);
+    };
+    const connectionReady = () => {
+      if (!options.beforeWrite) return write();
+      for (const timer of timers.splice(0)) clearTimeout(timer);
+      options.beforeWrite().then(
+        () => {
+          startTotalTimer();
+          write();
+        },
+        (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
+      );
+    };
 
     request.on('socket', (socket) => {
-      if (!socket.connecting) {
-        connected = true; // a kept-alive socket
-        return;
-      }
+      if (!socket.connecting) return connectionReady(); // a kept-alive socket
       const connectTimer = setTimeout(
         () => fail(new GenesisTimeoutError('connect', options.connectTimeoutMs)),
         options.connectTimeoutMs,
       );
       timers.push(connectTimer);
       socket.once(secure ? 'secureConnect' : 'connect', () => {
-        connected = true;
         clearTimeout(connectTimer);
+        connectionReady();
       });
     });
-    request.on('error', (error) => fail(new GenesisNetworkError(connected ? 'unknown' : 'not_sent', error)));
+    request.on('error', (error) => fail(new GenesisNetworkError(written ? 'unknown' : 'not_sent', error)));
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -85,6 +105,5 @@ export function postXml(url: URL, body: string, options: XmlPostOptions): Promis
       );
       response.on('error', (error) => fail(new GenesisNetworkError('unknown', error)));
     });
-    request.end(body);
   });
 }
