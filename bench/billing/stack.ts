@@ -10,13 +10,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
 import { freePort } from '../../dev/running-server';
-import { FRONT_DOOR_ENV, frontDoorSections, requireHaproxy } from '../support/front-door';
-import { startCommand, startScript, stopProcess, waitForUrl } from '../support/processes';
+import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
+import { startScript, stopProcess, waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
 /** The nodes' logs of the last run. */
@@ -44,12 +43,8 @@ export interface BillingStack {
   close(): Promise<void>;
 }
 
-/**
- * HAProxy as EMP's front door (see bench/support/front-door.ts), at a higher priority so that
- * it times arrivals promptly; without the right to raise it (not root) the bench says so and
- * measures anyway.
- */
-function startFrontDoor(port: number, simPort: number): { process: ChildProcess; log: string } {
+/** HAProxy as EMP's front door (see bench/support/front-door.ts). */
+function startEmpFrontDoor(port: number, simPort: number): { process: ChildProcess; log: string } {
   requireHaproxy("the billing benchmark counts sales at EMP's front door with it");
   const config = `${LOG_DIRECTORY}billing-front-door.cfg`;
   const log = `${LOG_DIRECTORY}billing-front-door.log`;
@@ -67,13 +62,7 @@ defaults
 ${frontDoorSections(port, simPort)}`,
   );
   writeFileSync(log, '');
-  const frontDoor = startCommand('haproxy', ['-db', '-f', config], FRONT_DOOR_ENV, { log });
-  try {
-    setPriority(frontDoor.pid!, -10);
-  } catch (error) {
-    console.warn(`HAProxy runs at normal priority (${(error as Error).message}): its one-second counts may bunch under load`);
-  }
-  return { process: frontDoor, log };
+  return { process: startFrontDoor(config, log), log };
 }
 
 /** Forwards each request to the next node in turn, as the load balancer in front of the nodes does. */
@@ -112,7 +101,7 @@ export async function startBillingStack(options: {
       EMP_API_LOGIN: SECRETS.login,
       EMP_API_PASSWORD: SECRETS.password,
     });
-    const frontDoor = startFrontDoor(frontDoorPort, simPort);
+    const frontDoor = startEmpFrontDoor(frontDoorPort, simPort);
     children.push(
       simulator,
       frontDoor.process,

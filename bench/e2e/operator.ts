@@ -62,6 +62,12 @@ export class Operator {
     return started.json.run.id;
   }
 
+  /** A reconciliation pass on demand: POST /reconciliation/runs, the same pass as the CLI's reconcile:run. */
+  async reconcile(): Promise<void> {
+    const answer = await this.api('POST', '/reconciliation/runs', {});
+    if (answer.status !== 200) throw new Error(`POST /reconciliation/runs answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+  }
+
   async runSettled(runId: string, timeoutMs: number): Promise<{ status: string; counts?: Record<string, number> }> {
     let run: { status: string } | undefined;
     await waitUntil(

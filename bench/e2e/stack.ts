@@ -14,7 +14,7 @@ import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
-import { FRONT_DOOR_ENV, frontDoorSections, requireHaproxy } from '../support/front-door';
+import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
 import { answers, cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
 /** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
@@ -22,6 +22,12 @@ const REDIS_URL = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
 
 /** The nodes' EMP_RATE_LIMIT: the billing scenarios check it at the front door. */
 export const E2E_EMP_RATE_LIMIT = 50;
+
+/**
+ * The nodes' RECONCILE_STALE_CLAIM_AFTER: a claim this old belongs to a dead node. Above the
+ * longest a live node holds one here (its wait for a rate slot, then EMP_TIMEOUT).
+ */
+export const E2E_STALE_CLAIM_AFTER_MS = 8_000;
 
 export const E2E_SECRETS = {
   upstashToken: 'e2e-upstash-token',
@@ -163,7 +169,7 @@ export class E2EStack {
       this.startQStash(),
     ]);
 
-    const balancer = startCommand('haproxy', ['-db', '-f', this.writeBalancerConfig()], FRONT_DOOR_ENV, { log: this.frontDoorLog });
+    const balancer = startFrontDoor(this.writeBalancerConfig(), this.frontDoorLog);
     this.others.push(balancer);
     this.named.HAProxy = balancer;
     await waitForUrl(`${urls.balancer}/health`, 'HAProxy', balancer);
@@ -263,6 +269,7 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
       S3_SECRET_ACCESS_KEY: E2E_SECRETS.s3SecretAccessKey,
       EMP_GATEWAY_URL: urls.frontDoor,
       EMP_RATE_LIMIT: String(E2E_EMP_RATE_LIMIT),
+      RECONCILE_STALE_CLAIM_AFTER: String(E2E_STALE_CLAIM_AFTER_MS),
       EMP_TERMINAL_TOKEN: E2E_SECRETS.terminal,
       EMP_API_LOGIN: E2E_SECRETS.login,
       EMP_API_PASSWORD: E2E_SECRETS.empPassword,

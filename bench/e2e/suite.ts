@@ -77,6 +77,16 @@ export async function runSuite(options: { mode: Mode; scenarios: readonly Scenar
               timeoutMs: scale.timeoutMs,
             }),
           );
+          record(
+            await billingScenario(stack, {
+              name: 'fault: a node killed mid-run',
+              description: 'Node 2 is killed (SIGKILL) with a third of the sales sent, and started again: the claims it held go stale, reconciliation asks EMP about each, and every debtor is charged exactly once.',
+              debtors: scale.debtors,
+              firstAccount: 4_000_000,
+              killNodeAfterSales: Math.round(scale.debtors / 3),
+              timeoutMs: scale.timeoutMs,
+            }),
+          );
           record(await uploadCrashScenario(stack, { rows: scale.uploadRows, firstAccount: 3_000_000, timeoutMs: scale.timeoutMs }));
           break;
         case 'bad-input':

@@ -7,14 +7,29 @@
  * and then times the requests that queued meanwhile as arriving together. HAProxy timestamps on
  * reading.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-
-/** HAProxy writes %tr in local time: the processes it runs in get this environment. */
-export const FRONT_DOOR_ENV = { TZ: 'UTC' };
+import { setPriority } from 'node:os';
+import { startCommand } from './processes';
 
 export function requireHaproxy(purpose: string): void {
   if (spawnSync('haproxy', ['-v']).error) throw new Error(`HAProxy is not installed: ${purpose} (apt-get install haproxy)`);
+}
+
+/**
+ * HAProxy with `config` (holding frontDoorSections), its output to `log`. It runs at a higher
+ * priority, so that on a machine shared with the whole stack it reads each request when it
+ * comes rather than when it next gets the CPU; without the right to raise it (not root) it says
+ * so and runs anyway. TZ: %tr is written in local time.
+ */
+export function startFrontDoor(config: string, log: string): ChildProcess {
+  const haproxy = startCommand('haproxy', ['-db', '-f', config], { TZ: 'UTC' }, { log });
+  try {
+    setPriority(haproxy.pid!, -10);
+  } catch (error) {
+    console.warn(`HAProxy runs at normal priority (${(error as Error).message}): its one-second counts may bunch under load`);
+  }
+  return haproxy;
 }
 
 /** The HAProxy sections of the front door: a frontend on `port` logging each request to stdout, the simulator behind it. */

@@ -13,7 +13,7 @@ import { frontDoorArrivals } from '../../support/front-door';
 import { waitUntil } from '../../support/processes';
 import { Operator } from '../operator';
 import type { Check, ScenarioResult } from '../results';
-import { E2E_EMP_RATE_LIMIT, type E2EStack } from '../stack';
+import { E2E_EMP_RATE_LIMIT, E2E_STALE_CLAIM_AFTER_MS, type E2EStack } from '../stack';
 
 interface SimTransaction {
   transactionId: string;
@@ -34,6 +34,12 @@ export interface BillingScenarioOptions {
   firstAccount: number;
   /** Simulator faults during the run (dev/genesis/faults.ts), e.g. 10 % of sales never answered. */
   faults?: Record<string, unknown>;
+  /**
+   * Kills node 2 (SIGKILL) once EMP has this many of the run's sales, and starts it again. The
+   * claims it held go stale; the reconciliation pass that QStash's schedule would start (every
+   * 5 minutes in production) is asked for on demand once they have.
+   */
+  killNodeAfterSales?: number;
   timeoutMs: number;
 }
 
@@ -43,6 +49,19 @@ function debtorFile(count: number, firstAccount: number): Buffer {
   const lines = ['name,iban,amount'];
   for (let i = 0; i < count; i++) lines.push(`Debtor ${firstAccount + i},${germanIban(firstAccount + i)},${(i % 90) + 10}.00`);
   return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** Sales the simulator has taken since its reset. */
+const salesSoFar = async (stack: E2EStack) => (await stack.sim<{ requests: Record<string, number> }>('GET', '/rate')).requests.process ?? 0;
+
+async function killNodeMidRun(stack: E2EStack, operator: Operator, afterSales: number, timeoutMs: number): Promise<number> {
+  await waitUntil(async () => (await salesSoFar(stack)) >= afterSales, timeoutMs, `${afterSales} sales sent`, 20);
+  await stack.killNode(1);
+  const killedAtSales = await salesSoFar(stack);
+  await stack.startNode(1);
+  await new Promise((resolve) => setTimeout(resolve, E2E_STALE_CLAIM_AFTER_MS + 1_000));
+  await operator.reconcile();
+  return killedAtSales;
 }
 
 export async function billingScenario(stack: E2EStack, options: BillingScenarioOptions): Promise<ScenarioResult> {
@@ -57,6 +76,7 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
   const uploadId = await operator.upload(`e2e-${options.firstAccount}.csv`, debtorFile(options.debtors, options.firstAccount));
   const upload = await operator.uploadSettled(uploadId, options.timeoutMs);
   const runId = await operator.startRun(uploadId);
+  const killedAtSales = options.killNodeAfterSales === undefined ? undefined : await killNodeMidRun(stack, operator, options.killNodeAfterSales, options.timeoutMs);
   const run = await operator.runSettled(runId, options.timeoutMs);
   if (options.faults) await stack.sim('PUT', '/faults', {});
 
@@ -134,13 +154,24 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
     { name: 'blacklisting reason codes blacklisted, others not', passed: blacklistWrong.length === 0 && chargebacks.length > 0, detail: `${chargebacks.length} chargebacks, ${shouldBlacklist.length} with a blacklisting code, ${blacklisted.size} IBANs blacklisted, ${blacklistWrong.length} wrong` },
   ];
   if (options.faults) checks.push({ name: 'the faults struck (some sales went unknown and were reconciled)', passed: unknownOnce > 0, detail: `${unknownOnce} attempts went through unknown` });
+  if (killedAtSales !== undefined) {
+    checks.push({
+      name: 'node 2 was killed mid-run, and the claims it left were reconciled',
+      passed: killedAtSales < options.debtors && unknownOnce > 0,
+      detail: `killed with ${killedAtSales} of ${options.debtors} sales sent; ${unknownOnce} claims went stale and were reconciled`,
+    });
+  }
   return {
     name: options.name,
     description: options.description,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-    load: `${options.debtors} debtors, 10 % declined, 10 % of the approved charged back (MD06 or AM04)${options.faults ? `, faults ${JSON.stringify(options.faults)}` : ''}`,
+    load: `${options.debtors} debtors, 10 % declined, 10 % of the approved charged back (MD06 or AM04)${options.faults ? `, faults ${JSON.stringify(options.faults)}` : ''}${killedAtSales === undefined ? '' : ', node 2 killed mid-run'}`,
     events: { sent: options.debtors, unique: options.debtors, applied: transactions.length - disagreeing.length, lost: disagreeing.length, duplicated: doubleCharges.length },
     checks,
-    figures: { ...Object.fromEntries(Object.entries(simStatusCounts).map(([status, n]) => [`simulator: ${status}`, n])), 'attempts that went through unknown': unknownOnce },
+    figures: {
+      ...Object.fromEntries(Object.entries(simStatusCounts).map(([status, n]) => [`simulator: ${status}`, n])),
+      'attempts that went through unknown': unknownOnce,
+      ...(killedAtSales === undefined ? {} : { 'sales sent when node 2 was killed': killedAtSales }),
+    },
   };
 }
