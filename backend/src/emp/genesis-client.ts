@@ -71,7 +71,9 @@ const DEFAULT_USER_AGENT = 'Tether Genesis client';
 
 export function createGenesisClient(options: GenesisClientOptions): GenesisClient {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const agent = createAgent(new URL(base));
+  // Sales hold a connection while they wait for their rate slot (see post-xml.ts): reconcile
+  // requests get connections of their own, so that they never queue behind those.
+  const agents = { sales: createAgent(new URL(base)), queries: createAgent(new URL(base)) };
   const headers = {
     authorization: `Basic ${Buffer.from(`${options.login}:${options.password}`).toString('base64')}`,
     'content-type': 'text/xml',
@@ -80,13 +82,13 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   };
   const terminalPath = (path: string) => `/${path}/${encodeURIComponent(options.terminalToken)}/`;
 
-  async function exchange(path: string, xml: string, beforeWrite?: () => Promise<void>): Promise<GenesisResponse> {
+  async function exchange(path: string, xml: string, sale?: { beforeWrite?: () => Promise<void> }): Promise<GenesisResponse> {
     const answer = await postXml(new URL(base + path), xml, {
-      agent,
+      agent: sale ? agents.sales : agents.queries,
       headers,
       connectTimeoutMs: options.connectTimeoutMs,
       timeoutMs: options.timeoutMs,
-      beforeWrite,
+      beforeWrite: sale?.beforeWrite,
     });
     let response: GenesisResponse | undefined;
     let unreadable: Error | undefined;
@@ -139,8 +141,8 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   }
 
   return {
-    async sddSale(request, { beforeWrite } = {}) {
-      const response = await exchange(terminalPath('process'), buildSddSaleXml(request), beforeWrite);
+    async sddSale(request, options = {}) {
+      const response = await exchange(terminalPath('process'), buildSddSaleXml(request), options);
       if (response.kind === 'payment') return response.payment;
       if (response.kind === 'error') return refusedSale(response.error);
       throw unexpected(response);
@@ -165,7 +167,10 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
         GENESIS_ERROR_CODES.chargebackNotFound,
         options,
       ),
-    close: () => agent.destroy(),
+    close: () => {
+      agents.sales.destroy();
+      agents.queries.destroy();
+    },
   };
 }
 
