@@ -18,6 +18,7 @@ describe('end to end, short: upload → bill → notify, and faults', () => {
       'upload, bill, notify',
       'faults during the storm',
       'fault: 10 % of sales time out',
+      'fault: a node killed mid-run',
       'fault: upload node killed mid-file',
     ]);
     for (const scenario of run.scenarios) {
