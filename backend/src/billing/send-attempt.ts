@@ -2,8 +2,7 @@
  * One attempt, from pending to EMP's answer: Verification of Payee (when enabled), the claim
  * (with the blacklist check), the sale through the circuit breaker (a connection to EMP, then a
  * slot of the shared rate limit, then the request), and the answer recorded through the events
- * apply path. What the sale's failure says
- * decides what happens next:
+ * apply path. What the sale's failure says decides what happens next:
  *
  *   no answer (timeout, 5xx, broken connection)  → unknown: reconcile before anything is resent
  *   never left (breaker open, no connection)     → pending again, the same transaction_id
@@ -111,7 +110,7 @@ async function markSent(context: BillingContext, attemptId: number): Promise<voi
 /** The sale was never written: no rate slot (Redis unreachable, `cause`), or the run stopped while it waited for one. */
 class NotSent extends Error {
   constructor(
-    readonly reason: string,
+    reason: string,
     override readonly cause?: unknown,
   ) {
     super(reason);
@@ -120,7 +119,7 @@ class NotSent extends Error {
 
 async function recordFailure(context: BillingContext, attempt: ClaimedAttempt, error: unknown): Promise<SendOutcome> {
   if (error instanceof NotSent) {
-    await releaseClaim(context, attempt.id, `${error.reason}: not sent`);
+    await releaseClaim(context, attempt.id, `${error.message}: not sent`);
     if (error.cause !== undefined) throw error.cause;
     return 'released';
   }

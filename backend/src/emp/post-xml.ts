@@ -63,7 +63,6 @@ export function postXml(url: URL, body: string, options: XmlPostOptions): Promis
     startTotalTimer();
 
     const write = () => {
-      if (settled) return;
       written = true;
       request.end(body);
     };
@@ -72,6 +71,8 @@ export function postXml(url: URL, body: string, options: XmlPostOptions): Promis
       for (const timer of timers.splice(0)) clearTimeout(timer);
       options.beforeWrite().then(
         () => {
+          // The connection may have failed meanwhile: then there is nothing to time or write.
+          if (settled) return;
           startTotalTimer();
           write();
         },
