@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 let slotsGivenUp = 0;
-const limiterOnNode = (perSecond: number, headroom = 0.04, connect: (redis: Redis) => Redis = (redis) => redis) =>
-  new SharedRateLimiter(connect(new Redis({ url: server.url, token, enableTelemetry: false })), {
+const limiterOnNode = (perSecond: number, headroom = 0.04) =>
+  new SharedRateLimiter(new Redis({ url: server.url, token, enableTelemetry: false }), {
     key,
     perSecond,
     headroom,
@@ -38,6 +38,22 @@ const limiterOnNode = (perSecond: number, headroom = 0.04, connect: (redis: Redi
 beforeEach(() => {
   slotsGivenUp = 0;
 });
+
+/** `callersPerNode` callers on each node, each sending `requestsPerCaller` requests in the slots it gets; when each was sent. */
+async function sendFromEveryNode(nodes: SharedRateLimiter[], callersPerNode: number, requestsPerCaller: number): Promise<RateMeter<'all'>> {
+  const meter = new RateMeter<'all'>();
+  await Promise.all(
+    nodes.flatMap((limiter) =>
+      Array.from({ length: callersPerNode }, async () => {
+        for (let request = 0; request < requestsPerCaller; request++) {
+          await limiter.acquire();
+          meter.record('all');
+        }
+      }),
+    ),
+  );
+  return meter;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,19 +91,9 @@ describe('SharedRateLimiter', () => {
   it('spaces two nodes’ requests to the limit in every one-second window', async () => {
     const limit = 25;
     const nodes = [limiterOnNode(limit), limiterOnNode(limit)];
-    const meter = new RateMeter<'all'>();
     const started = performance.now();
     // Ten callers per node, about three seconds' worth of requests in all.
-    await Promise.all(
-      nodes.flatMap((limiter) =>
-        Array.from({ length: 10 }, async () => {
-          for (let request = 0; request < 4; request++) {
-            await limiter.acquire();
-            meter.record('all');
-          }
-        }),
-      ),
-    );
+    const meter = await sendFromEveryNode(nodes, 10, 4);
     const seconds = (performance.now() - started) / 1000;
     expect(meter.total()).toBe(80);
     expect(meter.maxInWindow()).toBeLessThanOrEqual(limit);
@@ -99,17 +105,7 @@ describe('SharedRateLimiter', () => {
   it('keeps the schedule’s rate while callers wait: no slot goes unused', async () => {
     const limit = 50;
     const nodes = [limiterOnNode(limit, 0.03), limiterOnNode(limit, 0.03)];
-    const meter = new RateMeter<'all'>();
-    await Promise.all(
-      nodes.flatMap((limiter) =>
-        Array.from({ length: 16 }, async () => {
-          for (let request = 0; request < 6; request++) {
-            await limiter.acquire();
-            meter.record('all');
-          }
-        }),
-      ),
-    );
+    const meter = await sendFromEveryNode(nodes, 16, 6);
     expect(meter.total()).toBe(192);
     expect(meter.maxInWindow()).toBeLessThanOrEqual(limit);
     // 192 slots at 48.5/s span 3.94 s from the first to the last; each slot given up (a caller
