@@ -189,7 +189,7 @@ try {
   mkdirSync(directory, { recursive: true });
   const file = `${directory}billing-${new Date().toISOString().replace(/:/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  // Every sale's arrival at the simulator (ms after the first), for a closer look at the windows over the limit.
+  // Every sale's arrival at the front door (ms after the first), for a closer look at the windows over the limit.
   writeFileSync(file.replace(/\.json$/, '-arrivals.json'), `${JSON.stringify(arrivals)}\n`);
   console.log(`results written to ${file}`);
 } finally {

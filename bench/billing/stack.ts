@@ -18,7 +18,7 @@ import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/fr
 import { startScript, stopProcess, waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
-/** The nodes' logs of the last run. */
+/** The last run's logs (nodes, front door) and the front door's config. */
 const LOG_DIRECTORY = fileURLToPath(new URL('../results/tmp/', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRETS = {
