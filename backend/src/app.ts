@@ -12,7 +12,7 @@ import { authContext } from './auth/context';
 import { requireOperator } from './auth/middleware';
 import { dashboardContext } from './dashboard/context';
 import { dashboardRoutes } from './dashboard/routes';
-import { eventContext } from './events/context';
+import { NotificationConfirmer } from './confirmation/confirmer';
 import { empEventRoutes } from './events/delivery-route';
 import { healthRoutes } from './http/health';
 import { metricsRoutes } from './metrics';
@@ -36,12 +36,13 @@ export function createApp(services: Services) {
   app.use(requireOperator(authContext(services)));
   app.route('/', healthRoutes(healthChecks, ['db']));
   app.route('/', metricsRoutes(services.metrics));
-  app.route('/', empEventRoutes({ context: eventContext(services), receiver, publicUrl: config.http.publicUrl }));
+  // One per process: its circuit breaker guards every batch this node works on.
+  const billing = billingContext(services);
+  const confirmer = new NotificationConfirmer(billing);
+  app.route('/', empEventRoutes({ context: billing.events, receiver, publicUrl: config.http.publicUrl, onAwaiting: () => confirmer.wake() }));
   const uploads = uploadContext(services);
   app.route('/', uploadRoutes({ context: uploads, operatorOf: (c) => c.get('operator').email }));
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
-  // One per process: its circuit breaker guards every batch this node works on.
-  const billing = billingContext(services);
   app.route('/', dashboardRoutes(dashboardContext(services, billing, healthChecks)));
   app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email }));
   app.route('/', billingDeliveryRoutes({ context: billing, receiver }));

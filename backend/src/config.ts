@@ -52,11 +52,11 @@ const envSchema = z.object({
   S3_FORCE_PATH_STYLE: flag.default(true),
 
   EMP_GATEWAY_URL: url(/^https?$/).default('https://staging.gate.emerchantpay.net'),
+  /** The Web Payment Form host, for WPF reconcile; by default the gateway's with gate. → wpf. */
+  EMP_WPF_URL: url(/^https?$/).optional(),
   EMP_TERMINAL_TOKEN: secret,
   EMP_API_LOGIN: secret,
   EMP_API_PASSWORD: secret,
-  /** Where EMP posts notifications: the edge gateway. */
-  EMP_NOTIFICATION_URL: url(/^https?$/).optional(),
   EMP_TIMEOUT: positiveInt.default(30_000),
   EMP_CONNECT_TIMEOUT: positiveInt.default(5_000),
   EMP_RATE_LIMIT: positiveInt.default(50),
@@ -134,10 +134,10 @@ export interface Config {
   storage: ObjectStorageConfig;
   emp: {
     gatewayUrl: string;
+    wpfUrl: string;
     terminalToken: string;
     login: string;
     password: string;
-    notificationUrl?: string;
     timeoutMs: number;
     connectTimeoutMs: number;
     rateLimitPerSecond: number;
@@ -239,10 +239,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     emp: {
       gatewayUrl: e.EMP_GATEWAY_URL.replace(/\/$/, ''),
+      // emp-genesis.md §1: WPF lives on the same domain under wpf. instead of gate.
+      wpfUrl: (e.EMP_WPF_URL ?? e.EMP_GATEWAY_URL.replace('://staging.gate.', '://staging.wpf.').replace('://gate.', '://wpf.')).replace(/\/$/, ''),
       terminalToken: e.EMP_TERMINAL_TOKEN,
       login: e.EMP_API_LOGIN,
       password: e.EMP_API_PASSWORD,
-      notificationUrl: e.EMP_NOTIFICATION_URL,
       timeoutMs: e.EMP_TIMEOUT,
       connectTimeoutMs: e.EMP_CONNECT_TIMEOUT,
       rateLimitPerSecond: e.EMP_RATE_LIMIT,

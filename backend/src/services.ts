@@ -34,6 +34,7 @@ export function createServices(config: Config, log: Logger = createLogger({ leve
   const storage = new ObjectStorage(config.storage);
   const genesis = createGenesisClient({
     baseUrl: config.emp.gatewayUrl,
+    wpfUrl: config.emp.wpfUrl,
     terminalToken: config.emp.terminalToken,
     login: config.emp.login,
     password: config.emp.password,

@@ -22,6 +22,7 @@ let sequence = 0;
 function clientFor(overrides: Partial<GenesisClientOptions> = {}): GenesisClient {
   return createGenesisClient({
     baseUrl: sim.url,
+    wpfUrl: sim.url,
     terminalToken: TERMINAL.token,
     login: TERMINAL.login,
     password: TERMINAL.password,
@@ -288,14 +289,14 @@ describe('reconcile', () => {
     expect(new Set(found.map((payment) => payment.uniqueId))).toEqual(new Set(todays));
     expect(sim.control.requestCount('reconcile_by_date')).toBe(3);
 
-    const all = await collect(client.reconcileByDateRange({ startDate: new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10) }));
+    const all = await collect(client.reconcileByDateRange({ startDate: new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10), endDate: today() }));
     expect(all).toHaveLength(233);
     expect(all.slice(0, 3).map((payment) => payment.uniqueId)).toEqual(yesterday);
   });
 
   it('yields nothing for an empty range and throws GenesisRequestError for an invalid date', async () => {
     expect(await collect(client.reconcileByDateRange({ startDate: '2001-01-01', endDate: '2001-01-02' }))).toEqual([]);
-    const error = await collect(client.reconcileByDateRange({ startDate: '2026-02-30' })).catch((caught: unknown) => caught);
+    const error = await collect(client.reconcileByDateRange({ startDate: '2026-02-30', endDate: '2026-03-01' })).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GenesisRequestError);
     expect(error).toMatchObject({ details: { code: '340', technicalMessage: 'start_date has an invalid format' } });
   });
@@ -309,7 +310,9 @@ describe('chargebacks by date', () => {
 
     const records = await collect(client.chargebacksByDateRange({ startDate: today(), endDate: today() }));
     expect(records).toHaveLength(105);
-    expect(sim.control.requestCount('chargebacks_by_date')).toBe(2);
+    expect(new Set(records.map((record) => record.originalTransactionUniqueId)).size).toBe(105);
+    // Two pages of the scope holding them, one empty page of the other scope that may hold SDD.
+    expect(sim.control.requestCount('chargebacks_by_date')).toBe(3);
     expect(records[1]).toMatchObject({
       type: '1st chargeback',
       reasonCode: 'MD06',
@@ -322,6 +325,6 @@ describe('chargebacks by date', () => {
   });
 
   it('yields nothing when there are none', async () => {
-    expect(await collect(client.chargebacksByDateRange({ startDate: '2001-01-01' }))).toEqual([]);
+    expect(await collect(client.chargebacksByDateRange({ startDate: '2001-01-01', endDate: '2001-01-02' }))).toEqual([]);
   });
 });

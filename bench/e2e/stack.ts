@@ -273,7 +273,6 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
       EMP_TERMINAL_TOKEN: E2E_SECRETS.terminal,
       EMP_API_LOGIN: E2E_SECRETS.login,
       EMP_API_PASSWORD: E2E_SECRETS.empPassword,
-      EMP_NOTIFICATION_URL: urls.notifications,
       RECONCILIATION_SCHEDULE_ON_START: 'false',
       ...this.options.nodeEnv,
     };

@@ -228,11 +228,13 @@ function chargebacksByDate(state: SimulatorState): Handler {
   return ({ fields }, { merchantTokens }) => {
     const parsed = chargebacksByDateRequestSchema.safeParse(fields);
     if (!parsed.success) return refused(validationError(parsed.error.issues, fields), 'chargeback_response');
-    const { startDate, importDate, endDate, page, perPage } = parsed.data;
-    const { from, to } = startDate ? dateRange(startDate, endDate) : dateRange(importDate!, importDate!);
+    const { startDate, importDate, endDate, scope, page, perPage } = parsed.data;
+    const { from, to } = importDate ? dateRange(importDate, importDate) : dateRange(startDate, endDate);
+    // Which scope holds SDD chargebacks is not documented; the simulator files them under
+    // card_not_present, so that a client asking every candidate scope is tested for merging.
     const found = state.ledger
       .chargebacks({ terminalTokens: merchantTokens })
-      .filter((chargeback) => chargeback.createdAt >= from && chargeback.createdAt <= to);
+      .filter((chargeback) => scope === 'card_not_present' && chargeback.createdAt >= from && chargeback.createdAt <= to);
     const { pagination, items } = paginate(chargebackRecords(state, found), page ?? 1, perPage ?? PAGE_SIZE);
     return { kind: 'chargebacks', pagination, chargebacks: items };
   };

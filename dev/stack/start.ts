@@ -122,7 +122,6 @@ async function main() {
     EMP_TERMINAL_TOKEN: DEV_SECRETS.empTerminalToken,
     EMP_API_LOGIN: DEV_SECRETS.empLogin,
     EMP_API_PASSWORD: DEV_SECRETS.empPassword,
-    EMP_NOTIFICATION_URL: `${edgeUrl}/emp/notifications`,
   };
   const onExit = (name: string) => (code: number | null) => {
     if (!stopping) void fail(`${name} exited with code ${code}`);

@@ -433,7 +433,7 @@ describe('admin API', () => {
     expect((await admin('/transactions/unknown/chargeback', 'POST', { reasonCode: 'MD01' })).status).toBe(404);
 
     const today = new Date().toISOString().slice(0, 10);
-    const byDate = await post('/chargebacks/by_date', buildChargebacksByDateXml({ startDate: today }));
+    const byDate = await post('/chargebacks/by_date', buildChargebacksByDateXml({ startDate: today, scope: 'card_not_present' }));
     expect(parseGenesisResponse(await byDate.text())).toMatchObject({
       kind: 'chargebacks',
       pagination: { totalCount: 1, pagesCount: 1 },

@@ -81,32 +81,6 @@ export function decideTransition(from: AttemptStatus, to: AttemptStatus): Transi
   return { kind: 'illegal', from, to };
 }
 
-/** Genesis transaction states (emp-genesis.md §2.3) as attempt statuses; undefined for states that say nothing about a debit. */
-const FROM_GENESIS: Record<string, AttemptStatus> = {
-  approved: 'approved',
-  declined: 'declined',
-  error: 'error',
-  unsuccessful: 'error',
-  voided: 'voided',
-  refunded: 'refunded',
-  pending: 'submitted',
-  pending_async: 'submitted',
-  pending_hold: 'submitted',
-  pending_review: 'submitted',
-  in_progress: 'submitted',
-  chargebacked: 'chargebacked',
-  second_chargebacked: 'chargebacked',
-  pre_arbitrated: 'chargebacked',
-  representment_reversed: 'chargebacked',
-  chargeback_reversed: 'chargeback_reversed',
-  chargeback_reversal: 'chargeback_reversed',
-  represented: 'chargeback_reversed',
-};
-
-export function attemptStatusFromGenesis(genesisStatus: string): AttemptStatus | undefined {
-  return FROM_GENESIS[genesisStatus.trim().toLowerCase()];
-}
-
 /** Statuses whose outcome EMP still owes us: reconciliation asks about these. */
 export const AWAITING_EMP: readonly AttemptStatus[] = ['sending', 'unknown', 'submitted'];
 

@@ -8,6 +8,7 @@
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
+import { majorToMinorUnits, minorToMajorUnits } from './currency';
 import type { NotificationIdentity } from './notification';
 
 export class GenesisXmlError extends Error {
@@ -122,11 +123,11 @@ const minorUnits = z
   .regex(/^\d{1,15}$/, 'must be an integer in minor units')
   .transform(Number);
 
-/** Chargeback fixtures also show "14625.0" (emp-genesis.md Q8): a zero fraction is tolerated. */
-const chargebackMinorUnits = z
+/** The Chargeback API's `amount`: signed minor units (a 1st chargeback debits the merchant: `-14625`); "14625.0" is tolerated. */
+const signedMinorUnits = z
   .string()
-  .regex(/^\d{1,15}(\.0+)?$/, 'must be an integer in minor units')
-  .transform(Number);
+  .regex(/^-?\d{1,15}(\.0+)?$/, 'must be an integer in minor units')
+  .transform((value) => Math.trunc(Number(value)));
 
 const counter = z.string().regex(/^\d{1,9}$/).transform(Number);
 const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -240,9 +241,17 @@ export function buildReconcileXml(query: ReconcileQuery): string {
 
 const pageNumber = counter.refine((page) => page >= 1, 'must be at least 1');
 
+/** WPF reconcile: the form's wpf_unique_id (emp-genesis.md §4.3). */
+export const wpfReconcileRequestSchema = z.object({ uniqueId: requiredText() });
+
+export function buildWpfReconcileXml(wpfUniqueId: string): string {
+  return writeGenesisXml('wpf_reconcile', { uniqueId: wpfUniqueId });
+}
+
+/** Both dates required; the range may span 7 days at most per terminal (the reference). */
 export const reconcileByDateRequestSchema = z.object({
   startDate: genesisDate,
-  endDate: genesisDate.optional(),
+  endDate: genesisDate,
   page: pageNumber.optional(),
 });
 
@@ -268,23 +277,26 @@ export function buildChargebackXml(query: ChargebackQuery): string {
   return writeGenesisXml('chargeback_request', query);
 }
 
-export const chargebacksByDateRequestSchema = z
-  .object({
-    startDate: genesisDate.optional(),
-    importDate: genesisDate.optional(),
-    endDate: genesisDate.optional(),
-    page: pageNumber.optional(),
-    perPage: pageNumber.optional(),
-    externallyProcessed: z.enum(['genesis', 'external', 'all']).optional(),
-    processingType: z.enum(['card_present', 'card_not_present', 'all']).optional(),
-  })
-  .superRefine((request, context) => {
-    if (!request.startDate && !request.importDate) {
-      context.addIssue({ code: 'custom', path: ['startDate'], message: 'start_date or import_date is required' });
-    } else if (request.startDate && request.importDate) {
-      context.addIssue({ code: 'custom', path: ['importDate'], message: 'give either start_date or import_date' });
-    }
-  });
+/**
+ * Chargebacks by date, as the reference documents it: `start_date` and `scope` required (the
+ * SDKs' externally_processed and processing_type are deprecated, removed after 2026-05-31).
+ * Which scope holds SEPA Direct Debit chargebacks is not documented: see CHARGEBACK_SCOPES_FOR_SDD.
+ */
+export const CHARGEBACK_SCOPES = ['card_present', 'card_not_present', 'external'] as const;
+
+export type ChargebackScope = (typeof CHARGEBACK_SCOPES)[number];
+
+/** Asked and merged until EMP says which one holds SDD chargebacks (docs/genesis-protocol.md). */
+export const CHARGEBACK_SCOPES_FOR_SDD: readonly ChargebackScope[] = ['card_not_present', 'external'];
+
+export const chargebacksByDateRequestSchema = z.object({
+  startDate: genesisDate,
+  endDate: genesisDate.optional(),
+  importDate: genesisDate.optional(),
+  scope: z.enum(CHARGEBACK_SCOPES),
+  page: pageNumber.optional(),
+  perPage: pageNumber.optional(),
+});
 
 export type ChargebacksByDateRequest = z.output<typeof chargebacksByDateRequestSchema>;
 
@@ -341,29 +353,60 @@ const paginationSchema = z.object({
 
 export type GenesisPagination = z.output<typeof paginationSchema>;
 
-const chargebackRecordSchema = z.object({
-  type: text,
-  arn: text,
-  postDate: text,
-  reasonCode: text,
-  reasonDescription: text,
-  amount: chargebackMinorUnits.optional(),
-  currency: text,
-  chargebackAmount: chargebackMinorUnits.optional(),
-  chargebackCurrency: text,
-  originalTransactionAmount: chargebackMinorUnits.optional(),
-  originalTransactionCurrency: text,
-  originalType: text,
-  originalPostDate: text,
-  originalTransactionDate: text,
-  customerEmail: text,
-  customerPhone: text,
-  transactionType: text,
-  /** The original transaction's unique_id: the key that ties a chargeback to a debit. */
-  originalTransactionUniqueId: text,
-});
+const chargebackRecordSchema = z
+  .object({
+    type: text,
+    arn: text,
+    postDate: text,
+    importDate: text,
+    reasonCode: text,
+    reasonDescription: text,
+    /** Signed minor units: negative where the record takes money from the merchant. */
+    amount: signedMinorUnits.optional(),
+    currency: text,
+    /** Decimals in major units, as the issuer reported them (300.0, 148.5). */
+    chargebackAmount: text,
+    chargebackCurrency: text,
+    originalTransactionAmount: text,
+    originalTransactionCurrency: text,
+    originalType: text,
+    originalPostDate: text,
+    originalTransactionDate: text,
+    customerEmail: text,
+    customerPhone: text,
+    transactionType: text,
+    /** The original transaction's unique_id: the key that ties a chargeback to a debit. */
+    originalTransactionUniqueId: text,
+  })
+  .transform((record, context) => {
+    const minor = (field: 'chargebackAmount' | 'originalTransactionAmount', currency: string | undefined) => {
+      const value = record[field];
+      if (value === undefined) return undefined;
+      const amount = majorToMinorUnits(value, currency);
+      if (amount === undefined) context.addIssue({ code: 'custom', path: [field], message: 'must be a decimal amount in major units' });
+      return amount;
+    };
+    return {
+      ...record,
+      /** Minor units, converted from the decimal the API reports. */
+      chargebackAmount: minor('chargebackAmount', record.chargebackCurrency ?? record.currency),
+      originalTransactionAmount: minor('originalTransactionAmount', record.originalTransactionCurrency ?? record.currency),
+    };
+  });
 
 export type ChargebackRecord = z.output<typeof chargebackRecordSchema>;
+
+const wpfPaymentSchema = z.object({
+  status: z.string().min(1),
+  uniqueId: text,
+  transactionId: text,
+  amount: minorUnits.optional(),
+  currency: text,
+  timestamp: text,
+});
+
+/** A Web Payment Form as WPF reconcile reports it, with its payment transactions. */
+export type WpfPayment = z.output<typeof wpfPaymentSchema> & { payments: PaymentResponse[] };
 
 const errorDetailsSchema = z.object({
   code: text,
@@ -383,8 +426,39 @@ export type GenesisResponse =
   | { kind: 'payment'; payment: PaymentResponse }
   | { kind: 'payments'; pagination: GenesisPagination; payments: PaymentResponse[] }
   | { kind: 'chargeback'; chargeback: ChargebackRecord }
-  | { kind: 'chargebacks'; pagination: GenesisPagination; chargebacks: ChargebackRecord[] }
-  | { kind: 'error'; root: 'payment_response' | 'chargeback_response'; error: GenesisErrorDetails };
+  | { kind: 'chargebacks'; pagination: GenesisPagination; chargebacks: ChargebackRecord[]; unusable?: UnusableRecord[] }
+  | { kind: 'wpf'; wpf: WpfPayment }
+  | { kind: 'error'; root: 'payment_response' | 'chargeback_response' | 'wpf_payment'; error: GenesisErrorDetails };
+
+/** A record of a page that could not be read: it is reported, and never hides the page's other records. */
+export interface UnusableRecord {
+  /** Its position on the page, from 0. */
+  index: number;
+  error: string;
+  /** The ids that tell an operator which record it is, where they could be read. */
+  originalTransactionUniqueId?: string;
+  arn?: string;
+}
+
+function readRecords(items: unknown[]): { chargebacks: ChargebackRecord[]; unusable?: UnusableRecord[] } {
+  const chargebacks: ChargebackRecord[] = [];
+  const unusable: UnusableRecord[] = [];
+  items.forEach((item, index) => {
+    try {
+      chargebacks.push(parseWith(chargebackRecordSchema, 'chargeback_response', item));
+    } catch (error) {
+      const fields = (typeof item === 'object' && item !== null ? item : {}) as Fields;
+      const id = (value: unknown) => (typeof value === 'string' ? value : undefined);
+      unusable.push({
+        index,
+        error: (error as Error).message,
+        originalTransactionUniqueId: id(fields.originalTransactionUniqueId),
+        arn: id(fields.arn),
+      });
+    }
+  });
+  return { chargebacks, unusable };
+}
 
 const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
@@ -399,6 +473,17 @@ export function parseGenesisResponse(xml: string): GenesisResponse {
       return root === 'payment_response'
         ? { kind: 'payment', payment: parseWith(paymentResponseSchema, root, fields) }
         : { kind: 'chargeback', chargeback: parseWith(chargebackRecordSchema, root, fields) };
+    case 'wpf_payment': {
+      if (fields.status === 'error' && !fields.uniqueId) return { kind: 'error', root, error: parseWith(errorDetailsSchema, root, fields) };
+      const { paymentTransaction, ...form } = fields;
+      return {
+        kind: 'wpf',
+        wpf: {
+          ...parseWith(wpfPaymentSchema, root, form),
+          payments: asList(paymentTransaction).map((item) => parseWith(paymentResponseSchema, 'payment_transaction', item)),
+        },
+      };
+    }
     case 'payment_responses':
       return {
         kind: 'payments',
@@ -409,13 +494,22 @@ export function parseGenesisResponse(xml: string): GenesisResponse {
       return {
         kind: 'chargebacks',
         pagination: parseWith(paginationSchema, root, fields[ATTRIBUTES]),
-        chargebacks: asList(fields.chargebackResponse).map((item) =>
-          parseWith(chargebackRecordSchema, 'chargeback_response', item),
-        ),
+        ...readRecords(asList(fields.chargebackResponse)),
       };
     default:
       throw new GenesisXmlError(`unexpected root element <${root}>`);
   }
+}
+
+/** A record as the API writes it: the issuer's amounts back to major-unit decimals. */
+function chargebackRecordXml(record: ChargebackRecord): object {
+  const major = (amount: number | undefined, currency: string | undefined) =>
+    amount === undefined ? undefined : minorToMajorUnits(amount, currency);
+  return {
+    ...record,
+    chargebackAmount: major(record.chargebackAmount, record.chargebackCurrency ?? record.currency),
+    originalTransactionAmount: major(record.originalTransactionAmount, record.originalTransactionCurrency ?? record.currency),
+  };
 }
 
 /** The inverse of parseGenesisResponse, for the simulator. */
@@ -426,12 +520,16 @@ export function buildGenesisResponseXml(response: GenesisResponse): string {
     case 'payments':
       return writeGenesisXml('payment_responses', { [ATTRIBUTES]: response.pagination, paymentResponse: response.payments });
     case 'chargeback':
-      return writeGenesisXml('chargeback_response', response.chargeback);
+      return writeGenesisXml('chargeback_response', chargebackRecordXml(response.chargeback));
     case 'chargebacks':
       return writeGenesisXml('chargeback_responses', {
         [ATTRIBUTES]: response.pagination,
-        chargebackResponse: response.chargebacks,
+        chargebackResponse: response.chargebacks.map(chargebackRecordXml),
       });
+    case 'wpf': {
+      const { payments, ...form } = response.wpf;
+      return writeGenesisXml('wpf_payment', { ...form, paymentTransaction: payments });
+    }
     case 'error':
       return writeGenesisXml(response.root, { status: 'error', ...response.error });
   }

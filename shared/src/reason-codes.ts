@@ -3,7 +3,10 @@
  * Tether does with a debtor after a return, refund or chargeback carrying a given code. Pure and
  * the only place the classes live; which codes blacklist is configurable on top of it
  * (CHARGEBACK_BLACKLIST_CODES), with `DEFAULT_BLACKLIST_CODES` as the default.
+ * Genesis' own decline codes that say something about the debtor (error_code on a notification,
+ * code on an answer) are classed here too.
  */
+import { GENESIS_ERROR_CODES } from './genesis-codes';
 
 export type ReasonCodeClass =
   | 'insufficient_funds' // can't pay: worth a later retry
@@ -14,6 +17,7 @@ export type ReasonCodeClass =
   | 'compliance'
   | 'our_side' // technical or creditor-side: fix, then resubmit
   | 'recall_answer'
+  | 'blocked_by_emp' // Genesis refused the IBAN itself (error 696): no point sending it again
   | 'unknown';
 
 /** What happens to the debtor by default: blacklisted, retried later, or neither. */
@@ -36,6 +40,7 @@ const CLASSES: Record<Exclude<ReasonCodeClass, 'unknown'>, readonly string[]> = 
   compliance: ['RR04'],
   our_side: ['AM05', 'AG02', 'BE05', 'CNOR', 'FF01', 'FF05', 'RR03'],
   recall_answer: ['FOCR'],
+  blocked_by_emp: [GENESIS_ERROR_CODES.ibanBlacklisted],
 };
 
 const ACTION: Record<ReasonCodeClass, ReasonCodeAction> = {
@@ -49,6 +54,7 @@ const ACTION: Record<ReasonCodeClass, ReasonCodeAction> = {
   compliance: 'neither',
   our_side: 'neither',
   recall_answer: 'neither',
+  blocked_by_emp: 'blacklist',
   unknown: 'neither',
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ATTEMPT_STATUSES, attemptStatusFromGenesis, decideTransition } from '../src/attempt-status';
+import { ATTEMPT_STATUSES, decideTransition } from '../src/attempt-status';
+import { attemptStatusFromGenesis } from '../src/genesis-meaning';
 
 describe('attempt status transitions', () => {
   it.each([

@@ -194,15 +194,17 @@ describe('reconcile and chargeback requests', () => {
       root: 'chargeback_request',
       fields: { originalTransactionUniqueId: 'abc', mode: 'list' },
     });
-    const byDate = buildChargebacksByDateXml({ startDate: '2026-11-01', endDate: '2026-11-30', page: 3, perPage: 100 });
+    const byDate = buildChargebacksByDateXml({ startDate: '2026-11-01', endDate: '2026-11-30', scope: 'card_not_present', page: 3, perPage: 100 });
     expect(byDate).toContain('<per_page>100</per_page>');
     expect(chargebacksByDateRequestSchema.parse(readGenesisXml(byDate).fields)).toMatchObject({ page: 3, perPage: 100 });
   });
 
-  it('accepts exactly one of start_date and import_date', () => {
-    expect(chargebacksByDateRequestSchema.safeParse({ endDate: '2026-11-30' }).success).toBe(false);
-    expect(chargebacksByDateRequestSchema.safeParse({ startDate: '2026-11-01', importDate: '2026-11-02' }).success).toBe(false);
-    expect(chargebacksByDateRequestSchema.safeParse({ importDate: '2026-11-02' }).success).toBe(true);
+  // The reference's Chargebacks by date: start_date and scope required; import_date optional.
+  it('requires start_date and a documented scope on chargebacks by date', () => {
+    expect(chargebacksByDateRequestSchema.safeParse({ endDate: '2026-11-30', scope: 'external' }).success).toBe(false);
+    expect(chargebacksByDateRequestSchema.safeParse({ startDate: '2026-11-01' }).success).toBe(false);
+    expect(chargebacksByDateRequestSchema.safeParse({ startDate: '2026-11-01', scope: 'all' }).success).toBe(false);
+    expect(chargebacksByDateRequestSchema.safeParse({ startDate: '2026-11-01', importDate: '2026-11-02', scope: 'card_not_present' }).success).toBe(true);
   });
 
   it('reads Genesis dates with and without a time, and refuses impossible ones', () => {
@@ -298,7 +300,8 @@ describe('responses', () => {
       type: '1st chargeback',
       reasonCode: '10.5',
       amount: 10,
-      originalTransactionAmount: 14625,
+      // A decimal in major units (docs/genesis-protocol.md (a)): 14625.0 USD is 1,462,500 cents.
+      originalTransactionAmount: 1462500,
       postDate: '1970-01-01',
       originalTransactionUniqueId: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
     });

@@ -44,7 +44,6 @@ export interface BillingContext {
   payees: PayeeChecker;
   settings: BillingSettings;
   reconciliation: ReconciliationSettings;
-  notificationUrl?: string;
   /** Written on the attempts this process claims. */
   nodeId: string;
   metrics: BillingMetrics;
@@ -94,7 +93,6 @@ export function billingContext(
     }),
     settings: config.billing,
     reconciliation: config.reconciliation,
-    notificationUrl: config.emp.notificationUrl,
     nodeId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     metrics,
   };

@@ -12,6 +12,8 @@ export interface BillingMetrics {
   phaseSeconds: Histogram<'phase'>;
   /** Rate slots reserved and not used because their caller woke too late (see rate-limiter.ts), by limit. */
   rateSlotsGivenUp: Counter<'limit'>;
+  /** Chargeback API records that could not be read; the rest of their page was applied. */
+  unusableChargebacks: Counter;
 }
 
 const byRegistry = new WeakMap<Registry, BillingMetrics>();
@@ -29,6 +31,11 @@ export function billingMetrics(registry: Registry): BillingMetrics {
     breakerOpen: new Gauge({
       name: 'tether_billing_breaker_open',
       help: '1 while the circuit breaker around EMP is open in this process',
+      registers: [registry],
+    }),
+    unusableChargebacks: new Counter({
+      name: 'tether_chargeback_records_unusable_total',
+      help: 'Chargeback API records Tether could not read (logged with their ids); the other records of their page were applied',
       registers: [registry],
     }),
     reconciled: new Counter({

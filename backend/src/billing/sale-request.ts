@@ -34,7 +34,11 @@ function billingCountry(attempt: ClaimedAttempt): SddSaleRequest['billingAddress
   return country as SddSaleRequest['billingAddress']['country'];
 }
 
-export function saleRequestFor(attempt: ClaimedAttempt, notificationUrl: string | undefined): SddSaleRequest {
+/**
+ * No notification_url: sdd_sale's documented parameters and every official SDK's model leave it
+ * out; EMP sends notifications to the URL configured for the merchant (docs/genesis-protocol.md).
+ */
+export function saleRequestFor(attempt: ClaimedAttempt): SddSaleRequest {
   const { firstName, lastName } = splitName(attempt.name);
   return {
     transactionId: attempt.transactionId,
@@ -44,7 +48,6 @@ export function saleRequestFor(attempt: ClaimedAttempt, notificationUrl: string 
     iban: attempt.iban,
     bic: attempt.bic ?? undefined,
     mandateReference: attempt.mandateReference ?? undefined,
-    notificationUrl,
     billingAddress: {
       firstName: firstName.slice(0, 255),
       lastName: lastName.slice(0, 255),

@@ -85,7 +85,7 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
     context.log.debug({ attemptId: attempt.id, transactionId: attempt.transactionId }, 'sale sending');
     answered = phases.startTimer({ phase: 'emp' });
   };
-  const request = saleRequestFor(attempt, context.notificationUrl);
+  const request = saleRequestFor(attempt);
   let payment: PaymentResponse;
   try {
     payment = await context.breaker.execute(() => context.genesis.sddSale(request, { beforeWrite: whenSlotDue }));

@@ -9,7 +9,8 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { blacklist } from '../db/schema';
 
-export type BlacklistSource = 'chargeback' | 'operator';
+/** chargeback: a reason code; emp_code: a decline's or error's code (e.g. 696); operator: by hand. */
+export type BlacklistSource = 'chargeback' | 'emp_code' | 'operator';
 
 export type BlacklistEntry = typeof blacklist.$inferSelect;
 

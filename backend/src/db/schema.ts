@@ -230,12 +230,23 @@ export const webhookEvents = pgTable(
     traceId: text('trace_id'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
     processedAt: timestamp('processed_at', { withTimezone: true }),
-    /** applied | unchanged | stale | illegal | pending_match | failed */
+    /** See events/outcome.ts: EMP's answers end applied, unchanged, …; notifications confirmed, rejected, … */
     outcome: text('outcome').notNull(),
     error: text('error'),
     billingAttemptId: bigint('billing_attempt_id', { mode: 'number' }).references(() => billingAttempts.id),
     attempts: integer('attempts').notNull().default(1),
     createdAt: createdAt(),
+    /**
+     * 'notification' for what EMP pushed (a trigger, never applied as it claims: confirmed with EMP
+     * first), 'emp_api' for EMP's answers to Tether's own authenticated requests.
+     */
+    source: text('source').notNull().default('emp_api'),
+    /** When the confirmer may next ask EMP about this notification (a lease, or a back-off after EMP failed). */
+    confirmAfter: timestamp('confirm_after', { withTimezone: true }),
+    /** EMP's answer the notification was judged by, as the API returned it. */
+    empAnswer: jsonb('emp_answer').$type<Record<string, unknown>>(),
+    /** The EMP answer event that carried the confirmed state onto the attempt. */
+    effectEventId: bigint('effect_event_id', { mode: 'number' }),
   },
   (table) => [
     index('webhook_events_outcome_idx').on(table.outcome, table.receivedAt),
@@ -248,6 +259,10 @@ export const webhookEvents = pgTable(
     index('webhook_events_pending_transaction_id_idx')
       .on(table.transactionId)
       .where(sql`${table.outcome} = 'pending_match'`),
+    // The confirmer claims due notifications, oldest due first.
+    index('webhook_events_awaiting_confirmation_idx')
+      .on(table.confirmAfter, table.id)
+      .where(sql`${table.outcome} = 'awaiting_confirmation'`),
   ],
 );
 

@@ -8,18 +8,25 @@
  */
 import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
 import {
+  buildChargebackXml,
   buildChargebacksByDateXml,
   buildReconcileByDateXml,
   buildReconcileXml,
   buildSddSaleXml,
+  buildWpfReconcileXml,
   parseGenesisResponse,
+  CHARGEBACK_SCOPES_FOR_SDD,
   type ChargebackRecord,
+  type ChargebackScope,
   type GenesisDate,
   type GenesisErrorDetails,
+  type GenesisPagination,
   type GenesisResponse,
   type PaymentResponse,
   type ReconcileQuery,
   type SddSaleRequest,
+  type UnusableRecord,
+  type WpfPayment,
 } from '@tether/shared/genesis-xml';
 import { GenesisAuthError, GenesisRequestError, GenesisResponseError, GenesisServerError } from './errors';
 import { createAgent, postXml } from './post-xml';
@@ -27,6 +34,8 @@ import { createAgent, postXml } from './post-xml';
 export interface GenesisClientOptions {
   /** e.g. https://staging.gate.emerchantpay.net */
   baseUrl: string;
+  /** The Web Payment Form host, e.g. https://staging.wpf.emerchantpay.net */
+  wpfUrl: string;
   terminalToken: string;
   login: string;
   password: string;
@@ -39,12 +48,20 @@ export interface GenesisClientOptions {
 
 export interface GenesisDateRange {
   startDate: GenesisDate;
-  endDate?: GenesisDate;
+  endDate: GenesisDate;
 }
 
 export interface PagingOptions {
   /** Awaited before each page is requested, e.g. for a rate limit. */
   beforePage?: () => Promise<void>;
+  /** A record of a page that could not be read; the page's other records are still yielded. */
+  onUnusable?: (record: UnusableRecord, page: number) => void;
+}
+
+export interface Page<T> {
+  pagination: GenesisPagination;
+  items: T[];
+  unusable: UnusableRecord[];
 }
 
 export interface GenesisClient {
@@ -59,10 +76,16 @@ export interface GenesisClient {
   /** The transaction's current state; undefined when Genesis does not know it (code 460). */
   reconcileByUniqueId(uniqueId: string): Promise<PaymentResponse | undefined>;
   reconcileByTransactionId(transactionId: string): Promise<PaymentResponse | undefined>;
+  /** A Web Payment Form and its payment transactions; undefined when Genesis does not know it. */
+  wpfReconcile(wpfUniqueId: string): Promise<WpfPayment | undefined>;
   /** Every transaction in the range, page after page until the pages_count of the answers. */
   reconcileByDateRange(range: GenesisDateRange, options?: PagingOptions): AsyncIterable<PaymentResponse>;
-  /** Every chargeback record posted in the range, across all the merchant's terminals. */
+  /** One page of reconcileByDateRange, for callers that decide page by page whether to go on. */
+  reconcileByDatePage(range: GenesisDateRange, page: number): Promise<Page<PaymentResponse>>;
+  /** Every chargeback record posted in the range, across all the merchant's terminals, in each scope that may hold SDD. */
   chargebacksByDateRange(range: GenesisDateRange, options?: PagingOptions): AsyncIterable<ChargebackRecord>;
+  /** Every chargeback record of one transaction (mode=list); empty when it has none (470). */
+  chargebacksOfTransaction(originalTransactionUniqueId: string): Promise<Page<ChargebackRecord>>;
   /** Closes kept-alive connections. */
   close(): void;
 }
@@ -71,9 +94,10 @@ const DEFAULT_USER_AGENT = 'Tether Genesis client';
 
 export function createGenesisClient(options: GenesisClientOptions): GenesisClient {
   const base = options.baseUrl.replace(/\/+$/, '');
+  const wpfBase = options.wpfUrl.replace(/\/+$/, '');
   // Sales hold a connection while they wait for their rate slot (see post-xml.ts): reconcile
   // requests get connections of their own, so that they never queue behind those.
-  const agents = { sales: createAgent(new URL(base)), queries: createAgent(new URL(base)) };
+  const agents = { sales: createAgent(new URL(base)), queries: createAgent(new URL(base)), wpf: createAgent(new URL(wpfBase)) };
   const headers = {
     authorization: `Basic ${Buffer.from(`${options.login}:${options.password}`).toString('base64')}`,
     'content-type': 'text/xml',
@@ -82,9 +106,9 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   };
   const terminalPath = (path: string) => `/${path}/${encodeURIComponent(options.terminalToken)}/`;
 
-  async function exchange(path: string, xml: string, sale?: { beforeWrite?: () => Promise<void> }): Promise<GenesisResponse> {
-    const answer = await postXml(new URL(base + path), xml, {
-      agent: sale ? agents.sales : agents.queries,
+  async function exchange(path: string, xml: string, sale?: { beforeWrite?: () => Promise<void> }, onWpf = false): Promise<GenesisResponse> {
+    const answer = await postXml(new URL((onWpf ? wpfBase : base) + path), xml, {
+      agent: sale ? agents.sales : onWpf ? agents.wpf : agents.queries,
       headers,
       connectTimeoutMs: options.connectTimeoutMs,
       timeoutMs: options.timeoutMs,
@@ -116,26 +140,44 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
     throw new GenesisRequestError(response.error);
   }
 
-  /**
-   * Walks pages 1..pages_count, trusting pages_count as given (emp-genesis.md §4.2). An empty
-   * range may also be answered with a not-found error on the first page (the shape is unknown, Q4).
-   */
-  async function* pages<T>(
-    fetchPage: (page: number) => Promise<GenesisResponse>,
-    read: (response: GenesisResponse) => { pagesCount: number; items: T[] } | undefined,
+  const emptyPage = <T>(): Page<T> => ({ pagination: { page: 1, perPage: 0, totalCount: 0, pagesCount: 0 }, items: [], unusable: [] });
+
+  /** A page, or an empty one where Genesis answers "not found" for an empty range (its shape is unknown, Q4). */
+  async function page<T>(
+    response: GenesisResponse,
+    read: (response: GenesisResponse) => Page<T> | undefined,
     notFoundCode: string,
-    options: PagingOptions = {},
-  ): AsyncGenerator<T> {
-    for (let page = 1, pagesCount = 1; page <= pagesCount; page++) {
+    first: boolean,
+  ): Promise<Page<T>> {
+    if (response.kind === 'error') {
+      if (first && response.error.code === notFoundCode) return emptyPage();
+      throw new GenesisRequestError(response.error);
+    }
+    const content = read(response);
+    if (!content) throw unexpected(response);
+    return content;
+  }
+
+  const readPayments = (response: GenesisResponse): Page<PaymentResponse> | undefined =>
+    response.kind === 'payments' ? { pagination: response.pagination, items: response.payments, unusable: [] } : undefined;
+  const readChargebacks = (response: GenesisResponse): Page<ChargebackRecord> | undefined => {
+    if (response.kind === 'chargebacks') return { pagination: response.pagination, items: response.chargebacks, unusable: response.unusable ?? [] };
+    if (response.kind === 'chargeback') return { pagination: { page: 1, perPage: 1, totalCount: 1, pagesCount: 1 }, items: [response.chargeback], unusable: [] };
+    return undefined;
+  };
+
+  const reconcileByDatePage = async (range: GenesisDateRange, number: number) =>
+    page(await exchange(terminalPath('reconcile/by_date'), buildReconcileByDateXml({ ...range, page: number })), readPayments, GENESIS_ERROR_CODES.transactionNotFound, number === 1);
+  const chargebacksByDatePage = async (range: GenesisDateRange, scope: ChargebackScope, number: number) =>
+    page(await exchange('/chargebacks/by_date', buildChargebacksByDateXml({ ...range, scope, page: number })), readChargebacks, GENESIS_ERROR_CODES.chargebackNotFound, number === 1);
+
+  /** Walks pages 1..pages_count, trusting pages_count as given (emp-genesis.md §4.2). */
+  async function* pages<T>(fetchPage: (page: number) => Promise<Page<T>>, options: PagingOptions = {}): AsyncGenerator<T> {
+    for (let number = 1, pagesCount = 1; number <= pagesCount; number++) {
       await options.beforePage?.();
-      const response = await fetchPage(page);
-      if (response.kind === 'error') {
-        if (page === 1 && response.error.code === notFoundCode) return;
-        throw new GenesisRequestError(response.error);
-      }
-      const content = read(response);
-      if (!content) throw unexpected(response);
-      pagesCount = content.pagesCount;
+      const content = await fetchPage(number);
+      for (const record of content.unusable) options.onUnusable?.(record, number);
+      pagesCount = content.pagination.pagesCount;
       yield* content.items;
     }
   }
@@ -148,28 +190,28 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
       throw unexpected(response);
     },
     reconcileByUniqueId: (uniqueId) => reconcile({ uniqueId }),
+    async wpfReconcile(wpfUniqueId) {
+      const response = await exchange('/wpf/reconcile', buildWpfReconcileXml(wpfUniqueId), undefined, true);
+      if (response.kind === 'wpf') return response.wpf;
+      if (response.kind !== 'error') throw unexpected(response);
+      if (response.error.code === GENESIS_ERROR_CODES.transactionNotFound) return undefined;
+      throw new GenesisRequestError(response.error);
+    },
     reconcileByTransactionId: (transactionId) => reconcile({ transactionId }),
-    reconcileByDateRange: (range, options) =>
-      pages(
-        (page) => exchange(terminalPath('reconcile/by_date'), buildReconcileByDateXml({ ...range, page })),
-        (response) =>
-          response.kind === 'payments' ? { pagesCount: response.pagination.pagesCount, items: response.payments } : undefined,
-        GENESIS_ERROR_CODES.transactionNotFound,
-        options,
-      ),
-    chargebacksByDateRange: (range, options) =>
-      pages(
-        (page) => exchange('/chargebacks/by_date', buildChargebacksByDateXml({ ...range, page })),
-        (response) =>
-          response.kind === 'chargebacks'
-            ? { pagesCount: response.pagination.pagesCount, items: response.chargebacks }
-            : undefined,
+    reconcileByDateRange: (range, options) => pages((number) => reconcileByDatePage(range, number), options),
+    reconcileByDatePage,
+    async *chargebacksByDateRange(range, options) {
+      for (const scope of CHARGEBACK_SCOPES_FOR_SDD) yield* pages((number) => chargebacksByDatePage(range, scope, number), options);
+    },
+    chargebacksOfTransaction: async (originalTransactionUniqueId) =>
+      page(
+        await exchange('/chargebacks', buildChargebackXml({ originalTransactionUniqueId, mode: 'list' })),
+        readChargebacks,
         GENESIS_ERROR_CODES.chargebackNotFound,
-        options,
+        true,
       ),
     close: () => {
-      agents.sales.destroy();
-      agents.queries.destroy();
+      for (const agent of Object.values(agents)) agent.destroy();
     },
   };
 }

@@ -21,6 +21,18 @@ export interface EventBatcherOptions {
   maxConcurrentBatches: number;
 }
 
+/** How a batch is committed: EMP's answers are applied; notifications are recorded to be confirmed. */
+export interface EventCommitter {
+  /** The events in one transaction; throws when it could not commit. */
+  many(events: readonly IncomingEvent[]): Promise<ProcessResult[]>;
+  /** One event alone; records it as failed where it can before throwing. */
+  one(event: IncomingEvent): Promise<ProcessResult>;
+}
+
+export function applyingCommitter(context: EventContext): EventCommitter {
+  return { many: (events) => processEvents(context, events), one: (event) => processEvent(context, event) };
+}
+
 export class EventBatcher {
   private readonly waiting: Waiting[] = [];
   private running = 0;
@@ -28,6 +40,7 @@ export class EventBatcher {
   constructor(
     private readonly context: EventContext,
     private readonly options: EventBatcherOptions,
+    private readonly committer: EventCommitter = applyingCommitter(context),
   ) {}
 
   /** Resolves once the event is committed (or recognised as a duplicate); rejects if it could not be. */
@@ -52,7 +65,7 @@ export class EventBatcher {
   private async commit(batch: Waiting[]) {
     if (batch.length > 1) {
       try {
-        const results = await processEvents(this.context, batch.map((waiting) => waiting.event));
+        const results = await this.committer.many(batch.map((waiting) => waiting.event));
         batch.forEach((waiting, index) => waiting.resolve(results[index]!));
         return;
       } catch (error) {
@@ -60,6 +73,6 @@ export class EventBatcher {
         this.context.log.warn({ error: describeError(error), events: batch.length }, 'batch failed; committing its events one by one');
       }
     }
-    await Promise.all(batch.map((waiting) => processEvent(this.context, waiting.event).then(waiting.resolve, waiting.reject)));
+    await Promise.all(batch.map((waiting) => this.committer.one(waiting.event).then(waiting.resolve, waiting.reject)));
   }
 }

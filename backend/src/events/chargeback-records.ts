@@ -3,31 +3,29 @@
  * backend as events, through the same path as notifications: one state machine, one history,
  * one blacklist policy, exactly once per record.
  */
+import { eventOfChargebackType } from '@tether/shared/genesis-meaning';
 import type { EventContext } from './context';
 import { processEvent, type IncomingEvent, type ProcessResult } from './process';
 
 export interface ChargebackRecord {
   /** The original sdd_sale's unique_id: how the record names the billing attempt. */
   originalTransactionUniqueId: string;
-  /** As EMP spells it: "1st chargeback", "1st chargeback reversal", "re-presentment", "2nd chargeback". */
+  /** As EMP spells it: "1st chargeback", "Chargeback Reversal", "Representment", "Representment Reversal", "2nd chargeback", … */
   type: string;
   arn?: string;
   postDate?: string;
   reasonCode?: string;
   reasonDescription?: string;
-  /** Minor units. */
+  /** Minor units, what was charged back (never negative). */
   amount?: number;
   currency?: string;
 }
 
-/** Reversals and representments cancel the chargeback; every other record type is one. */
-function transactionType(recordType: string): 'chargeback' | 'chargeback_reversal' {
-  return /reversal|re-?presentment/i.test(recordType) ? 'chargeback_reversal' : 'chargeback';
-}
-
 export function chargebackRecordEvent(record: ChargebackRecord, receivedAt = new Date()): IncomingEvent {
+  // The record type says which event it is (genesis-meaning); a type Genesis does not document
+  // is passed on as it is, so that the event is recorded for review rather than guessed.
   const fields: Record<string, string> = {
-    transaction_type: transactionType(record.type),
+    event: eventOfChargebackType(record.type) ?? record.type,
     chargeback_type: record.type,
     original_transaction_unique_id: record.originalTransactionUniqueId,
   };

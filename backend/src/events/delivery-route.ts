@@ -4,8 +4,8 @@
  *
  * - 401: not signed by QStash for this URL (missing, tampered, other key, other URL); nothing
  *   is read or written.
- * - 200: the event is committed: applied, recorded with its outcome, or recognised as a
- *   duplicate. Also for a signed body that is malformed but carries a dedup key: it is recorded
+ * - 200: the event is committed: recorded to be confirmed with EMP (awaiting_confirmation),
+ *   recorded as ignored (a kind Tether does not act on), or recognised as a duplicate. Also for a signed body that is malformed but carries a dedup key: it is recorded
  *   as a failed event (list it with `events:list --outcome failed`, replay it after a fix), since
  *   redelivering the same bytes cannot succeed.
  * - 489 with Upstash-NonRetryable-Error: a signed body without a dedup key cannot be recorded
@@ -22,7 +22,7 @@ import { nonRetryable, parseJson, readSignedBody } from '../http/qstash-delivery
 import { EventBatcher, type EventBatcherOptions } from './batcher';
 import type { EventContext } from './context';
 import { describeError } from './describe-error';
-import { recordFailedEvent } from './process';
+import { recordFailedNotification, recordNotification, recordNotifications } from './notifications';
 
 export const EMP_EVENTS_PATH = '/qstash/emp-events';
 
@@ -35,6 +35,8 @@ export interface EmpEventRouteOptions {
   /** How QStash reaches this backend; the signature's subject must be this URL plus the path. */
   publicUrl: string;
   batching?: EventBatcherOptions;
+  /** Called after notifications were recorded to wait for EMP's confirmation (the confirmer's wake-up). */
+  onAwaiting?: () => void;
 }
 
 /** Up to 100 events a transaction, 5 transactions at once: half the default pool of 10 connections. */
@@ -60,9 +62,13 @@ function salvage(parsed: unknown, body: string) {
   };
 }
 
-export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAULT_BATCHING }: EmpEventRouteOptions) {
+export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAULT_BATCHING, onAwaiting }: EmpEventRouteOptions) {
   const url = `${publicUrl}${EMP_EVENTS_PATH}`;
-  const batcher = new EventBatcher(context, batching);
+  // Notifications are recorded, never applied as they come: see notifications.ts.
+  const batcher = new EventBatcher(context, batching, {
+    many: (events) => recordNotifications(context, events),
+    one: (event) => recordNotification(context, event),
+  });
   return new Hono().post(
     EMP_EVENTS_PATH,
     bodyLimit({ maxSize: MAX_DELIVERY_BYTES, onError: (c) => c.json({ error: 'body too large' }, 413) }),
@@ -78,7 +84,7 @@ export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAUL
         const problem = `malformed event: ${forwarded.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`;
         context.log.error({ messageId: c.req.header('upstash-message-id'), dedupKey: kept?.dedupKey, problem }, 'malformed event delivered');
         if (!kept) return nonRetryable(c, problem);
-        const eventId = await recordFailedEvent(context, kept, problem);
+        const eventId = await recordFailedNotification(context, kept, problem);
         return c.json({ eventId, outcome: 'failed', error: problem });
       }
 
@@ -90,6 +96,7 @@ export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAUL
           traceId: event.traceId,
           fields: event.fields,
         });
+        if (result.outcome === 'awaiting_confirmation') onAwaiting?.();
         return c.json(result);
       } catch (error) {
         context.log.error({ error: describeError(error), dedupKey: event.dedupKey, traceId: event.traceId }, 'event not committed; QStash will retry');

@@ -85,6 +85,7 @@ export function decide(attempt: LockedAttempt | undefined, meaning: EventMeaning
       error: `unique_id ${meaning.attemptUniqueId} is not the attempt's (${attempt.empUniqueId})`,
     };
   }
+  if (meaning.review) return { outcome: 'review', error: meaning.review };
   if (!meaning.target) return { outcome: 'unchanged' };
   const transition = decideTransition(attempt.status, meaning.target);
   switch (transition.kind) {
@@ -129,11 +130,19 @@ type BlacklistNote =
   | { listed: true; entry_id: number; created: boolean; reason_code: string }
   | { listed: false; why: 'no reason code' | 'reason code not in the blacklist policy'; reason_code?: string };
 
-async function blacklistForChargeback(tx: Executor, context: EventContext, application: Application): Promise<BlacklistNote> {
+/** Outcomes whose code the blacklist policy reads: a chargeback's reason, a decline's or an error's code (e.g. 696, IBAN blacklisted at EMP). */
+const LISTABLE_TARGETS: ReadonlySet<AttemptStatus> = new Set(['chargebacked', 'declined', 'error']);
+
+function listingCode({ meaning }: Application): string | undefined {
+  return meaning.target === 'chargebacked' ? meaning.chargeback?.reasonCode : meaning.code;
+}
+
+async function blacklistForOutcome(tx: Executor, context: EventContext, application: Application): Promise<BlacklistNote> {
   const { attempt, event } = application;
-  const reasonCode = application.meaning.chargeback?.reasonCode;
+  const reasonCode = listingCode(application);
+  const what = application.meaning.target === 'chargebacked' ? 'chargeback' : application.meaning.target;
   if (!reasonCode) {
-    context.log.warn({ attemptId: attempt.id, eventId: event.id }, 'chargeback without a reason code: IBAN not blacklisted');
+    if (what === 'chargeback') context.log.warn({ attemptId: attempt.id, eventId: event.id }, 'chargeback without a reason code: IBAN not blacklisted');
     return { listed: false, why: 'no reason code' };
   }
   if (!context.blacklistCodes.has(reasonCode)) {
@@ -141,9 +150,9 @@ async function blacklistForChargeback(tx: Executor, context: EventContext, appli
   }
   const { entry, created } = await addToBlacklist(tx, {
     iban: attempt.debtorIban,
-    reason: `chargeback ${reasonCode} on billing attempt ${attempt.id}`,
+    reason: `${what} ${reasonCode} on billing attempt ${attempt.id}`,
     reasonCode,
-    source: 'chargeback',
+    source: what === 'chargeback' ? 'chargeback' : 'emp_code',
     sourceEventId: event.id,
   });
   if (created) {
@@ -208,10 +217,10 @@ export async function applyToAttempts(
   const changes = new Map<number, AttemptChange>();
   // Blacklist inserts in IBAN order, so two transactions listing the same IBANs cannot deadlock.
   const notes = new Map<Application, BlacklistNote>();
-  const chargebacks = applications
-    .filter(({ meaning }) => meaning.chargeback && meaning.target === 'chargebacked')
+  const listable = applications
+    .filter((application) => application.meaning.target && LISTABLE_TARGETS.has(application.meaning.target) && (application.meaning.target === 'chargebacked' ? application.meaning.chargeback : listingCode(application)))
     .sort((a, b) => a.attempt.debtorIban.localeCompare(b.attempt.debtorIban));
-  for (const application of chargebacks) notes.set(application, await blacklistForChargeback(tx, context, application));
+  for (const application of listable) notes.set(application, await blacklistForOutcome(tx, context, application));
 
   for (const application of applications) {
     const { attempt, meaning, verdict, event } = application;

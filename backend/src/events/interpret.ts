@@ -1,7 +1,10 @@
 /**
- * What an EMP event means for a billing attempt, read from its fields alone (no I/O). Genesis
- * reports chargebacks in several shapes (../shared/emp-genesis.md, "Tether's reading of this
- * spec"); all of them end here in one meaning, so one state machine decides them:
+ * What an EMP event means for a billing attempt, read from its fields alone (no I/O). It is
+ * applied only to what EMP said in answer to Tether's own requests (sale answers, reconciles,
+ * Chargeback API records); a notification's fields are a claim, read here only to compare them
+ * with EMP's answer (confirmation/). Words' meanings come from @tether/shared/genesis-meaning.
+ * Genesis reports chargebacks in several shapes (docs/genesis-protocol.md); all of them end
+ * here in one meaning, so one state machine decides them:
  *
  * - a status notification on the attempt's own transaction, including `status=chargebacked`;
  * - `event=chargeback` (or reversal) on the original, naming it by its own `unique_id`;
@@ -9,7 +12,14 @@
  *   names the original by `original_transaction_unique_id` or `reference_transaction_unique_id`,
  *   also how reconciliation feeds chargeback records pulled from the Chargeback API.
  */
-import { attemptStatusFromGenesis, type AttemptStatus } from '@tether/shared/attempt-status';
+import type { AttemptStatus } from '@tether/shared/attempt-status';
+import {
+  attemptStatusFromGenesis,
+  eventOfTransactionType,
+  readGenesisEvent,
+  referenceTarget,
+  type EventReading,
+} from '@tether/shared/genesis-meaning';
 import { normalizeReasonCode } from '@tether/shared/reason-codes';
 
 export interface ChargebackDetails {
@@ -40,30 +50,11 @@ export interface EventMeaning {
   /** Code and text EMP gave with a decline, an error or a chargeback. */
   code?: string;
   message?: string;
+  /** Why a person should look at it: an `event` value or record type Genesis does not document. */
+  review?: string;
 }
 
 export type Interpretation = { ok: true; meaning: EventMeaning } | { ok: false; error: string };
-
-/** Transaction types and `event` values that report a chargeback or its reversal. */
-const CHARGEBACK_TARGETS: Record<string, AttemptStatus> = {
-  chargeback: 'chargebacked',
-  chargebacked: 'chargebacked',
-  second_chargeback: 'chargebacked',
-  second_chargebacked: 'chargebacked',
-  pre_arbitration: 'chargebacked',
-  pre_arbitrated: 'chargebacked',
-  chargeback_reversal: 'chargeback_reversed',
-  chargeback_reversed: 'chargeback_reversed',
-  representment: 'chargeback_reversed',
-  represented: 'chargeback_reversed',
-};
-
-/** Reference transactions that change the original once approved. */
-const REFERENCE_TARGETS: Record<string, AttemptStatus> = {
-  sdd_refund: 'refunded',
-  refund: 'refunded',
-  void: 'voided',
-};
 
 function text(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
@@ -74,9 +65,10 @@ function lower(value: string | undefined): string | undefined {
   return text(value)?.toLowerCase();
 }
 
+/** Minor units; a chargeback record's negative amount (money taken from the merchant) counts by its size. */
 function minorUnits(value: string | undefined): number | undefined {
   const amount = Number(text(value));
-  return text(value) !== undefined && Number.isFinite(amount) ? amount : undefined;
+  return text(value) !== undefined && Number.isSafeInteger(amount) ? Math.abs(amount) : undefined;
 }
 
 function chargebackDetails(
@@ -93,6 +85,13 @@ function chargebackDetails(
   };
 }
 
+/** The `event` field first; a chargeback's own record may say it by its transaction type alone. */
+function readEvent(eventName: string | undefined, transactionType: string | undefined): EventReading | undefined {
+  if (eventName) return readGenesisEvent(eventName);
+  const event = transactionType ? eventOfTransactionType(transactionType) : undefined;
+  return event ? readGenesisEvent(event) : undefined;
+}
+
 export function interpretEvent(fields: Record<string, string>): Interpretation {
   const wpf = !text(fields.unique_id) && Boolean(text(fields.wpf_unique_id));
   const notificationUniqueId = wpf ? text(fields.payment_transaction_unique_id) : text(fields.unique_id);
@@ -101,26 +100,31 @@ export function interpretEvent(fields: Record<string, string>): Interpretation {
   const eventName = lower(fields.event);
   const status = lower(wpf ? fields.wpf_status : (fields.status ?? fields.notification_status));
   const reference = text(fields.original_transaction_unique_id) ?? text(fields.reference_transaction_unique_id);
-  // A SEPA reason code when EMP gives one; else Genesis' own code and text, as on a declined or
-  // failed sale answered synchronously or by reconcile.
-  const rawCode = text(fields.reason_code) ?? text(fields.rc_code) ?? text(fields.code);
+  // A SEPA reason code when EMP gives one; else Genesis' own code and text (error_code on a
+  // notification, code on an answer), as on a declined or failed sale.
+  const rawCode = text(fields.reason_code) ?? text(fields.rc_code) ?? text(fields.error_code) ?? text(fields.code);
   const code = rawCode ? normalizeReasonCode(rawCode) : undefined;
   const message =
     text(fields.reason) ??
     text(fields.rc_description) ??
     text(fields.reason_description) ??
-    (code ? (text(fields.technical_message) ?? text(fields.message)) : undefined);
+    (code ? (text(fields.error_message) ?? text(fields.technical_message) ?? text(fields.message)) : undefined);
   const described = { transactionType, eventName, code, message };
 
-  const chargebackTarget =
-    (eventName && CHARGEBACK_TARGETS[eventName]) || (transactionType && CHARGEBACK_TARGETS[transactionType]) || undefined;
-  const referenceTarget = transactionType ? REFERENCE_TARGETS[transactionType] : undefined;
+  const event = readEvent(eventName, transactionType);
+  const referenceMove = transactionType ? referenceTarget(transactionType) : undefined;
 
-  if (chargebackTarget || (referenceTarget && reference)) {
+  if (event || (referenceMove && reference)) {
     // A record of its own names the original; otherwise the notification is on the original.
     const original = reference ?? notificationUniqueId;
     if (!original) return { ok: false, error: `${transactionType ?? eventName} names no original transaction` };
-    const target = chargebackTarget ?? (status === 'approved' ? referenceTarget : undefined);
+    const target: AttemptStatus | undefined = event
+      ? event.known
+        ? event.moves
+        : undefined
+      : status === 'approved'
+        ? referenceMove
+        : undefined;
     return {
       ok: true,
       meaning: {
@@ -134,6 +138,7 @@ export function interpretEvent(fields: Record<string, string>): Interpretation {
           target === 'chargebacked'
             ? chargebackDetails(fields, { recordUniqueId: reference ? notificationUniqueId : undefined, code, message })
             : undefined,
+        review: event && !event.known ? `"${event.value}" is not a documented Genesis event: recorded for review, nothing applied` : undefined,
         ...described,
       },
     };

@@ -13,6 +13,12 @@ export interface EventMetrics {
   /** From the edge receiving the notification to the commit of its effect. */
   receiveToCommit: Histogram;
   blacklisted: Counter;
+  /** Notifications judged against EMP's answer: confirmed, contradicted or rejected, and why. */
+  verdicts: Counter<'verdict' | 'reason'>;
+  /** Times the confirmer could not get an answer from EMP and left notifications waiting. */
+  confirmationsDeferred: Counter<'reason'>;
+  /** Requests the confirmer sent to EMP, by kind (reconcile, reconcile_by_date, chargebacks, wpf_reconcile). */
+  confirmationRequests: Counter<'request'>;
 }
 
 const byRegistry = new WeakMap<Registry, EventMetrics>();
@@ -23,7 +29,7 @@ export function eventMetrics(registry: Registry): EventMetrics {
   const metrics: EventMetrics = {
     processed: new Counter({
       name: 'tether_events_processed_total',
-      help: 'EMP events processed, by outcome (applied, unchanged, stale, illegal, pending_match, failed)',
+      help: 'EMP events processed, by outcome (applied, unchanged, stale, illegal, pending_match, failed; notifications: confirmed, contradicted, rejected, ignored)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -41,6 +47,24 @@ export function eventMetrics(registry: Registry): EventMetrics {
     blacklisted: new Counter({
       name: 'tether_events_blacklisted_total',
       help: 'IBANs blacklisted automatically because of a chargeback reason code',
+      registers: [registry],
+    }),
+    verdicts: new Counter({
+      name: 'tether_notification_verdicts_total',
+      help: 'Notifications judged against EMP\'s own answer, by verdict (confirmed, contradicted, rejected) and reason; rejections point at forged or misdirected notifications',
+      labelNames: ['verdict', 'reason'],
+      registers: [registry],
+    }),
+    confirmationsDeferred: new Counter({
+      name: 'tether_notification_confirmations_deferred_total',
+      help: 'Notifications left waiting because EMP could not be asked (outage, timeout), by reason; they are asked about again later',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    confirmationRequests: new Counter({
+      name: 'tether_notification_confirmation_requests_total',
+      help: 'Requests sent to EMP to confirm notifications, by request type',
+      labelNames: ['request'],
       registers: [registry],
     }),
   };

@@ -10,13 +10,14 @@ export function chargebackRecordFromGenesis(record: GenesisChargebackRecord): Ch
   if (!record.originalTransactionUniqueId) return undefined;
   return {
     originalTransactionUniqueId: record.originalTransactionUniqueId,
-    // The events module reads reversals and representments from the type; anything else is a chargeback.
-    type: record.type ?? 'chargeback',
+    // genesis-meaning reads the type; a record without one is a chargeback, the API's first type.
+    type: record.type ?? '1st chargeback',
     arn: record.arn,
     postDate: record.postDate,
     reasonCode: record.reasonCode,
     reasonDescription: record.reasonDescription,
-    amount: record.chargebackAmount ?? record.amount,
-    currency: record.chargebackCurrency ?? record.currency,
+    // The issuer's chargeback amount where given; else the record's own, negative where it takes money from the merchant.
+    amount: record.chargebackAmount ?? (record.amount === undefined ? undefined : Math.abs(record.amount)),
+    currency: record.chargebackAmount !== undefined ? (record.chargebackCurrency ?? record.currency) : record.currency,
   };
 }

@@ -1,5 +1,6 @@
 /**
- * One reconciliation pass, cluster-wide one at a time (a lock in Redis): stale claims and due
+ * One reconciliation pass, cluster-wide one at a time (a lock in Redis): notifications waiting
+ * for EMP's confirmation, stale claims and due
  * attempts reconciled singly, chargebacks swept by date, optionally every transaction swept by
  * date, soft declines given their retries (and a run for those due), events still waiting for
  * their attempt matched, and runs completed whose last attempts were resolved.
@@ -10,6 +11,7 @@ import type { BillingContext } from '../billing/context';
 import { scheduleRetries } from '../billing/retries';
 import { BillingRunError, completeRunIfDone, startRun } from '../billing/runs';
 import { billingAttempts, billingRuns } from '../db/schema';
+import { confirmAllDue, type ConfirmationSummary } from '../confirmation/confirm';
 import type { GenesisDateRange } from '../emp/genesis-client';
 import { matchPendingEvents, type MatchSummary } from '../events/match';
 import { reconcileDueAttempts, type DueSummary } from './due-attempts';
@@ -27,6 +29,7 @@ export type ReconciliationOutcome =
   | { kind: 'busy' }
   | {
       kind: 'done';
+      confirmations: ConfirmationSummary;
       due: DueSummary;
       chargebacks: ChargebackSweep;
       transactions?: TransactionSweep;
@@ -47,6 +50,8 @@ export async function runReconciliation(context: BillingContext, request: Reconc
   if ((await context.redis.set(lockKey, owner, { nx: true, px: LOCK_TTL_MS })) !== 'OK') return { kind: 'busy' };
   try {
     const range = request.range ?? recentDays(context.reconciliation.sweepDays);
+    // Notifications a node recorded and could not confirm (it died, EMP was down) are asked about here too.
+    const confirmations = await confirmAllDue(context);
     const due = await reconcileDueAttempts(context);
     const chargebacks = await sweepChargebacks(context, range);
     const transactions = request.transactions ? await sweepTransactions(context, range) : undefined;
@@ -59,7 +64,7 @@ export async function runReconciliation(context: BillingContext, request: Reconc
     // Attempts that became unknown after this pass chose its work get a pass of their own.
     const [unknown] = await context.db.select({ id: billingAttempts.id }).from(billingAttempts).where(eq(billingAttempts.status, 'unknown')).limit(1);
     if (unknown) await requestReconciliationWhenDue(context);
-    const outcome = { kind: 'done' as const, due, chargebacks, transactions, retriesScheduled, retryRunId, matched, runsCompleted };
+    const outcome = { kind: 'done' as const, confirmations, due, chargebacks, transactions, retriesScheduled, retryRunId, matched, runsCompleted };
     context.log.info(outcome, 'reconciliation pass done');
     return outcome;
   } finally {

@@ -16,6 +16,9 @@ import { readDelivery } from '../http/qstash-delivery';
 import { runReconciliation } from './pass';
 import { RECONCILIATION_PATH, reconciliationMessageSchema } from './schedule';
 
+/** Genesis answers reconcile by date for 7 days at most per terminal (docs/genesis-protocol.md). */
+const MAX_RANGE_DAYS = 7;
+
 const genesisDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 const onDemandRequest = z.strictObject({ transactions: z.boolean().optional(), startDate: genesisDay.optional(), endDate: genesisDay.optional() });
 
@@ -40,7 +43,10 @@ export function reconciliationRoutes({ context, authorize }: { context: BillingC
   return app.post('/reconciliation/runs', async (c) => {
     const parsed = onDemandRequest.safeParse(await c.req.json().catch(() => ({})));
     if (!parsed.success) return c.json({ error: 'invalid request', issues: parsed.error.issues }, 400);
-    const { transactions, startDate, endDate } = parsed.data;
+    const { transactions, startDate, endDate = new Date().toISOString().slice(0, 10) } = parsed.data;
+    if (startDate && Date.parse(endDate) - Date.parse(startDate) > MAX_RANGE_DAYS * 86_400_000) {
+      return c.json({ error: `a range may span ${MAX_RANGE_DAYS} days at most (Genesis' limit for reconcile by date)` }, 400);
+    }
     const outcome = await runReconciliation(context, { transactions, range: startDate ? { startDate, endDate } : undefined });
     return outcome.kind === 'busy' ? c.json({ error: 'another reconciliation pass is running' }, 409) : c.json(outcome);
   });

@@ -6,8 +6,9 @@
  * - every transaction of the terminal in the range, applied where it tells Tether something new
  *   about one of its attempts (an unknown unique_id, a different status).
  */
-import { attemptStatusFromGenesis, type AttemptStatus } from '@tether/shared/attempt-status';
-import type { PaymentResponse } from '@tether/shared/genesis-xml';
+import type { AttemptStatus } from '@tether/shared/attempt-status';
+import { attemptStatusFromGenesis } from '@tether/shared/genesis-meaning';
+import type { PaymentResponse, UnusableRecord } from '@tether/shared/genesis-xml';
 import { inArray } from 'drizzle-orm';
 import type { BillingContext } from '../billing/context';
 import { genesisAnswerEvent } from '../billing/genesis-answer-event';
@@ -32,12 +33,22 @@ export interface ChargebackSweep {
 
 export async function sweepChargebacks(context: BillingContext, range: GenesisDateRange): Promise<ChargebackSweep> {
   const summary: ChargebackSweep = { records: 0, recorded: 0, unusable: 0 };
-  const pace = { beforePage: () => context.reconcileLimiter.acquire() };
+  const pace = {
+    beforePage: () => context.reconcileLimiter.acquire(),
+    // One record Tether cannot read must never hide the others: it is reported, and the page goes on.
+    onUnusable: (record: UnusableRecord, page: number) => {
+      summary.unusable++;
+      context.metrics.unusableChargebacks.inc();
+      context.log.error({ page, ...record }, 'chargeback record unusable: left out, the rest of its page applied');
+    },
+  };
   for await (const genesisRecord of context.genesis.chargebacksByDateRange(range, pace)) {
     summary.records++;
     const record = chargebackRecordFromGenesis(genesisRecord);
     if (!record) {
       summary.unusable++;
+      context.metrics.unusableChargebacks.inc();
+      context.log.error({ arn: genesisRecord.arn, type: genesisRecord.type }, 'chargeback record names no original transaction: left out');
       continue;
     }
     const result = await applyChargebackRecord(context.events, record);

@@ -17,7 +17,7 @@ export default defineCommand({
     if (values.to !== undefined && values.from === undefined) throw new UsageError('--to needs --from');
     const outcome = await runReconciliation(billingContext(services()), {
       transactions: values.transactions,
-      range: values.from ? { startDate: values.from, endDate: values.to } : undefined,
+      range: values.from ? { startDate: values.from, endDate: values.to ?? new Date().toISOString().slice(0, 10) } : undefined,
     });
     if (outcome.kind === 'busy') {
       io.err('another reconciliation pass is running; try again when it is done');

@@ -53,7 +53,7 @@ const Entries: FC<{ rows: BlacklistEntry[]; notice?: Notice }> = ({ rows, notice
             ) : null}
           </td>
           <td>
-            {entry.source === 'chargeback' ? 'chargeback (automatic)' : (entry.createdBy ?? 'operator')}
+            {entry.source === 'chargeback' ? 'chargeback (automatic)' : entry.source === 'emp_code' ? 'EMP decline code (automatic)' : (entry.createdBy ?? 'operator')}
             <br />
             <small>{formatTime(entry.createdAt)}</small>
           </td>

@@ -1,0 +1,152 @@
+/**
+ * Asks EMP about notifications' signed ids, at the reconciliation rate (RECONCILIATION_RATE_LIMIT,
+ * shared with reconciliation across all nodes). One reconcile a notification cannot follow a
+ * storm, so when many wait, by-date pages do the work: a page holds up to 100 transactions, and
+ * an id whose sale Tether sent is looked for among the transactions of the minutes it was sent
+ * in. Whatever the pages do not find is asked about singly, and a page run stops as soon as the
+ * single requests would be fewer than the pages left. The by-date filter (creation or last
+ * change, EMP does not say) only changes how much the pages find, never what is concluded.
+ */
+import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
+import { isDebitTransactionType } from '@tether/shared/genesis-meaning';
+import type { PaymentResponse } from '@tether/shared/genesis-xml';
+import type { BillingContext } from '../billing/context';
+import { GenesisRequestError } from '../emp/errors';
+import { describeError } from '../events/describe-error';
+import type { EventMetrics } from '../events/metrics';
+import type { SignedAnswer } from './verdict';
+
+export interface SignedId {
+  kind: 'api' | 'wpf';
+  id: string;
+  /** When Tether sent the sale that already holds this unique_id: where a by-date page finds it. */
+  sentAt?: Date;
+}
+
+/** EMP could not be asked (outage, timeout, refusal): the notification waits, nothing is concluded. */
+export interface Unavailable {
+  found: 'unavailable';
+  error: string;
+}
+
+export type EmpAnswer = SignedAnswer | Unavailable;
+
+export type AnswerContext = Pick<BillingContext, 'genesis' | 'reconcileLimiter' | 'log'> & { metrics: EventMetrics };
+
+/** Pages are worth it from this many ids of sent sales on; below, single reconciles are as quick. */
+export const BULK_FROM = 20;
+/** The by-date window around the send times of a group, for clock differences and slow answers. */
+const WINDOW_MARGIN_MS = 5 * 60_000;
+/** Send times further apart than this are looked up as separate windows. */
+const WINDOW_SPAN_MS = 30 * 60_000;
+
+const genesisTime = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ');
+
+async function reconcileOne(context: AnswerContext, uniqueId: string): Promise<PaymentResponse | 'not_found' | 'other_terminal'> {
+  await context.reconcileLimiter.acquire();
+  context.metrics.confirmationRequests.inc({ request: 'reconcile' });
+  try {
+    return (await context.genesis.reconcileByUniqueId(uniqueId)) ?? 'not_found';
+  } catch (error) {
+    if (error instanceof GenesisRequestError && error.details.code === GENESIS_ERROR_CODES.invalidTerminal) return 'other_terminal';
+    throw error;
+  }
+}
+
+/** The signed transaction, and the debit it refers to when it is a reference (a chargeback record, a refund). */
+async function answerSingly(context: AnswerContext, signed: SignedId, known?: PaymentResponse): Promise<SignedAnswer> {
+  if (signed.kind === 'wpf') {
+    await context.reconcileLimiter.acquire();
+    context.metrics.confirmationRequests.inc({ request: 'wpf_reconcile' });
+    const form = await context.genesis.wpfReconcile(signed.id);
+    if (!form) return { found: false, reason: 'unknown_transaction' };
+    const payment = form.payments.find((transaction) => isDebitTransactionType(transaction.transactionType)) ?? form.payments[0];
+    if (!payment) return { found: false, reason: 'unknown_transaction' };
+    return { found: true, transaction: payment, wpfTransactionId: form.transactionId };
+  }
+  const transaction = known ?? (await reconcileOne(context, signed.id));
+  if (transaction === 'not_found' || transaction === 'other_terminal') {
+    return { found: false, reason: transaction === 'not_found' ? 'unknown_transaction' : 'other_terminal' };
+  }
+  const reference = transaction.referenceTransactionUniqueId;
+  if (isDebitTransactionType(transaction.transactionType) || !reference) return { found: true, transaction };
+  const original = await reconcileOne(context, reference);
+  return typeof original === 'string' ? { found: true, transaction } : { found: true, transaction, original };
+}
+
+/** Groups the send times into windows no wider than WINDOW_SPAN_MS, each with its ids. */
+function windows(ids: readonly SignedId[]): Array<{ from: Date; to: Date; ids: Set<string> }> {
+  const sorted = ids.filter((signed) => signed.sentAt).sort((a, b) => a.sentAt!.getTime() - b.sentAt!.getTime());
+  const groups: Array<{ from: Date; to: Date; ids: Set<string> }> = [];
+  for (const signed of sorted) {
+    const last = groups.at(-1);
+    if (last && signed.sentAt!.getTime() - last.from.getTime() <= WINDOW_SPAN_MS) {
+      last.to = signed.sentAt!;
+      last.ids.add(signed.id);
+    } else {
+      groups.push({ from: signed.sentAt!, to: signed.sentAt!, ids: new Set([signed.id]) });
+    }
+  }
+  return groups;
+}
+
+/** Reads by-date pages of each window while they are cheaper than asking for what is left singly. */
+async function answerByPages(context: AnswerContext, ids: readonly SignedId[], found: Map<string, PaymentResponse>): Promise<void> {
+  for (const window of windows(ids)) {
+    const range = {
+      startDate: genesisTime(new Date(window.from.getTime() - WINDOW_MARGIN_MS)),
+      endDate: genesisTime(new Date(window.to.getTime() + WINDOW_MARGIN_MS)),
+    };
+    const remaining = window.ids;
+    for (let page = 1, pagesCount = 1; remaining.size > 0 && page <= pagesCount; page++) {
+      if (page > 1 && pagesCount - page + 1 > remaining.size) break;
+      await context.reconcileLimiter.acquire();
+      context.metrics.confirmationRequests.inc({ request: 'reconcile_by_date' });
+      const content = await context.genesis.reconcileByDatePage(range, page);
+      pagesCount = content.pagination.pagesCount;
+      for (const payment of content.items) {
+        if (payment.uniqueId && remaining.delete(payment.uniqueId)) found.set(payment.uniqueId, payment);
+      }
+    }
+  }
+}
+
+const CONCURRENCY = 8;
+
+/**
+ * EMP's answer for every signed id. Stops asking at the first failure: EMP is down or refusing,
+ * and every id not answered yet is reported unavailable, to wait and be asked again later.
+ */
+export async function askEmp(context: AnswerContext, ids: readonly SignedId[]): Promise<Map<string, EmpAnswer>> {
+  const answers = new Map<string, EmpAnswer>();
+  const fromPages = new Map<string, PaymentResponse>();
+  let failure: string | undefined;
+  if (ids.filter((signed) => signed.kind === 'api' && signed.sentAt).length >= BULK_FROM) {
+    try {
+      await answerByPages(
+        context,
+        ids.filter((signed) => signed.kind === 'api'),
+        fromPages,
+      );
+    } catch (error) {
+      failure = describeError(error);
+    }
+  }
+  let next = 0;
+  const worker = async () => {
+    while (!failure && next < ids.length) {
+      const signed = ids[next++]!;
+      try {
+        answers.set(signed.id, await answerSingly(context, signed, fromPages.get(signed.id)));
+      } catch (error) {
+        failure ??= describeError(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+  if (failure) {
+    context.log.warn({ error: failure, unanswered: ids.length - answers.size }, 'EMP could not confirm notifications; they wait and are asked about again');
+    for (const signed of ids) if (!answers.has(signed.id)) answers.set(signed.id, { found: 'unavailable', error: failure });
+  }
+  return answers;
+}
