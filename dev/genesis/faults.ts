@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Random } from './random';
 
-export const GATEWAY_ENDPOINTS = ['process', 'reconcile', 'reconcile_by_date', 'chargebacks', 'chargebacks_by_date'] as const;
+export const GATEWAY_ENDPOINTS = ['process', 'reconcile', 'reconcile_by_date', 'chargebacks', 'chargebacks_by_date', 'wpf_reconcile'] as const;
 export type GatewayEndpoint = (typeof GATEWAY_ENDPOINTS)[number];
 
 const rate = z.number().min(0).max(1);

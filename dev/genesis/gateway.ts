@@ -12,6 +12,7 @@ import {
   readGenesisXml,
   reconcileByDateRequestSchema,
   reconcileRequestSchema,
+  wpfReconcileRequestSchema,
   sddSaleRequestSchema,
   type GenesisErrorDetails,
   type GenesisResponse,
@@ -37,7 +38,7 @@ interface Caller {
 
 type Handler = (document: GenesisXmlDocument, caller: Caller, request: Request) => GenesisResponse;
 
-type ErrorRoot = 'payment_response' | 'chargeback_response';
+type ErrorRoot = 'payment_response' | 'chargeback_response' | 'wpf_payment';
 
 const refused = (error: GenesisErrorDetails, root: ErrorRoot = 'payment_response'): GenesisResponse => ({
   kind: 'error',
@@ -91,7 +92,8 @@ function answer(
     const message = expectedRoot === 'reconcile' ? MESSAGES.reconcileFailure : MESSAGES.failure;
     return xmlResponse(refused({ code, message, technicalMessage: technicalMessage(code) }));
   }
-  const errorRoot: ErrorRoot = expectedRoot === 'chargeback_request' ? 'chargeback_response' : 'payment_response';
+  const errorRoot: ErrorRoot =
+    expectedRoot === 'chargeback_request' ? 'chargeback_response' : expectedRoot === 'wpf_reconcile' ? 'wpf_payment' : 'payment_response';
   if (!/^(text|application)\/xml\b/i.test(c.req.header('content-type') ?? '')) {
     return xmlResponse(refused(inputError(CODES.invalidContentType, technicalMessage(CODES.invalidContentType)), errorRoot));
   }
@@ -240,6 +242,22 @@ function chargebacksByDate(state: SimulatorState): Handler {
   };
 }
 
+/**
+ * WPF reconcile. Tether never creates Web Payment Forms and the simulator keeps none, so every
+ * form is unknown: code 460 as the processing API's reconcile says it, under the WPF root
+ * (the reference's WPF error example, fixtures/ref-wpf-reconcile-error-no-search-param.xml).
+ */
+function wpfReconcile(): Handler {
+  return ({ fields }) => {
+    const parsed = wpfReconcileRequestSchema.safeParse(fields);
+    if (!parsed.success) return refused(validationError(parsed.error.issues, fields), 'wpf_payment');
+    return refused(
+      { code: CODES.transactionNotFound, message: MESSAGES.failure, technicalMessage: 'Transaction with the given unique ID cannot be found!' },
+      'wpf_payment',
+    );
+  };
+}
+
 export function gatewayRoutes(state: SimulatorState): Hono {
   const app = new Hono({ strict: false });
   app.post('/process/:token', route(state, 'process', 'payment_transaction', 'terminal', processSale(state)));
@@ -247,5 +265,6 @@ export function gatewayRoutes(state: SimulatorState): Hono {
   app.post('/reconcile/:token', route(state, 'reconcile', 'reconcile', 'terminal', reconcile(state)));
   app.post('/chargebacks/by_date', route(state, 'chargebacks_by_date', 'chargeback_request', 'merchant', chargebacksByDate(state)));
   app.post('/chargebacks', route(state, 'chargebacks', 'chargeback_request', 'merchant', chargebacks(state)));
+  app.post('/wpf/reconcile', route(state, 'wpf_reconcile', 'wpf_reconcile', 'merchant', wpfReconcile()));
   return app;
 }

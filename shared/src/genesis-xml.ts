@@ -338,6 +338,8 @@ const paymentResponseSchema = z.object({
   sentToAcquirer: booleanText.optional(),
   redirectUrl: text,
   referenceTransactionUniqueId: text,
+  /** In WPF reconcile's payment transactions: which terminal processed it. */
+  terminalToken: text,
   billingAddress: responseAddressSchema.optional(),
 });
 

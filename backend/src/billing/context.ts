@@ -30,6 +30,8 @@ export interface BillingContext {
   /** How QStash reaches this backend. */
   publicUrl: string;
   genesis: GenesisClient;
+  /** EMP_TERMINAL_TOKEN: what EMP's answers must name where they name a terminal. */
+  terminalToken: string;
   breaker: EmpCircuitBreaker;
   /** EMP_RATE_LIMIT for sales, across all nodes. */
   saleLimiter: SharedRateLimiter;
@@ -79,6 +81,7 @@ export function billingContext(
     keyPrefix,
     publicUrl: config.http.publicUrl,
     genesis: services.genesis,
+    terminalToken: config.emp.terminalToken,
     breaker,
     saleLimiter: sharedLimit('emp-sales', config.emp.rateLimitPerSecond),
     reconcileLimiter: sharedLimit('emp-reconcile', config.emp.reconciliationRateLimitPerSecond),

@@ -7,6 +7,8 @@
  * records the verdict on the notification. When EMP cannot be asked, the notification waits
  * with a back-off. Deliveries never wait for this: other events go on meanwhile.
  */
+import type { AttemptStatus } from '@tether/shared/attempt-status';
+import { attemptStatusFromGenesis } from '@tether/shared/genesis-meaning';
 import { identifyNotification } from '@tether/shared/notification';
 import { sql } from 'drizzle-orm';
 import type { BillingContext } from '../billing/context';
@@ -79,14 +81,21 @@ async function attemptsOf(context: BillingContext, answers: Iterable<EmpAnswer>)
   const byUniqueId = new Map<string, AttemptFacts>();
   const byTransactionId = new Map<string, AttemptFacts>();
   if (debits.length > 0) {
-    const { rows } = await context.db.execute<{ id: number; transaction_id: string; emp_unique_id: string | null; amount_cents: number; currency: string }>(sql`
-      select id, transaction_id, emp_unique_id, amount_cents, currency from billing_attempts
+    const { rows } = await context.db.execute<{ id: number; transaction_id: string; emp_unique_id: string | null; amount_cents: number; currency: string; status: AttemptStatus }>(sql`
+      select id, transaction_id, emp_unique_id, amount_cents, currency, status from billing_attempts
       where id = any(array(
         select id from billing_attempts where emp_unique_id = any(${sql.param(uniqueIds)}::text[])
         union
         select id from billing_attempts where transaction_id = any(${sql.param(transactionIds)}::text[])))`);
     for (const row of rows) {
-      const facts = { id: row.id, transactionId: row.transaction_id, empUniqueId: row.emp_unique_id, amountCents: Number(row.amount_cents), currency: row.currency };
+      const facts = {
+        id: row.id,
+        transactionId: row.transaction_id,
+        empUniqueId: row.emp_unique_id,
+        amountCents: Number(row.amount_cents),
+        currency: row.currency,
+        status: row.status,
+      };
       if (row.emp_unique_id) byUniqueId.set(row.emp_unique_id, facts);
       byTransactionId.set(row.transaction_id, facts);
     }
@@ -127,7 +136,10 @@ async function applyTruth(context: BillingContext, decided: readonly Decided[]):
     const { judgement } = item;
     if (judgement.verdict === 'rejected') continue;
     if (judgement.readChargebacks && judgement.debit.uniqueId) effects.push(...(await chargebackEvents(context, judgement.debit.uniqueId)));
-    const effect = genesisAnswerEvent(judgement.debit, 'reconcile', judgement.debit.transactionId!);
+    // Already so: nothing to write. A replayed pair then costs EMP a request and Tether no write.
+    const { attempt, debit } = judgement;
+    if (attempt.status === attemptStatusFromGenesis(debit.status) && attempt.empUniqueId === debit.uniqueId) continue;
+    const effect = genesisAnswerEvent(debit, 'reconcile', debit.transactionId!);
     item.effectKey = effect.dedupKey;
     effects.push(effect);
   }
@@ -167,7 +179,7 @@ async function recordVerdicts(context: BillingContext, decided: readonly Decided
 async function defer(context: BillingContext, rows: readonly Waiting[], error: string) {
   if (rows.length === 0) return;
   await context.db.execute(sql`
-    update webhook_events e set error = ${`waiting for EMP: ${error}`}, attempts = e.attempts + 1,
+    update webhook_events e set error = ${`not settled yet: ${error}`}, attempts = e.attempts + 1,
            confirm_after = clock_timestamp() + least(${MAX_BACKOFF_MS}, 1000 * power(2, least(e.attempts, 20))) * interval '1 millisecond'
     where e.id = any(${sql.param(rows.map((row) => row.id))}::bigint[]) and e.outcome = 'awaiting_confirmation'`);
   context.events.metrics.confirmationsDeferred.inc({ reason: 'emp_unavailable' }, rows.length);
@@ -204,7 +216,7 @@ export async function confirmDueNotifications(context: BillingContext, limit = 5
       waitReason = answer.error;
       continue;
     }
-    decided.push({ row, answer, judgement: judgeNotification(row.payload, answer, attemptOf(answer)) });
+    decided.push({ row, answer, judgement: judgeNotification(row.payload, answer, attemptOf(answer), context.terminalToken) });
   }
 
   try {

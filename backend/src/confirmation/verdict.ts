@@ -36,6 +36,7 @@ export interface AttemptFacts {
   empUniqueId: string | null;
   amountCents: number;
   currency: string;
+  status: AttemptStatus;
 }
 
 export const REJECTION_REASONS = [
@@ -78,10 +79,17 @@ export function debitOf(answer: Extract<SignedAnswer, { found: true }>): Payment
   return answer.original && isDebitTransactionType(answer.original.transactionType) ? answer.original : undefined;
 }
 
-export function judgeNotification(claim: Record<string, string>, answer: SignedAnswer, attempt: AttemptFacts | undefined): Judgement {
+export function judgeNotification(
+  claim: Record<string, string>,
+  answer: SignedAnswer,
+  attempt: AttemptFacts | undefined,
+  terminalToken: string,
+): Judgement {
   if (!answer.found) {
     return reject(answer.reason, answer.reason === 'other_terminal' ? 'EMP says the transaction is not this terminal\'s' : 'EMP does not know the signed transaction');
   }
+  const terminals = [answer.transaction.terminalToken, answer.original?.terminalToken].filter(Boolean);
+  if (terminals.some((token) => token !== terminalToken)) return reject('other_terminal', 'EMP reports the transaction on another terminal');
   const debit = debitOf(answer);
   if (!debit) return reject('not_a_debit', `EMP reports a ${answer.transaction.transactionType ?? 'transaction'} that is no direct debit`);
   if (!attempt) return reject('not_an_attempt', `no attempt of Tether's has EMP's transaction_id or unique_id`);

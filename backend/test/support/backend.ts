@@ -38,11 +38,15 @@ export interface TestBackend extends RunningServer {
   services: Services;
 }
 
-export async function startBackend(databaseUrl: string, qstashUrl: string, options: { port?: number } = {}): Promise<TestBackend> {
+export async function startBackend(
+  databaseUrl: string,
+  qstashUrl: string,
+  options: { port?: number; environment?: Record<string, string> } = {},
+): Promise<TestBackend> {
   let app: ReturnType<typeof createApp> | undefined;
   // PUBLIC_URL must be the address QStash calls, known once listening.
   const server = await listen((request) => app!.fetch(request), { port: options.port });
-  const config = loadConfig({ ...backendEnvironment(databaseUrl, qstashUrl), PUBLIC_URL: server.url });
+  const config = loadConfig({ ...backendEnvironment(databaseUrl, qstashUrl), ...options.environment, PUBLIC_URL: server.url });
   const services = createServices(config, pino({ level: 'silent' }));
   app = createApp(services);
   return {

@@ -36,7 +36,7 @@ export interface TestAttempt {
 
 export async function createAttempt(
   db: Database,
-  options: { status?: AttemptStatus; empUniqueId?: string; iban?: string; debtorId?: number } = {},
+  options: { status?: AttemptStatus; empUniqueId?: string; iban?: string; debtorId?: number; transactionId?: string } = {},
 ): Promise<TestAttempt> {
   let debtorId = options.debtorId;
   let iban = options.iban ?? testIban();
@@ -50,7 +50,7 @@ export async function createAttempt(
     const [debtor] = await db.select({ iban: debtors.iban }).from(debtors).where(eq(debtors.id, debtorId));
     iban = debtor!.iban;
   }
-  const transactionId = `tth_${hex(8)}`;
+  const transactionId = options.transactionId ?? `tth_${hex(8)}`;
   const [attempt] = await db
     .insert(billingAttempts)
     .values({ transactionId, debtorId, amountCents: 1990, status: options.status ?? 'submitted', empUniqueId: options.empUniqueId })
