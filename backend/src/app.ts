@@ -49,5 +49,7 @@ export function createApp(services: Services) {
   app.route('/', reconciliationRoutes({ context: billing }));
   app.route('/', reconciliationDeliveryRoutes({ context: billing, receiver }));
   app.route('/', vopDeliveryRoutes({ context: billing, receiver }));
+  // Whatever waits for confirmation (a node died, EMP was down) is looked at when a node starts.
+  confirmer.wake();
   return app;
 }

@@ -414,7 +414,8 @@ describe('a batch of events in one transaction', () => {
     const earlier = await processEvent(context, saleNotification(attempt, uniqueId, 'pending_async'));
     const approved = saleNotification(attempt, uniqueId, 'approved');
     const chargeback = forwarded({ transaction_type: 'chargeback', unique_id: hex(16), original_transaction_unique_id: uniqueId, reason_code: 'MD06' });
-    const lateApproval = saleNotification(attempt, uniqueId, 'approved', { event: 'late' });
+    // The same approval read again later, e.g. by a reconcile: another key, the same meaning.
+    const lateApproval = { ...saleNotification(attempt, uniqueId, 'approved'), dedupKey: `late:${hex(4)}` };
     const unknown = saleNotification({ transactionId: `tth_${hex(8)}` }, hex(16), 'approved');
     const nameless = { ...forwarded({ unique_id: hex(16) }), fields: { status: 'approved' } };
 

@@ -16,6 +16,7 @@ import { processEvent } from '../src/events/process';
 import { createServices, type Services } from '../src/services';
 import { backendEnvironment, startBackend, waitFor, type TestBackend } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
+import { startTestEmp } from './support/emp';
 import { createAttempt, hex, readEvent, saleNotification } from './support/events';
 import { startTestQStash } from '../../dev/testing/qstash';
 
@@ -113,8 +114,9 @@ describe('the events CLI', () => {
     // A node that is down: QStash gives up and dead-letters the event.
     const probe = await listen(() => new Response());
     await probe.close();
-    const attempt = await createAttempt(database.db);
-    const event = saleNotification(attempt, hex(16), 'approved');
+    const emp = await startTestEmp();
+    const attempt = await emp.sale(database.db);
+    const event = saleNotification(attempt, attempt.uniqueId, 'approved');
     await qstash.client.publishJSON({
       url: `${probe.url}${EMP_EVENTS_PATH}`,
       retries: 0,
@@ -128,14 +130,18 @@ describe('the events CLI', () => {
     expect(listed.out).toContain(event.dedupKey);
     const [dlqId] = (await qstash.client.dlq.listMessages()).messages.map((message) => message.dlqId);
 
-    node = await startBackend(database.url, qstash.server.url, { port: probe.port });
+    node = await startBackend(database.url, qstash.server.url, { port: probe.port, environment: emp.environment });
     expect((await cli('events:dlq-replay')).code).toBe(2);
     const resent = await cli('events:dlq-replay', dlqId!);
     expect(resent.code).toBe(0);
     expect(resent.out).toMatch(/^1 message\(s\) sent again: /);
     await qstash.server.idle();
-    const [row] = await database.db.select().from(billingAttempts).where(eq(billingAttempts.id, attempt.id));
-    expect(row!.status).toBe('approved');
+    // Recorded on delivery, applied once EMP confirmed it.
+    await waitFor(async () => {
+      const [row] = await database.db.select().from(billingAttempts).where(eq(billingAttempts.id, attempt.id));
+      return row!.status === 'approved';
+    });
+    await emp.close();
     expect((await cli('events:dlq')).out).toBe('the dead-letter queue is empty');
     expect((await cli('events:dlq-replay', 'no-such-dlq-id')).code).not.toBe(0);
   });

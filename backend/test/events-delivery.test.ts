@@ -1,7 +1,8 @@
 /**
  * The delivery endpoint end to end: events published through the dev QStash server (the official
  * Client publishing, signed deliveries the real Receiver checks, retries) to backend nodes in
- * this process, on one PostgreSQL database.
+ * this process, on one PostgreSQL database, with the Genesis simulator as EMP: each notification
+ * is recorded once, confirmed with EMP, and its confirmed effect applied once.
  */
 import type { Client } from '@upstash/qstash';
 import { and, eq, isNull, sql } from 'drizzle-orm';
@@ -13,22 +14,27 @@ import { blacklist, webhookEvents } from '../src/db/schema';
 import { eventMetrics } from '../src/events/metrics';
 import type { IncomingEvent } from '../src/events/process';
 import { startBackend, type TestBackend } from './support/backend';
+import { startTestEmp, type TestEmp } from './support/emp';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { createAttempt, forwarded, hex, readAttempt, saleNotification } from './support/events';
 import { TEST_QSTASH_KEYS, startTestQStash } from '../../dev/testing/qstash';
 
 let database: MigratedTestDatabase;
 let qstash: { server: QStashDevServer; client: Client };
+let emp: TestEmp;
 let nodeA: TestBackend;
 let nodeB: TestBackend;
 
 beforeAll(async () => {
   database = await createMigratedDatabase();
   qstash = await startTestQStash(database.url);
-  [nodeA, nodeB] = await Promise.all([startBackend(database.url, qstash.server.url), startBackend(database.url, qstash.server.url)]);
+  emp = await startTestEmp();
+  const options = { environment: emp.environment };
+  [nodeA, nodeB] = await Promise.all([startBackend(database.url, qstash.server.url, options), startBackend(database.url, qstash.server.url, options)]);
 });
 afterAll(async () => {
   await Promise.all([nodeA?.close(), nodeB?.close()]);
+  await emp?.close();
   await qstash?.server.close();
   await database?.destroy();
 });
@@ -91,10 +97,11 @@ async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs =
 
 describe('POST /qstash/emp-events', () => {
   it('applies a signed delivery once, however often QStash delivers it', async () => {
-    const attempt = await createAttempt(database.db, { status: 'submitted' });
-    const approved = saleNotification(attempt, hex(16), 'approved');
+    const attempt = await emp.sale(database.db, { status: 'submitted' });
+    const approved = saleNotification(attempt, attempt.uniqueId, 'approved');
     for (let i = 0; i < 3; i++) await publish(nodeA.eventsUrl, approved);
     await qstash.server.idle();
+    await until(async () => (await eventRows(approved.dedupKey))[0]?.outcome === 'confirmed');
 
     const row = await readAttempt(database.db, attempt.id);
     expect(row.status).toBe('approved');
@@ -102,26 +109,27 @@ describe('POST /qstash/emp-events', () => {
     expect(await eventRows(approved.dedupKey)).toHaveLength(1);
     const metrics = await (await fetch(`${nodeA.url}/metrics`)).text();
     expect(metrics).toMatch(/^tether_events_processed_total\{outcome="applied"\} [1-9]/m);
+    expect(metrics).toMatch(/^tether_events_processed_total\{outcome="confirmed"\} [1-9]/m);
     expect(metrics).toMatch(/^tether_events_duplicates_total [2-9]/m);
     expect(metrics).toMatch(/^tether_event_receive_to_commit_seconds_count [1-9]/m);
   });
 
   it('applies concurrent duplicate deliveries to two backend nodes once', async () => {
-    const uniqueId = hex(16);
-    const attempt = await createAttempt(database.db, { status: 'approved', empUniqueId: uniqueId });
+    const attempt = await emp.sale(database.db, { status: 'approved' });
+    emp.sim.control.chargeback(attempt.uniqueId, { reasonCode: 'MD06' });
+    // The reference's chargeback notification: on the sale's own unique_id (docs/genesis-protocol.md).
     const chargeback = forwarded({
-      transaction_type: 'chargeback',
-      unique_id: hex(16),
-      original_transaction_unique_id: uniqueId,
-      reason_code: 'MD06',
+      transaction_id: attempt.transactionId,
+      unique_id: attempt.uniqueId,
+      transaction_type: 'sdd_sale',
+      status: 'chargebacked',
+      event: 'chargeback',
+      amount: '1990',
     });
+    // Every delivery but the one that recorded the notification is counted as a duplicate.
     const deliveriesSeen = async () => {
       let total = 0;
-      for (const node of [nodeA, nodeB]) {
-        const metrics = eventMetrics(node.services.metrics);
-        total += (await metrics.duplicates.get()).values[0]?.value ?? 0;
-        for (const { value } of (await metrics.processed.get()).values) total += value;
-      }
+      for (const node of [nodeA, nodeB]) total += (await eventMetrics(node.services.metrics).duplicates.get()).values[0]?.value ?? 0;
       return total;
     };
     const before = await deliveriesSeen();
@@ -131,28 +139,31 @@ describe('POST /qstash/emp-events', () => {
         await publish(nodeA.eventsUrl, chargeback);
         await publish(nodeB.eventsUrl, chargeback);
       }
-      // At least one delivery is inside its transaction, event row written, when the hold ends.
+      // The confirmed effect is inside its transaction, waiting to list the IBAN, when the hold ends.
       await until(async () => (await sessionsWaitingToBlacklist()).length > 0);
     } finally {
       await hold.rollback();
     }
     await qstash.server.idle();
+    await until(async () => (await eventRows(chargeback.dedupKey))[0]?.outcome === 'confirmed');
 
     const row = await readAttempt(database.db, attempt.id);
     expect(row.status).toBe('chargebacked');
-    expect(row.history).toHaveLength(1);
     const [event, ...others] = await eventRows(chargeback.dedupKey);
     expect(others).toEqual([]);
-    expect(event).toMatchObject({ outcome: 'applied', billingAttemptId: attempt.id });
-    expect(await activeEntries(attempt.iban)).toEqual([expect.objectContaining({ reasonCode: 'MD06', sourceEventId: event!.id })]);
+    expect(event).toMatchObject({ outcome: 'confirmed', billingAttemptId: attempt.id });
+    // EMP's chargeback record carried the reason code and the move; the reconciled status changed nothing more.
+    const [listing] = await activeEntries(attempt.iban);
+    expect(listing).toMatchObject({ reasonCode: 'MD06', source: 'chargeback' });
+    expect(row.history.filter((entry) => (entry as { outcome?: string }).outcome === 'applied')).toHaveLength(1);
     expect(await dlqSize()).toBe(0);
-    expect((await deliveriesSeen()) - before).toBe(6);
+    expect((await deliveriesSeen()) - before).toBe(5);
   });
 
-  it('survives a transaction aborted between receive and commit: QStash redelivers, applied once', async () => {
-    const uniqueId = hex(16);
-    const attempt = await createAttempt(database.db, { status: 'approved', empUniqueId: uniqueId });
-    const chargeback = saleNotification(attempt, uniqueId, 'chargebacked', { reason_code: 'AC04' });
+  it('survives the confirmed effect\'s transaction aborted before its commit: the notification waits, then is applied once', async () => {
+    const attempt = await emp.sale(database.db, { status: 'approved' });
+    emp.sim.control.chargeback(attempt.uniqueId, { reasonCode: 'AC04' });
+    const chargeback = saleNotification(attempt, attempt.uniqueId, 'chargebacked', { event: 'chargeback' });
     const hold = await blockBlacklistInsert(attempt.iban);
     try {
       await publish(nodeA.eventsUrl, chargeback);
@@ -160,26 +171,26 @@ describe('POST /qstash/emp-events', () => {
         const pids = await sessionsWaitingToBlacklist();
         return pids.length > 0 && pids;
       });
-      // The event row is written but not committed when the session dies.
+      // The effect is written but not committed when the session dies.
       await database.pool.query('select pg_terminate_backend($1)', [pid]);
-      const [failed] = await until(async () => {
+      const [waiting] = await until(async () => {
         const rows = await eventRows(chargeback.dedupKey);
-        return rows[0]?.outcome === 'failed' && rows;
+        return rows[0]?.error?.startsWith('not settled yet') && rows;
       });
-      expect(failed!.error).toBeTruthy();
+      expect(waiting!.outcome).toBe('awaiting_confirmation');
       expect((await readAttempt(database.db, attempt.id)).status).toBe('approved');
     } finally {
       await hold.rollback();
     }
-    await until(async () => (await eventRows(chargeback.dedupKey))[0]?.outcome === 'applied');
+    await until(async () => (await eventRows(chargeback.dedupKey))[0]?.outcome === 'confirmed', 20_000);
     await qstash.server.idle();
 
     const [event] = await eventRows(chargeback.dedupKey);
-    expect(event).toMatchObject({ outcome: 'applied', error: null });
+    expect(event).toMatchObject({ outcome: 'confirmed' });
     expect(event!.attempts).toBeGreaterThanOrEqual(2);
     const row = await readAttempt(database.db, attempt.id);
     expect(row.status).toBe('chargebacked');
-    expect(row.history).toHaveLength(1);
+    expect(row.history.filter((entry) => (entry as { outcome?: string }).outcome === 'applied')).toHaveLength(1);
     expect(await activeEntries(attempt.iban)).toHaveLength(1);
   });
 
@@ -209,12 +220,12 @@ describe('POST /qstash/emp-events', () => {
     });
 
     it('but accepts the next signing key, for key rotation', async () => {
-      const attempt = await createAttempt(database.db, { status: 'submitted' });
-      const event = saleNotification(attempt, hex(16), 'approved');
+      const attempt = await emp.sale(database.db, { status: 'submitted' });
+      const event = saleNotification(attempt, attempt.uniqueId, 'approved');
       const payload = JSON.stringify(body(event));
       const response = await deliver(nodeA.eventsUrl, payload, await sign(TEST_QSTASH_KEYS.next, nodeA.eventsUrl, payload));
       expect(response.status).toBe(200);
-      expect((await readAttempt(database.db, attempt.id)).status).toBe('approved');
+      await until(async () => (await readAttempt(database.db, attempt.id)).status === 'approved');
     });
   });
 
