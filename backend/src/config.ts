@@ -159,6 +159,8 @@ export interface AuthSettings {
   lockoutSeconds: number;
   /** Cookies only over HTTPS: on when PUBLIC_URL is https. */
   secureCookies: boolean;
+  /** The site's own origin: where the log-in may send an operator afterwards. */
+  publicUrl: string;
 }
 
 export interface BillingSettings {
@@ -265,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxLoginFailures: e.LOGIN_MAX_FAILURES,
       lockoutSeconds: e.LOGIN_LOCKOUT,
       secureCookies: e.PUBLIC_URL.startsWith('https:'),
+      publicUrl: e.PUBLIC_URL,
     },
     billing: {
       batchSize: e.BILLING_BATCH_SIZE,

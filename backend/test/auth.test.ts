@@ -89,8 +89,10 @@ describe('logging in', () => {
       expect(await response.text()).toContain('Wrong email or password.');
       expect(cookiesOf(response).tether_session).toBeUndefined();
     }
-    const offsite = await submitLogin(node.url, operator.email, operator.password, '//evil.example/');
-    expect(offsite.response.headers.get('location')).toBe('/dashboard');
+    for (const next of ['//evil.example/', '/\t/evil.example', '/%0a/evil.example', '/\\evil.example']) {
+      const offsite = await submitLogin(node.url, operator.email, operator.password, next);
+      expect(offsite.response.headers.get('location'), next).toBe('/dashboard');
+    }
   });
 
   it('refuses a log-in form without its CSRF cookie', async () => {

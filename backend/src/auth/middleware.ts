@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthContext } from './context';
 import { readSessionCookie } from './cookies';
+import { carriesWholeIban } from '../dashboard/queries/iban-query';
 import { isStateChanging, submittedToken, tokensMatch } from './csrf';
 import type { Operator } from './operators';
 import { resumeSession } from './sessions';
@@ -48,7 +49,9 @@ function refuse(c: Context) {
   }
   if (wantsPage(c)) {
     const url = new URL(c.req.url);
-    return c.redirect(`${LOGIN_PATH}?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+    // The page to come back to, without a query that carries an IBAN: this URL goes into logs.
+    const back = carriesWholeIban(url.search) ? url.pathname : url.pathname + url.search;
+    return c.redirect(`${LOGIN_PATH}?next=${encodeURIComponent(back)}`, 303);
   }
   return c.json({ error: 'not logged in' }, 401);
 }

@@ -10,14 +10,10 @@ import { clearSessionCookie, readLoginCsrfCookie, readSessionCookie, writeLoginC
 import { CSRF_FIELD, tokensMatch } from '../../auth/csrf';
 import { logIn } from '../../auth/login';
 import { LOGIN_PATH } from '../../auth/middleware';
+import { safeNext } from '../../auth/next-path';
 import { endSession } from '../../auth/sessions';
 import { formatTime } from '../format';
 import { Document } from '../layout';
-
-/** Only a path on this site: "//evil.example" or "https://…" would make the log-in an open redirect. */
-function safeNext(value: unknown): string {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/dashboard';
-}
 
 function loginForm(c: Context, settings: AuthContext['settings'], options: { next: string; email?: string; problem?: string }, status: 200 | 401 | 403 | 429 = 200) {
   const token = randomBytes(24).toString('base64url');
@@ -55,10 +51,10 @@ function loginForm(c: Context, settings: AuthContext['settings'], options: { nex
 export function loginPages(auth: AuthContext) {
   const { settings } = auth;
   return new Hono()
-    .get(LOGIN_PATH, (c) => loginForm(c, settings, { next: safeNext(c.req.query('next')) }))
+    .get(LOGIN_PATH, (c) => loginForm(c, settings, { next: safeNext(c.req.query('next'), settings.publicUrl) }))
     .post(LOGIN_PATH, async (c) => {
       const form = await c.req.parseBody();
-      const next = safeNext(form.next);
+      const next = safeNext(form.next, settings.publicUrl);
       const email = typeof form.email === 'string' ? form.email : '';
       const password = typeof form.password === 'string' ? form.password : '';
       const submitted = typeof form[CSRF_FIELD] === 'string' ? form[CSRF_FIELD] : undefined;
