@@ -122,6 +122,49 @@ const envSchema = z.object({
   LOGIN_LOCKOUT: positiveInt.default(15 * 60),
 });
 
+/**
+ * Every secret value shipped in the repository for development: .env.example, .dev.vars.example,
+ * dev/stack/defaults.ts (what `npm start` runs on) and docker-compose.yml. Anyone can read them,
+ * so a production node refuses them in any secret variable (config.test.ts checks this list
+ * against those files).
+ */
+const DEVELOPMENT_SECRET_VALUES = new Set([
+  'dev-upstash-token',
+  'dev-qstash-token',
+  'sig_dev_current',
+  'sig_dev_next',
+  'S3RVER',
+  'tether-secret',
+  'dev-terminal',
+  'dev-login',
+  'dev-password',
+]);
+
+export const SECRET_VARIABLES = [
+  'UPSTASH_REDIS_REST_TOKEN',
+  'QSTASH_TOKEN',
+  'QSTASH_CURRENT_SIGNING_KEY',
+  'QSTASH_NEXT_SIGNING_KEY',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'EMP_TERMINAL_TOKEN',
+  'EMP_API_LOGIN',
+  'EMP_API_PASSWORD',
+] as const;
+
+/** Production only: no development secret, and an https PUBLIC_URL (session cookies are Secure only then). */
+const productionEnvSchema = envSchema.superRefine((env, context) => {
+  if (env.NODE_ENV !== 'production') return;
+  if (!env.PUBLIC_URL.startsWith('https:')) {
+    context.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an https URL in production (session cookies are not Secure otherwise)' });
+  }
+  for (const variable of SECRET_VARIABLES) {
+    if (DEVELOPMENT_SECRET_VALUES.has(env[variable])) {
+      context.addIssue({ code: 'custom', path: [variable], message: 'is a development value from the repository: set the production secret' });
+    }
+  }
+});
+
 export type Env = z.input<typeof envSchema>;
 
 export interface Config {
@@ -207,7 +250,8 @@ function describeIssues(error: z.ZodError, present: Record<string, unknown>): st
   return error.issues
     .map((issue) => {
       const variable = issue.path.join('.');
-      const message = variable in present ? issue.message : 'is required';
+      // A production rule may concern a variable left to its default (PUBLIC_URL): not "required".
+      const message = variable in present || issue.code === 'custom' ? issue.message : 'is required';
       return `${variable} ${message}`;
     })
     .join('; ');
@@ -216,7 +260,7 @@ function describeIssues(error: z.ZodError, present: Record<string, unknown>): st
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as in most .env tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = productionEnvSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error, present)}`);
   const e = parsed.data;
   return {
