@@ -14,6 +14,7 @@ import { dashboardContext } from './dashboard/context';
 import { dashboardRoutes } from './dashboard/routes';
 import { eventContext } from './events/context';
 import { empEventRoutes } from './events/delivery-route';
+import { capRequestBodies } from './http/body-caps';
 import { healthRoutes } from './http/health';
 import { metricsRoutes } from './metrics';
 import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
@@ -32,7 +33,8 @@ export function createApp(services: Services) {
     storage: () => storage.check(),
   };
   const app = new Hono();
-  // First, so that it runs before every route below.
+  // First, so that they run before every route below: no route reads a body past its cap.
+  app.use(capRequestBodies());
   app.use(requireOperator(authContext(services)));
   app.route('/', healthRoutes(healthChecks, ['db']));
   app.route('/', metricsRoutes(services.metrics));
