@@ -15,7 +15,7 @@ import { dashboardRoutes } from './dashboard/routes';
 import { eventContext } from './events/context';
 import { empEventRoutes } from './events/delivery-route';
 import { capRequestBodies } from './http/body-caps';
-import { healthRoutes } from './http/health';
+import { cachedHealthProbe, healthRoutes } from './http/health';
 import { metricsRoutes } from './metrics';
 import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
 import type { Services } from './services';
@@ -26,17 +26,17 @@ import { vopDeliveryRoutes } from './vop/queue';
 
 export function createApp(services: Services) {
   const { config, database, redis, qstash, receiver, storage } = services;
-  const healthChecks = {
+  const health = cachedHealthProbe({
     db: () => database.pool.query('select 1'),
     redis: () => redis.ping(),
     qstash: () => qstash.dlq.listMessages({ count: 1 }),
     storage: () => storage.check(),
-  };
+  });
   const app = new Hono();
   // First, so that they run before every route below: no route reads a body past its cap.
   app.use(capRequestBodies());
   app.use(requireOperator(authContext(services)));
-  app.route('/', healthRoutes(healthChecks, ['db']));
+  app.route('/', healthRoutes(health, ['db']));
   app.route('/', metricsRoutes(services.metrics));
   app.route('/', empEventRoutes({ context: eventContext(services), receiver, publicUrl: config.http.publicUrl }));
   const uploads = uploadContext(services);
@@ -44,7 +44,7 @@ export function createApp(services: Services) {
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
   // One per process: its circuit breaker guards every batch this node works on.
   const billing = billingContext(services);
-  app.route('/', dashboardRoutes(dashboardContext(services, billing, healthChecks)));
+  app.route('/', dashboardRoutes(dashboardContext(services, billing, health)));
   app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email }));
   app.route('/', billingDeliveryRoutes({ context: billing, receiver }));
   app.route('/', reconciliationRoutes({ context: billing }));
