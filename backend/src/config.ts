@@ -4,6 +4,7 @@
  */
 import { DEFAULT_BLACKLIST_CODES } from '@tether/shared/reason-codes';
 import { z } from 'zod';
+import type { ThrottlePolicy } from './auth/login-throttle';
 import type { ObjectStorageConfig } from './storage/object-storage';
 import { VOP_RESULTS, type VopResult } from './vop/result';
 
@@ -117,9 +118,15 @@ const envSchema = z.object({
   /** Operator sessions, seconds: unused for this long they end; used or not, they end after the maximum age. */
   SESSION_IDLE_TIMEOUT: positiveInt.default(2 * 60 * 60),
   SESSION_MAX_AGE: positiveInt.default(12 * 60 * 60),
-  /** Failed log-ins in a row for one email before it is locked, and for how many seconds. */
+  /** Failed log-ins in a row for one email from one address before that pair is locked, and for how many seconds (auth/login-throttle.ts). */
   LOGIN_MAX_FAILURES: positiveInt.default(5),
   LOGIN_LOCKOUT: positiveInt.default(15 * 60),
+  /** Failed log-ins from one address, any emails, within LOGIN_LOCKOUT before that address is refused. */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
+  /** Failed log-ins within a minute, all emails and addresses together, before every log-in is refused for the rest of it. */
+  LOGIN_MAX_FAILURES_PER_MINUTE: positiveInt.default(60),
+  /** Proxies in front of the nodes that append to X-Forwarded-For (1 behind one load balancer); 0 = the socket's peer is the client. */
+  TRUSTED_PROXIES: z.coerce.number({ error: 'must be a number' }).int().min(0).default(0),
 });
 
 /**
@@ -198,8 +205,9 @@ export interface Config {
 export interface AuthSettings {
   sessionIdleSeconds: number;
   sessionMaxAgeSeconds: number;
-  maxLoginFailures: number;
-  lockoutSeconds: number;
+  loginThrottle: ThrottlePolicy;
+  /** How many proxies' X-Forwarded-For entries to trust for the client's address. */
+  trustedProxies: number;
   /** Cookies only over HTTPS: on when PUBLIC_URL is https. */
   secureCookies: boolean;
   /** The site's own origin: where the log-in may send an operator afterwards. */
@@ -308,8 +316,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: {
       sessionIdleSeconds: e.SESSION_IDLE_TIMEOUT,
       sessionMaxAgeSeconds: e.SESSION_MAX_AGE,
-      maxLoginFailures: e.LOGIN_MAX_FAILURES,
-      lockoutSeconds: e.LOGIN_LOCKOUT,
+      loginThrottle: {
+        maxFailures: e.LOGIN_MAX_FAILURES,
+        lockoutSeconds: e.LOGIN_LOCKOUT,
+        maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        maxFailuresPerMinute: e.LOGIN_MAX_FAILURES_PER_MINUTE,
+      },
+      trustedProxies: e.TRUSTED_PROXIES,
       secureCookies: e.PUBLIC_URL.startsWith('https:'),
       publicUrl: e.PUBLIC_URL,
     },
