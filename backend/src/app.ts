@@ -16,6 +16,7 @@ import { eventContext } from './events/context';
 import { empEventRoutes } from './events/delivery-route';
 import { capRequestBodies } from './http/body-caps';
 import { cachedHealthProbe, healthRoutes } from './http/health';
+import { securityHeaders } from './http/security-headers';
 import { metricsRoutes } from './metrics';
 import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
 import type { Services } from './services';
@@ -33,7 +34,9 @@ export function createApp(services: Services) {
     storage: () => storage.check(),
   });
   const app = new Hono();
-  // First, so that they run before every route below: no route reads a body past its cap.
+  // Outermost, so that every answer carries them, refusals included.
+  app.use(securityHeaders(() => storage.browserOrigin()));
+  // Before every route below: no route reads a body past its cap.
   app.use(capRequestBodies());
   app.use(requireOperator(authContext(services)));
   app.route('/', healthRoutes(health, ['db']));

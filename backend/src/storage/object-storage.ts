@@ -163,6 +163,11 @@ export class ObjectStorage {
     );
   }
 
+  /** The origin presigned URLs point browsers to (for the dashboard's Content-Security-Policy); signing is local, nothing is sent. */
+  async browserOrigin(): Promise<string> {
+    return new URL(await this.presignPut('origin', { contentType: 'text/plain', expiresIn: 60 })).origin;
+  }
+
   /** A URL to download the object; with `downloadName` browsers save it under that name. */
   presignGet(key: string, options: { expiresIn: number; downloadName?: string }): Promise<string> {
     return getSignedUrl(

@@ -111,7 +111,7 @@ export function blacklistPage(context: DashboardContext) {
         <>
           <div class="panel">
             <h2>Add an IBAN</h2>
-            <form class="filters" hx-post="/dashboard/blacklist" hx-target="#blacklist-entries" hx-swap="outerHTML" {...{ 'hx-on::after-request': 'if (event.detail.successful) this.reset()' }}>
+            <form class="filters" hx-post="/dashboard/blacklist" hx-target="#blacklist-entries" hx-swap="outerHTML" data-reset-on-success>
               <label>
                 IBAN
                 <input name="iban" required size={34} autocomplete="off" />

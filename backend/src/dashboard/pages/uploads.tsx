@@ -141,7 +141,7 @@ export function uploadPages(context: DashboardContext) {
           <div id="upload-status" class="panel" hidden>
             <p id="upload-phase" role="status"></p>
             <div class="progress">
-              <div id="upload-bar" style="width: 0%"></div>
+              <div id="upload-bar"></div>
             </div>
             <p id="upload-result"></p>
           </div>
