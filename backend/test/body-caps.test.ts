@@ -87,10 +87,12 @@ describe('capRequestBodies', () => {
     expect(ran).not.toHaveBeenCalled();
   });
 
-  it('caps the log-in at 4 KiB, the column preview at 64 KiB, and every other route at 64 KiB', () => {
+  it('caps the log-in at 4 KiB, the column preview at 64 KiB, and every other route at 64 KiB but the streamed upload', () => {
     expect(bodyCapOf('/login')).toBe(4 * 1024);
     expect(bodyCapOf('/dashboard/uploads/columns')).toBe(64 * 1024);
     expect(bodyCapOf('/qstash/billing/batch')).toBe(64 * 1024);
+    // The upload's own streaming route caps the file at the upload's limit instead (upload-api.test.ts).
+    expect(bodyCapOf('/uploads/3fa85f64-5717-4562-b3fc-2c963f66afa6/content')).toBeUndefined();
   });
 });
 

@@ -30,7 +30,15 @@ const BODY_CAPS: Readonly<Record<string, number>> = {
   '/dashboard/uploads/columns': PREVIEW_BYTES,
 };
 
-export function bodyCapOf(path: string): number {
+/**
+ * PUT /uploads/:id/content streams a debtor file (up to UPLOAD_MAX_CSV_BYTES) into storage,
+ * never whole in memory, and cuts it off past the upload's own cap (uploads/lifecycle.ts).
+ */
+const STREAMED_TO_STORAGE = /^\/uploads\/[^/]+\/content$/;
+
+/** The cap of a route's body; undefined for the one route that streams and caps its body itself. */
+export function bodyCapOf(path: string): number | undefined {
+  if (STREAMED_TO_STORAGE.test(path)) return undefined;
   return BODY_CAPS[path] ?? DEFAULT_BODY_CAP;
 }
 
@@ -50,5 +58,8 @@ export function capRequestBodies(): MiddlewareHandler {
     }
     return limiter;
   };
-  return (c, next) => limiterOf(bodyCapOf(c.req.path))(c, next);
+  return (c, next) => {
+    const cap = bodyCapOf(c.req.path);
+    return cap === undefined ? next() : limiterOf(cap)(c, next);
+  };
 }
