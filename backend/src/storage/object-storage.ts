@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -138,6 +139,17 @@ export class ObjectStorage {
       return { size: output.ContentLength ?? 0, etag: output.ETag ?? '', contentType: output.ContentType };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Copies an object within the bucket, in storage (nothing streams through here); false when there is no such source. */
+  async copyObject(from: string, to: string): Promise<boolean> {
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` }));
+      return true;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === 'NoSuchKey') return false;
       throw error;
     }
   }
