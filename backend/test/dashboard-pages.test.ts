@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToBlacklist } from '../src/blacklist/blacklist';
-import { carriesWholeIban } from '../src/dashboard/queries/iban-query';
+import { carriesWholeIban } from '../src/http/iban-in-url';
 import { billingAttempts, debtors } from '../src/db/schema';
 import { eventContext } from '../src/events/context';
 import { processEvent } from '../src/events/process';

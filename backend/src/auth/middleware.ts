@@ -5,9 +5,9 @@
  * `isPublic` pass without a session: new routes are protected without anyone having to remember.
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { carriesWholeIban } from '../http/iban-in-url';
 import type { AuthContext } from './context';
 import { readSessionCookie } from './cookies';
-import { carriesWholeIban } from '../dashboard/queries/iban-query';
 import { isStateChanging, submittedToken, tokensMatch } from './csrf';
 import type { Operator } from './operators';
 import { resumeSession } from './sessions';

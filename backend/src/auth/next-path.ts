@@ -8,9 +8,9 @@
  * makes of it against PUBLIC_URL must keep PUBLIC_URL's origin. A path whose query carries a
  * whole IBAN is refused too: the redirect would write it into the access logs.
  */
-import { carriesWholeIban } from '../dashboard/queries/iban-query';
+import { carriesWholeIban } from '../http/iban-in-url';
 
-export const DEFAULT_NEXT = '/dashboard';
+const DEFAULT_NEXT = '/dashboard';
 
 /** Raw or percent-encoded: C0 controls, space, DEL, backslash, and any Unicode whitespace. */
 const UNSAFE = /[\u0000-\u0020\u007f\\]|\s|%(?:[01][0-9a-f]|20|7f|5c)/i;
