@@ -88,11 +88,16 @@ describe('capRequestBodies', () => {
   });
 
   it('caps the log-in at 4 KiB, the column preview at 64 KiB, and every other route at 64 KiB but the streamed upload', () => {
-    expect(bodyCapOf('/login')).toBe(4 * 1024);
-    expect(bodyCapOf('/dashboard/uploads/columns')).toBe(64 * 1024);
-    expect(bodyCapOf('/qstash/billing/batch')).toBe(64 * 1024);
-    // The upload's own streaming route caps the file at the upload's limit instead (upload-api.test.ts).
-    expect(bodyCapOf('/uploads/3fa85f64-5717-4562-b3fc-2c963f66afa6/content')).toBeUndefined();
+    const post = (path: string) => bodyCapOf({ method: 'POST', path, contentType: 'application/json' });
+    expect(post('/login')).toBe(4 * 1024);
+    expect(post('/dashboard/uploads/columns')).toBe(64 * 1024);
+    expect(post('/qstash/billing/batch')).toBe(64 * 1024);
+    // The upload's own streaming route caps the raw file at the upload's limit instead (upload-api.test.ts)...
+    const content = '/uploads/3fa85f64-5717-4562-b3fc-2c963f66afa6/content';
+    expect(bodyCapOf({ method: 'PUT', path: content, contentType: 'text/csv' })).toBeUndefined();
+    // ...but a form sent there is capped: the CSRF check would parse it whole.
+    expect(bodyCapOf({ method: 'PUT', path: content, contentType: 'multipart/form-data; boundary=x' })).toBe(64 * 1024);
+    expect(bodyCapOf({ method: 'POST', path: content, contentType: 'text/csv' })).toBe(64 * 1024);
   });
 });
 

@@ -32,14 +32,16 @@ const BODY_CAPS: Readonly<Record<string, number>> = {
 
 /**
  * PUT /uploads/:id/content streams a debtor file (up to UPLOAD_MAX_CSV_BYTES) into storage,
- * never whole in memory, and cuts it off past the upload's own cap (uploads/lifecycle.ts).
+ * never whole in memory, and cuts it off past the upload's own cap (uploads/lifecycle.ts). Only
+ * a raw body: a form body would be parsed whole for its CSRF field (auth/csrf.ts), so it is capped.
  */
 const STREAMED_TO_STORAGE = /^\/uploads\/[^/]+\/content$/;
+const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
 
-/** The cap of a route's body; undefined for the one route that streams and caps its body itself. */
-export function bodyCapOf(path: string): number | undefined {
-  if (STREAMED_TO_STORAGE.test(path)) return undefined;
-  return BODY_CAPS[path] ?? DEFAULT_BODY_CAP;
+/** The cap of a request's body; undefined for the one route that streams and caps its body itself. */
+export function bodyCapOf(request: { method: string; path: string; contentType?: string }): number | undefined {
+  if (request.method === 'PUT' && STREAMED_TO_STORAGE.test(request.path) && !FORM.test(request.contentType ?? '')) return undefined;
+  return BODY_CAPS[request.path] ?? DEFAULT_BODY_CAP;
 }
 
 export function capRequestBodies(): MiddlewareHandler {
@@ -59,7 +61,7 @@ export function capRequestBodies(): MiddlewareHandler {
     return limiter;
   };
   return (c, next) => {
-    const cap = bodyCapOf(c.req.path);
+    const cap = bodyCapOf({ method: c.req.method, path: c.req.path, contentType: c.req.header('content-type') });
     return cap === undefined ? next() : limiterOf(cap)(c, next);
   };
 }
