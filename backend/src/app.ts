@@ -14,7 +14,9 @@ import { dashboardContext } from './dashboard/context';
 import { dashboardRoutes } from './dashboard/routes';
 import { NotificationConfirmer } from './confirmation/confirmer';
 import { empEventRoutes } from './events/delivery-route';
-import { healthRoutes } from './http/health';
+import { capRequestBodies } from './http/body-caps';
+import { cachedHealthProbe, healthRoutes } from './http/health';
+import { securityHeaders } from './http/security-headers';
 import { metricsRoutes } from './metrics';
 import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
 import type { Services } from './services';
@@ -25,16 +27,19 @@ import { vopDeliveryRoutes } from './vop/queue';
 
 export function createApp(services: Services) {
   const { config, database, redis, qstash, receiver, storage } = services;
-  const healthChecks = {
+  const health = cachedHealthProbe({
     db: () => database.pool.query('select 1'),
     redis: () => redis.ping(),
     qstash: () => qstash.dlq.listMessages({ count: 1 }),
     storage: () => storage.check(),
-  };
+  });
   const app = new Hono();
-  // First, so that it runs before every route below.
+  // Outermost, so that every answer carries them, refusals included.
+  app.use(securityHeaders(() => storage.browserOrigin()));
+  // Before every route below: no route reads a body past its cap.
+  app.use(capRequestBodies());
   app.use(requireOperator(authContext(services)));
-  app.route('/', healthRoutes(healthChecks, ['db']));
+  app.route('/', healthRoutes(health, ['db']));
   app.route('/', metricsRoutes(services.metrics));
   // One per process: its circuit breaker guards every batch this node works on.
   const billing = billingContext(services);
@@ -43,7 +48,7 @@ export function createApp(services: Services) {
   const uploads = uploadContext(services);
   app.route('/', uploadRoutes({ context: uploads, operatorOf: (c) => c.get('operator').email }));
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
-  app.route('/', dashboardRoutes(dashboardContext(services, billing, healthChecks)));
+  app.route('/', dashboardRoutes(dashboardContext(services, billing, health)));
   app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email }));
   app.route('/', billingDeliveryRoutes({ context: billing, receiver }));
   app.route('/', reconciliationRoutes({ context: billing }));

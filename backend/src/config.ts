@@ -4,6 +4,7 @@
  */
 import { DEFAULT_BLACKLIST_CODES } from '@tether/shared/reason-codes';
 import { z } from 'zod';
+import type { ThrottlePolicy } from './auth/login-throttle';
 import type { ObjectStorageConfig } from './storage/object-storage';
 import { VOP_RESULTS, type VopResult } from './vop/result';
 
@@ -117,9 +118,58 @@ const envSchema = z.object({
   /** Operator sessions, seconds: unused for this long they end; used or not, they end after the maximum age. */
   SESSION_IDLE_TIMEOUT: positiveInt.default(2 * 60 * 60),
   SESSION_MAX_AGE: positiveInt.default(12 * 60 * 60),
-  /** Failed log-ins in a row for one email before it is locked, and for how many seconds. */
+  /** Failed log-ins in a row for one email from one address before that pair is locked, and for how many seconds (auth/login-throttle.ts). */
   LOGIN_MAX_FAILURES: positiveInt.default(5),
   LOGIN_LOCKOUT: positiveInt.default(15 * 60),
+  /** Failed log-ins from one address, any emails, within LOGIN_LOCKOUT before that address is refused. */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
+  /** Failed log-ins within a minute, all emails and addresses together, before every log-in is refused for the rest of it. */
+  LOGIN_MAX_FAILURES_PER_MINUTE: positiveInt.default(60),
+  /** Proxies in front of the nodes that append to X-Forwarded-For (1 behind one load balancer); 0 = the socket's peer is the client. */
+  TRUSTED_PROXIES: z.coerce.number({ error: 'must be a number' }).int().min(0).default(0),
+});
+
+/**
+ * Every secret value shipped in the repository for development: .env.example, .dev.vars.example,
+ * dev/stack/defaults.ts (what `npm start` runs on) and docker-compose.yml. Anyone can read them,
+ * so a production node refuses them in any secret variable (config.test.ts checks this list
+ * against those files).
+ */
+const DEVELOPMENT_SECRET_VALUES = new Set([
+  'dev-upstash-token',
+  'dev-qstash-token',
+  'sig_dev_current',
+  'sig_dev_next',
+  'S3RVER',
+  'tether-secret',
+  'dev-terminal',
+  'dev-login',
+  'dev-password',
+]);
+
+export const SECRET_VARIABLES = [
+  'UPSTASH_REDIS_REST_TOKEN',
+  'QSTASH_TOKEN',
+  'QSTASH_CURRENT_SIGNING_KEY',
+  'QSTASH_NEXT_SIGNING_KEY',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'EMP_TERMINAL_TOKEN',
+  'EMP_API_LOGIN',
+  'EMP_API_PASSWORD',
+] as const;
+
+/** Production only: no development secret, and an https PUBLIC_URL (session cookies are Secure only then). */
+const productionEnvSchema = envSchema.superRefine((env, context) => {
+  if (env.NODE_ENV !== 'production') return;
+  if (!env.PUBLIC_URL.startsWith('https:')) {
+    context.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an https URL in production (session cookies are not Secure otherwise)' });
+  }
+  for (const variable of SECRET_VARIABLES) {
+    if (DEVELOPMENT_SECRET_VALUES.has(env[variable])) {
+      context.addIssue({ code: 'custom', path: [variable], message: 'is a development value from the repository: set the production secret' });
+    }
+  }
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -155,10 +205,13 @@ export interface Config {
 export interface AuthSettings {
   sessionIdleSeconds: number;
   sessionMaxAgeSeconds: number;
-  maxLoginFailures: number;
-  lockoutSeconds: number;
+  loginThrottle: ThrottlePolicy;
+  /** How many proxies' X-Forwarded-For entries to trust for the client's address. */
+  trustedProxies: number;
   /** Cookies only over HTTPS: on when PUBLIC_URL is https. */
   secureCookies: boolean;
+  /** The site's own origin: where the log-in may send an operator afterwards. */
+  publicUrl: string;
 }
 
 export interface BillingSettings {
@@ -205,7 +258,8 @@ function describeIssues(error: z.ZodError, present: Record<string, unknown>): st
   return error.issues
     .map((issue) => {
       const variable = issue.path.join('.');
-      const message = variable in present ? issue.message : 'is required';
+      // A production rule may concern a variable left to its default (PUBLIC_URL): not "required".
+      const message = variable in present || issue.code === 'custom' ? issue.message : 'is required';
       return `${variable} ${message}`;
     })
     .join('; ');
@@ -214,7 +268,7 @@ function describeIssues(error: z.ZodError, present: Record<string, unknown>): st
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as in most .env tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = productionEnvSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error, present)}`);
   const e = parsed.data;
   return {
@@ -263,9 +317,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: {
       sessionIdleSeconds: e.SESSION_IDLE_TIMEOUT,
       sessionMaxAgeSeconds: e.SESSION_MAX_AGE,
-      maxLoginFailures: e.LOGIN_MAX_FAILURES,
-      lockoutSeconds: e.LOGIN_LOCKOUT,
+      loginThrottle: {
+        maxFailures: e.LOGIN_MAX_FAILURES,
+        lockoutSeconds: e.LOGIN_LOCKOUT,
+        maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        maxFailuresPerMinute: e.LOGIN_MAX_FAILURES_PER_MINUTE,
+      },
+      trustedProxies: e.TRUSTED_PROXIES,
       secureCookies: e.PUBLIC_URL.startsWith('https:'),
+      publicUrl: e.PUBLIC_URL,
     },
     billing: {
       batchSize: e.BILLING_BATCH_SIZE,

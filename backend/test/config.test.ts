@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../src/config';
+import { DEV_SECRETS } from '../../dev/stack/defaults';
+import { ConfigError, loadConfig, redactUrl, SECRET_VARIABLES } from '../src/config';
 
 const validEnv = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
@@ -49,6 +51,49 @@ describe('loadConfig', () => {
       'MD06',
       'AC04',
     ]);
+  });
+
+  describe('in production', () => {
+    const production = { ...validEnv, NODE_ENV: 'production', PUBLIC_URL: 'https://tether.example' };
+    const repositoryFile = (name: string) => readFileSync(new URL(`../../${name}`, import.meta.url), 'utf8');
+    /** Every value of `NAME=value` lines, and of `NAME: value` and `${NAME:-value}` in docker-compose.yml. */
+    const assignedValues = (text: string, names: readonly string[]) =>
+      names.flatMap((name) =>
+        [...text.matchAll(new RegExp(`(?:^|\\s|\\$\\{)${name}(?:=|: |:-)([^\\s}#$][^\\s}#]*)`, 'gm'))].map((match) => [name, match[1]!] as const),
+      );
+    const shipped = [
+      ...Object.values(DEV_SECRETS).flatMap((value) => SECRET_VARIABLES.map((name) => [name, value] as const)),
+      ...assignedValues(repositoryFile('.env.example'), SECRET_VARIABLES),
+      ...assignedValues(repositoryFile('.dev.vars.example'), SECRET_VARIABLES),
+      ...assignedValues(repositoryFile('docker-compose.yml'), [...SECRET_VARIABLES, 'MINIO_ROOT_PASSWORD']).map(
+        ([name, value]) => [name === 'MINIO_ROOT_PASSWORD' ? 'S3_SECRET_ACCESS_KEY' : name, value] as const,
+      ),
+    ];
+
+    it('accepts production secrets over https', () => {
+      expect(loadConfig(production).environment).toBe('production');
+    });
+
+    it('finds the development secrets shipped in the repository', () => {
+      expect(shipped.map(([, value]) => value)).toEqual(expect.arrayContaining(['dev-password', 'sig_dev_current', 'S3RVER', 'tether-secret']));
+    });
+
+    it('refuses every development secret shipped in the repository, in one line naming the variable', () => {
+      for (const [name, value] of shipped) {
+        const attempt = () => loadConfig({ ...production, [name]: value });
+        expect(attempt, `${name}=${value}`).toThrow(ConfigError);
+        expect(attempt, `${name}=${value}`).toThrow(new RegExp(`^Invalid configuration: ${name} is a development value`));
+      }
+      // The same values are fine outside production: npm start and the tests run on them.
+      expect(loadConfig({ ...validEnv, EMP_API_PASSWORD: DEV_SECRETS.empPassword }).emp.password).toBe('dev-password');
+    });
+
+    it('requires an https PUBLIC_URL', () => {
+      expect(() => loadConfig({ ...production, PUBLIC_URL: 'http://tether.example' })).toThrow(
+        new ConfigError('Invalid configuration: PUBLIC_URL must be an https URL in production (session cookies are not Secure otherwise)'),
+      );
+      expect(() => loadConfig({ ...validEnv, NODE_ENV: 'production' })).toThrow(/^Invalid configuration: PUBLIC_URL must be an https URL/);
+    });
   });
 
   it('redacts passwords from URLs it prints', () => {

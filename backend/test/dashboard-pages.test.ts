@@ -7,7 +7,8 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToBlacklist } from '../src/blacklist/blacklist';
-import { billingAttempts } from '../src/db/schema';
+import { carriesWholeIban } from '../src/http/iban-in-url';
+import { billingAttempts, debtors } from '../src/db/schema';
 import { eventContext } from '../src/events/context';
 import { processEvent } from '../src/events/process';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
@@ -36,6 +37,24 @@ async function html(path: string, init?: RequestInit): Promise<{ status: number;
   return { status: response.status, body: await response.text() };
 }
 
+/** A plain form post, as a browser sends the search forms (the CSRF token in its field). */
+function search(fields: Record<string, string>): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': '' },
+    body: new URLSearchParams({ _csrf: session.csrfToken, ...fields }),
+  };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Every URL a page holds (links, form actions, htmx requests, sources): none may carry an IBAN. */
+function expectNoIbanInUrls(page: string) {
+  const urls = [...page.matchAll(/\s(?:href|action|src|hx-get|hx-post)="([^"]*)"/g)].map((match) => match[1]!);
+  expect(urls.length).toBeGreaterThan(0);
+  expect(urls.filter(carriesWholeIban)).toEqual([]);
+}
+
 function form(fields: Record<string, string | string[]>): RequestInit {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(fields)) for (const item of [value].flat()) body.append(name, item);
@@ -43,17 +62,34 @@ function form(fields: Record<string, string | string[]>): RequestInit {
 }
 
 describe('debtors and attempts', () => {
-  it('finds debtors by name and by whole IBAN, and shows the IBAN masked', async () => {
+  it('finds debtors by name and by whole IBAN through a form post, and shows the IBAN masked', async () => {
     const attempt = await createAttempt(database.db);
-    const byName = await html('/dashboard/debtors?q=mustermann');
+    const byName = await html('/dashboard/debtors/search', search({ q: 'mustermann' }));
     expect(byName.status).toBe(200);
     expect(byName.body).toContain(masked(attempt.iban));
     expect(byName.body).not.toContain(attempt.iban);
 
     const spaced = attempt.iban.replace(/(.{4})/g, '$1 ').toLowerCase();
-    const byIban = await html(`/dashboard/debtors?q=${encodeURIComponent(spaced)}`);
+    const byIban = await html('/dashboard/debtors/search', search({ q: spaced }));
     expect(byIban.body).toContain(masked(attempt.iban));
-    expect((await html(`/dashboard/debtors?q=${testIban()}`)).body).toContain('No debtors match');
+    expect((await html('/dashboard/debtors/search', search({ q: testIban() }))).body).toContain('No debtors match');
+    // The search form posts; nothing on the page links to a search.
+    expect(byIban.body).toMatch(/<form class="filters" method="post" action="\/dashboard\/debtors\/search">/);
+    expectNoIbanInUrls(byIban.body);
+  });
+
+  it('pages through an IBAN search with a form post, never a URL carrying the IBAN', async () => {
+    const iban = testIban();
+    await database.db.insert(debtors).values(Array.from({ length: 51 }, (_, index) => ({ iban, name: `Shared ${index}`, nameOriginal: `Shared ${index}` })));
+    const first = await html('/dashboard/debtors/search', search({ q: iban }));
+    expect(first.body.match(new RegExp(escapeRegExp(masked(iban)), 'g'))).toHaveLength(50);
+    expectNoIbanInUrls(first.body);
+    const pager = /<form class="pager" method="post" action="\/dashboard\/debtors\/search">(.*?)<\/form>/s.exec(first.body)?.[1];
+    expect(pager).toBeDefined();
+    const fields = Object.fromEntries([...pager!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    expect(fields).toMatchObject({ q: iban, before: expect.stringMatching(/^\d+$/) });
+    const second = await html('/dashboard/debtors/search', search({ q: fields.q!, before: fields.before! }));
+    expect(second.body.match(new RegExp(escapeRegExp(masked(iban)), 'g'))).toHaveLength(1);
   });
 
   it('filters attempts by status and shows one with its history and events, names and IBANs masked in them', async () => {
@@ -114,6 +150,22 @@ describe('events', () => {
 });
 
 describe('the blacklist', () => {
+  it('filters by whole IBAN through a form post, and ignores an IBAN in the URL', async () => {
+    const iban = testIban();
+    const other = testIban();
+    await addToBlacklist(database.db, { iban, reason: 'asked to stop', source: 'operator', createdBy: 'ops@tether.test' });
+    await addToBlacklist(database.db, { iban: other, reason: 'asked to stop', source: 'operator', createdBy: 'ops@tether.test' });
+    const found = await html('/dashboard/blacklist/search', search({ show: 'active', q: iban.replace(/(.{4})/g, '$1 ') }));
+    expect(found.status).toBe(200);
+    expect(found.body).toContain(masked(iban));
+    expect(found.body).not.toContain(masked(other));
+    expect(found.body).not.toContain(iban);
+    expectNoIbanInUrls(found.body);
+    // A crafted URL filters nothing: searches are never read from a URL.
+    const crafted = await html(`/dashboard/blacklist?q=${iban}`);
+    expect(crafted.body).toContain(masked(other));
+  });
+
   it('refuses an invalid IBAN, a missing reason, and lifting an entry only compliance may lift', async () => {
     const invalid = await html('/dashboard/blacklist', form({ iban: 'DE00 1234', reason: 'because' }));
     expect(invalid.status).toBe(422);
@@ -151,5 +203,22 @@ describe('the upload form', () => {
     expect((await preview('debtors.xlsx', '')).body).toContain('name="map.iban"');
     expect((await preview('debtors.pdf', 'x')).status).toBe(422);
     expect((await preview('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00]))).body).toContain('not text');
+  });
+});
+
+describe('URLs', () => {
+  it('never carry an IBAN into the log-in redirect, nor after it', async () => {
+    const iban = testIban();
+    for (const query of [`q=${iban}`, `q=${encodeURIComponent(iban.replace(/(.{4})/g, '$1 ').toLowerCase())}`]) {
+      const response = await fetch(`${node.url}/dashboard/debtors?${query}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/login?next=%2Fdashboard%2Fdebtors');
+    }
+    // A query without an IBAN is kept.
+    const filtered = await fetch(`${node.url}/dashboard/attempts?status=failed`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect(filtered.headers.get('location')).toBe('/login?next=%2Fdashboard%2Fattempts%3Fstatus%3Dfailed');
+    // Nor does the log-in page's form, or its redirect, when handed one.
+    const form = await (await fetch(`${node.url}/login?next=${encodeURIComponent(`/dashboard/blacklist?q=${iban}`)}`)).text();
+    expect(form).not.toContain(iban);
   });
 });

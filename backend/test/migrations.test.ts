@@ -21,6 +21,7 @@ describe('migrations', () => {
       'billing_runs',
       'blacklist',
       'debtors',
+      'login_failure_events',
       'login_failures',
       'operator_sessions',
       'operators',

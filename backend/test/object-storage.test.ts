@@ -52,6 +52,19 @@ afterAll(async () => {
 });
 
 describe('ObjectStorage against the dev S3 server', () => {
+  it('copies an object in storage (CopyObject through the official SDK), and says when there is no source', async () => {
+    const body = Buffer.from('iban;amount\nDE89370400440532013000;12.50\n');
+    await storage.putObject('uploads/x/incoming.csv', body, { contentType: 'text/csv' });
+    expect(await storage.copyObject('uploads/x/incoming.csv', 'uploads/x/source-1.csv')).toBe(true);
+    // The copy is its own object: replacing the source afterwards leaves it as it was.
+    await storage.putObject('uploads/x/incoming.csv', Buffer.from('swapped'), { contentType: 'text/csv' });
+    const copy = await storage.getObjectStream('uploads/x/source-1.csv');
+    expect(copy?.contentType).toBe('text/csv');
+    expect(await readAll(copy!.body)).toEqual(body);
+    expect(await storage.copyObject('uploads/x/missing.csv', 'uploads/x/source-2.csv')).toBe(false);
+    expect(await storage.headObject('uploads/x/source-2.csv')).toBeUndefined();
+  });
+
   it('puts, heads, streams back and deletes an object', async () => {
     const body = Buffer.from('iban;amount\nDE89370400440532013000;12.50\n');
     const { etag } = await storage.putObject('uploads/a.csv', body, { contentType: 'text/csv' });

@@ -114,7 +114,10 @@ async function main() {
 
     await page.goto('/dashboard');
     await shoot(page, 'status');
-    await page.goto('/dashboard/debtors?q=sch%C3%A4fer');
+    // The search is a form post (no search term in a URL).
+    await page.goto('/dashboard/debtors');
+    await page.getByLabel('Name or whole IBAN').fill('schäfer');
+    await Promise.all([page.waitForURL('**/dashboard/debtors/search'), page.getByRole('button', { name: 'Search' }).click()]);
     await shoot(page, 'debtors', { fullPage: false });
     await page.goto('/dashboard/attempts');
     await shoot(page, 'attempts', { fullPage: false });

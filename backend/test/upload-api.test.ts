@@ -2,9 +2,12 @@
  * The upload API through a whole backend node: presigned PUT or streaming through the node,
  * complete, processing delivered by the dev QStash server, progress, downloads, refusals.
  */
+import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QStashDevServer } from '../../dev/qstash/server';
+import { debtors } from '../src/db/schema';
 import { PROCESS_UPLOAD_PATH } from '../src/uploads/queue';
 import { waitFor } from './support/backend';
 import { startUploadBackend } from './support/upload-backend';
@@ -90,6 +93,27 @@ describe('the upload API', () => {
     const download = await fetch(file.json.url);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
     expect(download.headers.get('content-disposition')).toContain('march.csv');
+  });
+
+  it('processes the file it checked: a PUT to the presigned URL after complete changes nothing', async () => {
+    const original = csv(['name,iban,amount', `Ada Lovelace,${germanIban(111)},10.00`]);
+    const swapped = csv(['name,iban,amount', `Eve Malloryy,${germanIban(112)},99.00`]);
+    expect(swapped.length).toBe(original.length);
+    const created = await api<{ upload: UploadView; put: { url: string; headers: Record<string, string> } }>('POST', '/uploads', { fileName: 'swap.csv', sizeBytes: original.length });
+    const { url, headers } = created.json.put;
+    expect((await fetch(url, { method: 'PUT', headers, body: original })).status).toBe(200);
+    const complete = await api<{ upload: UploadView }>('POST', `/uploads/${created.json.upload.id}/complete`);
+    expect(complete.status).toBe(202);
+
+    // The presigned URL is still valid, and storage takes the new file...
+    expect((await fetch(url, { method: 'PUT', headers, body: swapped })).status).toBe(200);
+    // ...but what is processed, checksummed and offered for download is the file checked.
+    const upload = await completed(created.json.upload.id);
+    expect(upload).toMatchObject({ status: 'completed', rows: { read: 1, accepted: 1 }, checksumSha256: createHash('sha256').update(original).digest('hex') });
+    const imported = await environment.database.db.select({ iban: debtors.iban }).from(debtors).where(eq(debtors.uploadId, upload.id));
+    expect(imported).toEqual([{ iban: germanIban(111) }]);
+    const file = await api<{ url: string }>('GET', `/uploads/${upload.id}/file`);
+    expect(Buffer.from(await (await fetch(file.json.url)).arrayBuffer())).toEqual(original);
   });
 
   it('streams a file through the node when there is no browser', async () => {

@@ -127,7 +127,8 @@ export async function startBillingStack(options: {
     const balancer = await listen(roundRobin(nodeUrls));
     servers.push(balancer);
     const env: Record<string, string> = {
-      NODE_ENV: 'production',
+      // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
+      NODE_ENV: 'development',
       LOG_LEVEL: 'debug',
       HOST: '127.0.0.1',
       PUBLIC_URL: balancer.url,

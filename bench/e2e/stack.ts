@@ -249,7 +249,8 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
     // Names the node in pg_stat_activity: the harness finds which node holds an upload's lock.
     database.searchParams.set('application_name', `tether-node-${index + 1}`);
     return {
-      NODE_ENV: 'production',
+      // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
+      NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       PORT: String(this.ports.nodes[index]),

@@ -124,7 +124,8 @@ export async function measureLatency(options: { path: LatencyPath; rate: number;
     }
     const backendUrl = `http://127.0.0.1:${backendPort}`;
     const backend = startScript('backend/src/main.ts', {
-      NODE_ENV: 'production',
+      // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
+      NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       PORT: String(backendPort),

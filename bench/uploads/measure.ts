@@ -26,7 +26,8 @@ export interface UploadCase {
 
 /** Variables the node requires but this benchmark never reaches. */
 const PLACEHOLDERS = {
-  NODE_ENV: 'production',
+  // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
+  NODE_ENV: 'development',
   UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
   UPSTASH_REDIS_REST_TOKEN: 'unused',
   EMP_TERMINAL_TOKEN: 'unused',

@@ -11,8 +11,16 @@ export interface AmountLimits {
   maxCents: number;
 }
 
+/**
+ * The longest amount text read: "999.999.999,99 EUR" is 18 characters, so 64 leaves room for
+ * spaces and apostrophes while a hostile cell (a spreadsheet cell holds 32 K characters, a CSV
+ * cell more) is refused before any pattern looks at it.
+ */
+const MAX_AMOUNT_TEXT = 64;
+
 export const AMOUNT_ERRORS = {
   amount_missing: 'Amount is missing',
+  amount_too_long: `Amount is too long (more than ${MAX_AMOUNT_TEXT} characters)`,
   amount_not_a_number: 'Amount is not a number (use digits with a comma or dot for cents, e.g. 12,50)',
   amount_too_many_decimals: 'Amount has more than 2 decimals',
   amount_ambiguous: 'Amount is ambiguous: write 1234 or 1.234,00 for one thousand two hundred thirty-four',
@@ -47,8 +55,23 @@ function withinLimits(cents: number, limits: AmountLimits): ParsedAmount {
  */
 const AMOUNT_TEXT = /^(?:(\d{1,3}(?:([.,])\d{3}(?:\2\d{3})*)?)|(\d+))(?:([.,])(\d+))?$/;
 
+const CURRENCIES = ['€', 'EUR'];
+
+/**
+ * The text without a leading and a trailing currency (either, both, or none). String methods,
+ * not a pattern: /\s*(€|EUR)$/ retries the spaces from every position, quadratic on a run of them.
+ */
+function withoutCurrency(text: string): string {
+  let rest = text;
+  const leading = CURRENCIES.find((currency) => rest.slice(0, currency.length).toUpperCase() === currency);
+  if (leading) rest = rest.slice(leading.length).trimStart();
+  const trailing = CURRENCIES.find((currency) => rest.slice(-currency.length).toUpperCase() === currency);
+  if (trailing) rest = rest.slice(0, -trailing.length).trimEnd();
+  return rest;
+}
+
 function parseText(text: string): { integer: string; fraction: string } | AmountErrorCode {
-  const compact = text.replace(/^(€|EUR)\s*|\s*(€|EUR)$/gi, '').replace(/[\s']/g, '');
+  const compact = withoutCurrency(text).replace(/[\s']/g, '');
   const match = AMOUNT_TEXT.exec(compact);
   if (!match) return compact.startsWith('-') ? 'amount_not_positive' : 'amount_not_a_number';
   const [, grouped, thousands, plain, decimalSeparator, fraction = ''] = match;
@@ -69,6 +92,7 @@ export function parseAmountCents(value: string | number, limits: AmountLimits = 
   }
   const text = value.trim();
   if (text === '') return failure('amount_missing');
+  if (text.length > MAX_AMOUNT_TEXT) return failure('amount_too_long');
   const parsed = parseText(text);
   if (typeof parsed === 'string') return failure(parsed);
   const cents = Number(parsed.integer) * 100 + Number(parsed.fraction.padEnd(2, '0'));

@@ -51,6 +51,11 @@ const isRedactedField = (key: string) =>
 /** Country, check digits, then 11–30 characters, written compact or in groups of four (upper case only, so hex ids pass). */
 const IBAN_IN_TEXT = /\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b/g;
 
+/** Whether free text holds an IBAN-shaped substring: what `maskIbansInText` would mask. */
+export function containsIban(text: string): boolean {
+  return new RegExp(IBAN_IN_TEXT.source).test(text);
+}
+
 /** Masks IBAN-shaped substrings of free text, e.g. a reason description that quotes the debtor's account. */
 export function maskIbansInText(text: string): string {
   return text.replace(IBAN_IN_TEXT, maskIban);

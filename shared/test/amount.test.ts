@@ -16,6 +16,9 @@ describe('parseAmountCents', () => {
     ['€ 12,50', 1250],
     ['12,50 EUR', 1250],
     ['0,01', 1],
+    ['EUR 12,50 €', 1250],
+    ['eur12', 1200],
+    [`  12,50 ${' '.repeat(40)}`, 1250],
     ['999.999.999,99', 99_999_999_999],
   ])('reads %s as %i cents', (text, cents) => {
     expect(parseAmountCents(text)).toEqual({ ok: true, cents });
@@ -50,5 +53,26 @@ describe('parseAmountCents', () => {
       message: expect.stringContaining('100.00 EUR'),
     });
     expect(parseAmountCents('0,50', { minCents: 100, maxCents: 10_000 })).toMatchObject({ code: 'amount_below_minimum' });
+  });
+
+  it('refuses a cell longer than 64 characters after trimming, saying so', () => {
+    expect(parseAmountCents(`1${' '.repeat(63)}2`)).toMatchObject({ ok: false, code: 'amount_too_long', message: expect.stringContaining('too long') });
+    expect(parseAmountCents(`1${' '.repeat(62)}2`)).toEqual({ ok: true, cents: 1200 });
+  });
+
+  // Each took from 0.7 s to 3 s with /\s*(€|EUR)$/ on a run of spaces.
+  it.each([
+    ['spaces between two characters', `1${' '.repeat(64 * 1024)}x`],
+    ['spaces between two numbers', `${' '.repeat(32 * 1024)}1${' '.repeat(32 * 1024)}1`],
+    ['a currency then spaces', `€${' '.repeat(64 * 1024)}x`],
+    ['spaces then a currency', `1${' '.repeat(64 * 1024)}EUR`],
+    ['digits', '1'.repeat(64 * 1024)],
+    ['alternating separators', '1.'.repeat(32 * 1024)],
+    ['only spaces', ' '.repeat(64 * 1024)],
+  ])('answers a hostile 64 KiB cell (%s) within 50 ms', (_name, cell) => {
+    const started = performance.now();
+    const parsed = parseAmountCents(cell);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(parsed.ok).toBe(false);
   });
 });

@@ -1,35 +1,48 @@
 /**
- * Logging in: the lock-out first (a locked email is refused without looking at the password),
- * then the password, then a new session. Wrong email and wrong password answer alike.
+ * Logging in: the length caps, then the throttle (login-throttle.ts: a refused request is
+ * answered without looking at the password, so it costs no argon2 work), then the password, then
+ * a new session. Wrong email and wrong password answer alike.
  */
 import { eq, sql } from 'drizzle-orm';
 import { operators } from '../db/schema';
 import type { AuthContext } from './context';
-import { clearFailures, lockedUntil, recordFailure } from './login-throttle';
-import { findOperatorForLogin, normalizeEmail } from './operators';
-import { verifyPassword } from './passwords';
+import { clearFailures, currentRefusal, recordFailure, type Refusal } from './login-throttle';
+import { findOperatorForLogin, MAX_EMAIL_LENGTH, normalizeEmail } from './operators';
+import { MAX_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import { startSession, type Session } from './sessions';
+
+export interface LoginAttempt {
+  email: string;
+  password: string;
+  /** The client's address (http/client-address.ts). */
+  address: string;
+}
 
 export type LoginResult =
   | { ok: true; session: Session & { token: string } }
   | { ok: false; reason: 'wrong_credentials' }
-  | { ok: false; reason: 'locked'; until: Date };
+  /** Longer than any account's email or password can be: refused before any work. */
+  | { ok: false; reason: 'too_long' }
+  | ({ ok: false; reason: 'throttled' } & Refusal);
 
-export async function logIn(context: AuthContext, email: string, password: string): Promise<LoginResult> {
+export async function logIn(context: AuthContext, attempt: LoginAttempt): Promise<LoginResult> {
   const { db, settings, log } = context;
-  const key = normalizeEmail(email);
-  const locked = await lockedUntil(db, key);
-  if (locked) return { ok: false, reason: 'locked', until: locked };
+  if (attempt.email.length > MAX_EMAIL_LENGTH || attempt.password.length > MAX_PASSWORD_LENGTH) return { ok: false, reason: 'too_long' };
+  const client = { email: normalizeEmail(attempt.email), address: attempt.address };
+  const policy = settings.loginThrottle;
+  const refusal = await currentRefusal(db, client, policy);
+  if (refusal) return { ok: false, reason: 'throttled', ...refusal };
 
-  const operator = await findOperatorForLogin(db, key);
-  if (!(await verifyPassword(operator?.passwordHash, password)) || !operator) {
-    const until = await recordFailure(db, key, { maxFailures: settings.maxLoginFailures, lockoutSeconds: settings.lockoutSeconds });
-    if (!until) return { ok: false, reason: 'wrong_credentials' };
-    log.warn({ operatorId: operator?.id, lockedUntil: until }, 'log-in locked after repeated failures');
-    return { ok: false, reason: 'locked', until };
+  const operator = await findOperatorForLogin(db, client.email);
+  if (!(await verifyPassword(operator?.passwordHash, attempt.password)) || !operator) {
+    await recordFailure(db, client, policy);
+    const reached = await currentRefusal(db, client, policy);
+    if (!reached) return { ok: false, reason: 'wrong_credentials' };
+    log.warn({ operatorId: operator?.id, scope: reached.scope, until: reached.until }, 'log-ins refused after repeated failures');
+    return { ok: false, reason: 'throttled', ...reached };
   }
 
-  await clearFailures(db, key);
+  await clearFailures(db, client);
   await db.update(operators).set({ lastLoginAt: sql`now()` }).where(eq(operators.id, operator.id));
   const session = await startSession(db, operator, { idleSeconds: settings.sessionIdleSeconds, maxAgeSeconds: settings.sessionMaxAgeSeconds });
   log.info({ operatorId: operator.id }, 'operator logged in');

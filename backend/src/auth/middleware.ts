@@ -5,6 +5,7 @@
  * `isPublic` pass without a session: new routes are protected without anyone having to remember.
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { carriesWholeIban } from '../http/iban-in-url';
 import type { AuthContext } from './context';
 import { readSessionCookie } from './cookies';
 import { isStateChanging, submittedToken, tokensMatch } from './csrf';
@@ -48,7 +49,9 @@ function refuse(c: Context) {
   }
   if (wantsPage(c)) {
     const url = new URL(c.req.url);
-    return c.redirect(`${LOGIN_PATH}?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+    // The page to come back to, without a query that carries an IBAN: this URL goes into logs.
+    const back = carriesWholeIban(url.search) ? url.pathname : url.pathname + url.search;
+    return c.redirect(`${LOGIN_PATH}?next=${encodeURIComponent(back)}`, 303);
   }
   return c.json({ error: 'not logged in' }, 401);
 }

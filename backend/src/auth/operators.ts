@@ -15,7 +15,10 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const emailSchema = z.email();
+/** The longest email address SMTP allows (RFC 5321 path limit): longer ones are refused before any work. */
+export const MAX_EMAIL_LENGTH = 254;
+
+const emailSchema = z.email().max(MAX_EMAIL_LENGTH);
 
 /** The operator's input is not acceptable; the message says why. */
 export class OperatorInputError extends Error {

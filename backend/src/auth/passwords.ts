@@ -8,7 +8,8 @@ import argon2 from 'argon2';
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
 export const MIN_PASSWORD_LENGTH = 12;
-const MAX_PASSWORD_LENGTH = 1024;
+/** Longer passwords are refused when set, and at log-in before any hashing. */
+export const MAX_PASSWORD_LENGTH = 1024;
 
 /** Why a password is not acceptable, or undefined when it is. */
 export function passwordProblem(password: string): string | undefined {

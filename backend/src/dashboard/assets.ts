@@ -13,6 +13,7 @@ const own = (name: string) => new URL(`./assets/${name}`, import.meta.url);
 
 const FILES = {
   'dashboard.css': { path: own('dashboard.css'), type: 'text/css; charset=utf-8' },
+  'dashboard.js': { path: own('dashboard.js'), type: 'text/javascript; charset=utf-8' },
   'upload.js': { path: own('upload.js'), type: 'text/javascript; charset=utf-8' },
   'htmx.min.js': { path: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
 } as const;

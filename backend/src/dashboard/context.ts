@@ -3,7 +3,7 @@ import { authContext, type AuthContext } from '../auth/context';
 import type { BillingContext } from '../billing/context';
 import type { Database } from '../db/client';
 import { eventContext, type EventContext } from '../events/context';
-import type { HealthCheck } from '../http/health';
+import type { HealthProbe } from '../http/health';
 import type { Logger } from '../log';
 import type { Services } from '../services';
 import { uploadContext, type UploadContext } from '../uploads/context';
@@ -18,11 +18,11 @@ export interface DashboardContext {
   qstash: QStashClient;
   /** The process's one billing context: its circuit breaker guards every batch this node sends. */
   billing: BillingContext;
-  /** The same probes as GET /health, shown on the status page. */
-  healthChecks: Record<string, HealthCheck>;
+  /** The same probes as GET /health, with what only operators see: each dependency's state and error. */
+  health: HealthProbe;
 }
 
-export function dashboardContext(services: Services, billing: BillingContext, healthChecks: Record<string, HealthCheck>): DashboardContext {
+export function dashboardContext(services: Services, billing: BillingContext, health: HealthProbe): DashboardContext {
   return {
     db: services.database.db,
     log: services.log.child({ component: 'dashboard' }),
@@ -31,6 +31,6 @@ export function dashboardContext(services: Services, billing: BillingContext, he
     events: eventContext(services),
     qstash: services.qstash,
     billing,
-    healthChecks,
+    health,
   };
 }

@@ -18,8 +18,14 @@ export const NAVIGATION = [
 
 export type Section = (typeof NAVIGATION)[number]['href'];
 
-/** htmx swaps 422 answers too: a refused action shows its reason where the result would be. */
+/**
+ * htmx swaps 422 answers too: a refused action shows its reason where the result would be. Under
+ * the Content-Security-Policy (no inline style, no eval) htmx must not inject its indicator
+ * <style> nor evaluate hx-on/js: attributes: shared behaviour lives in dashboard.js.
+ */
 const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
   responseHandling: [
     { code: '204', swap: false },
     { code: '[23]..', swap: true },
@@ -43,6 +49,7 @@ export const Document: FC<{ title: string; children?: Child; csrfToken?: string 
       <meta name="htmx-config" content={HTMX_CONFIG} />
       {csrfToken ? <meta name="csrf-token" content={csrfToken} /> : null}
       <script src={assetUrl('htmx.min.js')} defer></script>
+      <script src={assetUrl('dashboard.js')} defer></script>
     </head>
     {children}
   </html>

@@ -299,8 +299,8 @@ export const operatorSessions = pgTable(
 );
 
 /**
- * Failed log-ins by the email typed, whether or not such an operator exists (so a lock-out does
- * not reveal which addresses have accounts). Kept here, not in a node, so every node counts them.
+ * Failed log-ins by the email typed, as nodes before login_failure_events counted them. No longer
+ * written; kept (a migration drops nothing) so older nodes still run during a rolling deploy.
  */
 export const loginFailures = pgTable('login_failures', {
   email: text('email').primaryKey(),
@@ -308,3 +308,24 @@ export const loginFailures = pgTable('login_failures', {
   lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull(),
   lockedUntil: timestamp('locked_until', { withTimezone: true }),
 });
+
+/**
+ * One row per failed log-in: the email typed (whether or not such an operator exists, so a
+ * lock-out does not reveal which addresses have accounts) and the client's address. Kept here,
+ * not in a node, so every node counts the same failures (auth/login-throttle.ts); rows older than
+ * the longest window are purged as failures are recorded.
+ */
+export const loginFailureEvents = pgTable(
+  'login_failure_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    email: text('email').notNull(),
+    address: text('address').notNull(),
+    failedAt: timestamp('failed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('login_failure_events_failed_at_idx').on(table.failedAt),
+    index('login_failure_events_address_idx').on(table.address, table.failedAt),
+    index('login_failure_events_email_address_idx').on(table.email, table.address, table.failedAt),
+  ],
+);

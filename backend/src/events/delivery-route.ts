@@ -17,7 +17,6 @@
 import type { Receiver } from '@upstash/qstash';
 import { forwardedEventSchema } from '@tether/shared/notification';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { nonRetryable, parseJson, readSignedBody } from '../http/qstash-delivery';
 import { EventBatcher, type EventBatcherOptions } from './batcher';
 import type { EventContext } from './context';
@@ -25,9 +24,6 @@ import { describeError } from './describe-error';
 import { recordFailedNotification, recordNotification, recordNotifications } from './notifications';
 
 export const EMP_EVENTS_PATH = '/qstash/emp-events';
-
-/** Forwarded events are a few kilobytes; the edge refuses notifications over 16 KiB. */
-const MAX_DELIVERY_BYTES = 64 * 1024;
 
 export interface EmpEventRouteOptions {
   context: EventContext;
@@ -69,39 +65,36 @@ export function empEventRoutes({ context, receiver, publicUrl, batching = DEFAUL
     many: (events) => recordNotifications(context, events),
     one: (event) => recordNotification(context, event),
   });
-  return new Hono().post(
-    EMP_EVENTS_PATH,
-    bodyLimit({ maxSize: MAX_DELIVERY_BYTES, onError: (c) => c.json({ error: 'body too large' }, 413) }),
-    async (c) => {
-      const signed = await readSignedBody(c, { receiver, url, log: context.log });
-      if (!signed.ok) return signed.response;
-      const { body } = signed;
+  // Its body is capped with every other one (http/body-caps.ts).
+  return new Hono().post(EMP_EVENTS_PATH, async (c) => {
+    const signed = await readSignedBody(c, { receiver, url, log: context.log });
+    if (!signed.ok) return signed.response;
+    const { body } = signed;
 
-      const parsed = parseJson(body);
-      const forwarded = forwardedEventSchema.safeParse(parsed);
-      if (!forwarded.success) {
-        const kept = salvage(parsed, body);
-        const problem = `malformed event: ${forwarded.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`;
-        context.log.error({ messageId: c.req.header('upstash-message-id'), dedupKey: kept?.dedupKey, problem }, 'malformed event delivered');
-        if (!kept) return nonRetryable(c, problem);
-        const eventId = await recordFailedNotification(context, kept, problem);
-        return c.json({ eventId, outcome: 'failed', error: problem });
-      }
+    const parsed = parseJson(body);
+    const forwarded = forwardedEventSchema.safeParse(parsed);
+    if (!forwarded.success) {
+      const kept = salvage(parsed, body);
+      const problem = `malformed event: ${forwarded.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`;
+      context.log.error({ messageId: c.req.header('upstash-message-id'), dedupKey: kept?.dedupKey, problem }, 'malformed event delivered');
+      if (!kept) return nonRetryable(c, problem);
+      const eventId = await recordFailedNotification(context, kept, problem);
+      return c.json({ eventId, outcome: 'failed', error: problem });
+    }
 
-      const event = forwarded.data;
-      try {
-        const result = await batcher.submit({
-          dedupKey: event.dedupKey,
-          receivedAt: new Date(event.receivedAt),
-          traceId: event.traceId,
-          fields: event.fields,
-        });
-        if (result.outcome === 'awaiting_confirmation') onAwaiting?.();
-        return c.json(result);
-      } catch (error) {
-        context.log.error({ error: describeError(error), dedupKey: event.dedupKey, traceId: event.traceId }, 'event not committed; QStash will retry');
-        return c.json({ error: 'event not committed, retry' }, 500);
-      }
-    },
-  );
+    const event = forwarded.data;
+    try {
+      const result = await batcher.submit({
+        dedupKey: event.dedupKey,
+        receivedAt: new Date(event.receivedAt),
+        traceId: event.traceId,
+        fields: event.fields,
+      });
+      if (result.outcome === 'awaiting_confirmation') onAwaiting?.();
+      return c.json(result);
+    } catch (error) {
+      context.log.error({ error: describeError(error), dedupKey: event.dedupKey, traceId: event.traceId }, 'event not committed; QStash will retry');
+      return c.json({ error: 'event not committed, retry' }, 500);
+    }
+  });
 }

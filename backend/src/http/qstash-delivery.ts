@@ -1,7 +1,8 @@
 /**
  * QStash deliveries, checked in one place for every /qstash/* route (billing, reconciliation,
  * VoP, uploads, EMP events): the signature checked for this exact URL (401 otherwise, nothing
- * read or written), then the JSON body. A body that can never succeed is answered 489 with
+ * read or written), then the JSON body. The body reaching here is already capped, before a byte
+ * of it was read (http/body-caps.ts, 413 above 64 KiB). A body that can never succeed is answered 489 with
  * Upstash-NonRetryable-Error: QStash dead-letters it at once instead of retrying for days (a
  * plain 4xx would be retried like a 5xx).
  */

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -142,6 +143,17 @@ export class ObjectStorage {
     }
   }
 
+  /** Copies an object within the bucket, in storage (nothing streams through here); false when there is no such source. */
+  async copyObject(from: string, to: string): Promise<boolean> {
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` }));
+      return true;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === 'NoSuchKey') return false;
+      throw error;
+    }
+  }
+
   /** Deleting a missing object succeeds, as on S3. */
   async deleteObject(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -161,6 +173,11 @@ export class ObjectStorage {
       new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType, ContentLength: options.contentLength }),
       { expiresIn: options.expiresIn, signableHeaders: signed },
     );
+  }
+
+  /** The origin presigned URLs point browsers to (for the dashboard's Content-Security-Policy); signing is local, nothing is sent. */
+  async browserOrigin(): Promise<string> {
+    return new URL(await this.presignPut('origin', { contentType: 'text/plain', expiresIn: 60 })).origin;
   }
 
   /** A URL to download the object; with `downloadName` browsers save it under that name. */

@@ -1,6 +1,7 @@
 /**
  * The steps an operator takes with an upload, behind the HTTP routes: create it (and get a URL to
- * put the file to), or stream the file through the backend; complete it (content check, queue);
+ * put the file to), or stream the file through the backend; complete it (sealed copy, content
+ * check, queue);
  * read its state; download the original or the error report through presigned URLs.
  */
 import type { ColumnMapping } from '@tether/shared/debtor-columns';
@@ -11,7 +12,7 @@ import type { UploadContext } from './context';
 import type { Delimiter } from './csv-dialect';
 import { acceptsContentType, DEFAULT_CONTENT_TYPE, formatOf, maxBytesFor, type UploadFormat } from './file-types';
 import { queueProcessing } from './queue';
-import { createUpload, findUpload, markFailed, markQueued, markUploaded, unmarkQueued, type UploadRecord } from './repository';
+import { createUpload, findUpload, markFailed, markQueued, markUploaded, sealedFileKey, unmarkQueued, type UploadRecord } from './repository';
 import type { TextEncoding } from './text-inspection';
 
 /** The request cannot be served as asked; `status` is the HTTP answer. */
@@ -95,21 +96,37 @@ function inspectionOf(upload: UploadRecord): ContentToInspect {
   return { fileKey: upload.fileKey, format: formatOfRecord(upload), encoding: upload.encoding ?? undefined, delimiter: upload.delimiter ?? undefined };
 }
 
+/**
+ * The file as put, sealed and checked: copied to a key no presigned URL names, then checked from
+ * that copy. The presigned PUT stays valid until it expires, so the incoming object can still be
+ * replaced after this; the copy checked, checksummed and later processed cannot. Only the caller
+ * that moves the upload to "uploaded" keeps its copy (concurrent completes each check their own).
+ */
+async function sealAndCheck(context: UploadContext, upload: UploadRecord): Promise<UploadRecord> {
+  const sealedKey = sealedFileKey(upload.id, formatOfRecord(upload));
+  let kept = false;
+  try {
+    if (!(await context.storage.copyObject(upload.fileKey, sealedKey))) throw new ContentRefusedError('No file was uploaded for this upload yet');
+    const content = await inspectContent(context.storage, { ...inspectionOf(upload), fileKey: sealedKey }, context.limits);
+    const marked = await markUploaded(context.db, upload.id, { ...content, fileKey: sealedKey });
+    kept = marked !== undefined;
+    if (marked) await context.storage.deleteObject(upload.fileKey);
+    return marked ?? (await existingUpload(context, upload.id));
+  } catch (error) {
+    if (!(error instanceof ContentRefusedError)) throw error;
+    await markFailed(context.db, upload.id, error.message);
+    // A refused file (binary, ZIP bomb) is not kept around.
+    await context.storage.deleteObject(upload.fileKey);
+    throw new UploadRequestError(422, error.message);
+  } finally {
+    if (!kept) await context.storage.deleteObject(sealedKey).catch(() => undefined);
+  }
+}
+
 /** Checks the stored file and queues it; repeating it on a checked or queued upload only queues what is not queued yet. */
 export async function completeUpload(context: UploadContext, id: string): Promise<UploadRecord> {
   let upload = await existingUpload(context, id);
-  if (upload.status === 'created') {
-    try {
-      const content = await inspectContent(context.storage, inspectionOf(upload), context.limits);
-      upload = (await markUploaded(context.db, id, content)) ?? (await existingUpload(context, id));
-    } catch (error) {
-      if (!(error instanceof ContentRefusedError)) throw error;
-      await markFailed(context.db, id, error.message);
-      // A refused file (binary, ZIP bomb) is not kept around.
-      await context.storage.deleteObject(upload.fileKey);
-      throw new UploadRequestError(422, error.message);
-    }
-  }
+  if (upload.status === 'created') upload = await sealAndCheck(context, upload);
   if (upload.status === 'uploaded' && (await markQueued(context.db, id))) {
     try {
       await queueProcessing(context.qstash, context.publicUrl, id);

@@ -4,6 +4,7 @@
  * node cannot move an upload backwards.
  */
 import type { ColumnMapping } from '@tether/shared/debtor-columns';
+import { randomBytes } from 'node:crypto';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { uploads } from '../db/schema';
@@ -19,8 +20,20 @@ export type UploadStatus = UploadRecord['status'];
 /** Statuses from which processing may (re)start: a crash leaves an upload in "processing". */
 const PROCESSABLE: UploadStatus[] = ['uploaded', 'queued', 'processing'];
 
-export function sourceFileKey(uploadId: string, format: UploadFormat): string {
-  return `uploads/${uploadId}/source.${format}`;
+/**
+ * Where the client puts the file while the upload is "created" (the upload's first file_key): the
+ * only key a presigned PUT ever names, and that URL stays valid until it expires.
+ */
+export function incomingFileKey(uploadId: string, format: UploadFormat): string {
+  return `uploads/${uploadId}/incoming.${format}`;
+}
+
+/**
+ * Where `complete` copies the file before checking it, a new key each time: no presigned URL
+ * names it, so the file checked, checksummed and processed is the file kept (lifecycle.ts).
+ */
+export function sealedFileKey(uploadId: string, format: UploadFormat): string {
+  return `uploads/${uploadId}/source-${randomBytes(6).toString('hex')}.${format}`;
 }
 
 export interface NewUpload {
@@ -40,7 +53,7 @@ export async function createUpload(db: Executor, upload: NewUpload): Promise<Upl
     .insert(uploads)
     .values({
       id: upload.id,
-      fileKey: sourceFileKey(upload.id, upload.format),
+      fileKey: incomingFileKey(upload.id, upload.format),
       originalName: upload.originalName,
       format: upload.format,
       contentType: upload.contentType,
@@ -63,12 +76,16 @@ export async function listUploads(db: Executor, limit: number): Promise<UploadRe
   return db.select().from(uploads).orderBy(desc(uploads.createdAt)).limit(limit);
 }
 
-/** The content passed its check: the object's real size and checksum replace what the client declared. */
-export async function markUploaded(db: Executor, id: string, content: InspectedContent): Promise<UploadRecord | undefined> {
+/**
+ * The content passed its check: the object's real size and checksum replace what the client
+ * declared, and `fileKey`, the sealed copy they were taken from, replaces the incoming key.
+ */
+export async function markUploaded(db: Executor, id: string, content: InspectedContent & { fileKey: string }): Promise<UploadRecord | undefined> {
   const [upload] = await db
     .update(uploads)
     .set({
       status: 'uploaded',
+      fileKey: content.fileKey,
       sizeBytes: content.sizeBytes,
       checksumSha256: content.checksumSha256,
       encoding: content.encoding,

@@ -33,9 +33,9 @@ export const cookieHeader = (cookies: Record<string, string>) =>
     .map(([name, value]) => `${name}=${value}`)
     .join('; ');
 
-/** GET /login, then POST it; the raw answer to the POST, and the cookies in play. */
-export async function submitLogin(baseUrl: string, email: string, password: string, next?: string) {
-  const form = await fetch(`${baseUrl}/login`);
+/** GET /login, then POST it (with `headers`, e.g. X-Forwarded-For); the raw answer to the POST, and the cookies in play. */
+export async function submitLogin(baseUrl: string, email: string, password: string, next?: string, headers: Record<string, string> = {}) {
+  const form = await fetch(`${baseUrl}/login`, { headers });
   const html = await form.text();
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error('the log-in form has no CSRF token');
@@ -43,7 +43,7 @@ export async function submitLogin(baseUrl: string, email: string, password: stri
   const response = await fetch(`${baseUrl}/login`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(cookies) },
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(cookies) },
     body: new URLSearchParams({ _csrf: token, email, password, ...(next ? { next } : {}) }),
   });
   return { response, cookies: { ...cookies, ...cookiesOf(response) } };

@@ -86,7 +86,7 @@ export async function storeUpload(
   });
   await environment.storage.putObject(created.fileKey, body);
   const inspected = await inspectContent(environment.storage, { fileKey: created.fileKey, format, encoding: options.encoding, delimiter: options.delimiter }, DEFAULT_UPLOAD_LIMITS);
-  return (await markUploaded(environment.database.db, created.id, inspected))!;
+  return (await markUploaded(environment.database.db, created.id, { ...inspected, fileKey: created.fileKey }))!;
 }
 
 export { germanIban } from '../../../dev/testing/iban';

@@ -1,12 +1,14 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * /dashboard/blacklist: IBANs Tether must not collect from. Operators add one with a reason and
- * lift one with a reason; who did it and when stays on the entry. IBANs are shown masked.
+ * lift one with a reason; who did it and when stays on the entry. IBANs are shown masked, and
+ * looked for through a form post (/dashboard/blacklist/search), never in a URL.
  */
 import { checkIban } from '@tether/shared/iban';
 import { maskIban, maskIbansInText } from '@tether/shared/mask';
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { CSRF_FIELD } from '../../auth/csrf';
 import { addToBlacklist, BlacklistRemovalRefused, removeFromBlacklist, type BlacklistEntry } from '../../blacklist/blacklist';
 import { Badge } from '../components/badge';
 import { Pager } from '../components/pager';
@@ -18,6 +20,7 @@ import { ibanSearchTerm } from '../queries/iban-query';
 import { page } from '../render';
 
 const MAX_REASON = 500;
+const SEARCH_PATH = '/dashboard/blacklist/search';
 
 type Notice = { tone: 'ok' | 'bad'; text: string };
 
@@ -97,55 +100,70 @@ async function entriesAfter(c: Context, context: DashboardContext, notice: Notic
   return c.html(<Entries rows={rows} notice={notice} />, status);
 }
 
+/** The list, filtered by state and, when `q` is a whole IBAN, by that IBAN. */
+async function blacklistList(c: Context, context: DashboardContext, filter: { view: BlacklistView; q: string; before: number | undefined }) {
+  const { view, q, before } = filter;
+  const rows = await listBlacklist(context.db, { view, iban: ibanSearchTerm(q), before });
+  const csrfToken = c.get('csrfToken');
+  const older = rows.length === PAGE_SIZE ? rows.at(-1)!.id : undefined;
+  return page(
+    c,
+    'Blacklist',
+    '/dashboard/blacklist',
+    <>
+      <div class="panel">
+        <h2>Add an IBAN</h2>
+        <form class="filters" hx-post="/dashboard/blacklist" hx-target="#blacklist-entries" hx-swap="outerHTML" data-reset-on-success>
+          <label>
+            IBAN
+            <input name="iban" required size={34} autocomplete="off" />
+          </label>
+          <label>
+            Reason
+            <input name="reason" required minlength={3} maxlength={MAX_REASON} size={40} />
+          </label>
+          <button type="submit" class="danger">
+            Blacklist
+          </button>
+        </form>
+      </div>
+      <form class="filters" method="post" action={SEARCH_PATH}>
+        <input type="hidden" name={CSRF_FIELD} value={csrfToken} />
+        <label>
+          Show
+          <select name="show">
+            {BLACKLIST_VIEWS.map((option) => (
+              <option value={option} selected={option === view}>
+                {option}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Whole IBAN
+          <input type="search" name="q" value={q} size={34} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <Entries rows={rows} />
+      {q ? (
+        <Pager path={SEARCH_PATH} query={{ show: view, q }} before={older} post={{ csrfToken }} />
+      ) : (
+        <Pager path="/dashboard/blacklist" query={{ show: view }} before={older} />
+      )}
+    </>,
+  );
+}
+
 export function blacklistPage(context: DashboardContext) {
   return new Hono()
-    .get('/dashboard/blacklist', async (c) => {
-      const view = viewOf(c.req.query('show'));
-      const q = c.req.query('q') ?? '';
-      const before = Number(c.req.query('before')) || undefined;
-      const rows = await listBlacklist(context.db, { view, iban: ibanSearchTerm(q), before });
-      return page(
-        c,
-        'Blacklist',
-        '/dashboard/blacklist',
-        <>
-          <div class="panel">
-            <h2>Add an IBAN</h2>
-            <form class="filters" hx-post="/dashboard/blacklist" hx-target="#blacklist-entries" hx-swap="outerHTML" {...{ 'hx-on::after-request': 'if (event.detail.successful) this.reset()' }}>
-              <label>
-                IBAN
-                <input name="iban" required size={34} autocomplete="off" />
-              </label>
-              <label>
-                Reason
-                <input name="reason" required minlength={3} maxlength={MAX_REASON} size={40} />
-              </label>
-              <button type="submit" class="danger">
-                Blacklist
-              </button>
-            </form>
-          </div>
-          <form class="filters" method="get">
-            <label>
-              Show
-              <select name="show">
-                {BLACKLIST_VIEWS.map((option) => (
-                  <option value={option} selected={option === view}>
-                    {option}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Whole IBAN
-              <input type="search" name="q" value={q} size={34} />
-            </label>
-            <button type="submit">Filter</button>
-          </form>
-          <Entries rows={rows} />
-          <Pager path="/dashboard/blacklist" query={{ show: view, q }} before={rows.length === PAGE_SIZE ? rows.at(-1)!.id : undefined} />
-        </>,
-      );
+    .get('/dashboard/blacklist', (c) => blacklistList(c, context, { view: viewOf(c.req.query('show')), q: '', before: Number(c.req.query('before')) || undefined }))
+    // The filter is posted: its IBAN must not be in a URL (access logs, history, Referer).
+    .post(SEARCH_PATH, async (c) => {
+      const form = await c.req.parseBody();
+      const q = typeof form.q === 'string' ? form.q : '';
+      const show = typeof form.show === 'string' ? form.show : undefined;
+      return blacklistList(c, context, { view: viewOf(show), q, before: Number(form.before) || undefined });
     })
     .post('/dashboard/blacklist', async (c) => {
       const form = await c.req.parseBody();

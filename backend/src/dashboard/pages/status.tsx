@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
-import { HEALTH_CHECK_DEADLINE_MS, runHealthChecks } from '../../http/health';
+import { HEALTH_CHECK_DEADLINE_MS } from '../../http/health';
 import { Badge } from '../components/badge';
 import { EventsChart } from '../components/events-chart';
 import type { DashboardContext } from '../context';
@@ -56,7 +56,7 @@ const Counts: FC<{ title: string; counts: Record<string, number>; link?: (key: s
 
 async function LiveStatus({ context }: { context: DashboardContext }) {
   const [health, counters, minutes, deadLetters] = await Promise.all([
-    runHealthChecks(context.healthChecks),
+    context.health(),
     statusCounters(context.db),
     eventsPerMinute(context.db),
     deadLetterCount(context),

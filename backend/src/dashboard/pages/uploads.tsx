@@ -7,7 +7,6 @@
  */
 import { maskIban, maskIbansInText } from '@tether/shared/mask';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { FC } from 'hono/jsx';
 import { errorReportUrl, getUpload, originalFileUrl, UploadRequestError } from '../../uploads/lifecycle';
 import { formatOf } from '../../uploads/file-types';
@@ -142,7 +141,7 @@ export function uploadPages(context: DashboardContext) {
           <div id="upload-status" class="panel" hidden>
             <p id="upload-phase" role="status"></p>
             <div class="progress">
-              <div id="upload-bar" style="width: 0%"></div>
+              <div id="upload-bar"></div>
             </div>
             <p id="upload-result"></p>
           </div>
@@ -150,7 +149,8 @@ export function uploadPages(context: DashboardContext) {
         </>,
       ),
     )
-    .post('/dashboard/uploads/columns', bodyLimit({ maxSize: PREVIEW_BYTES, onError: (c) => c.text('Send at most the first 64 KiB of the file', 413) }), async (c) => {
+    // At most the first PREVIEW_BYTES of the file: capped with every other body (http/body-caps.ts).
+    .post('/dashboard/uploads/columns', async (c) => {
       const format = formatOf(c.req.query('name') ?? '');
       if (format === 'xlsx') return c.html(<XlsxMapping />);
       if (format !== 'csv') return c.html(<p class="notice bad">Only .csv (also .txt, .tsv) and .xlsx files can be uploaded.</p>, 422);
