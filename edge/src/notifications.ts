@@ -121,7 +121,13 @@ async function handle(c: Context, deps: NotificationDependencies, receivedAt: Da
   if (claim.state === 'forwarded') return { response: echo(), outcome: 'duplicate', level: 'info', details };
   if (claim.state === 'in-flight') return retryLater('notification is being processed', 'in_flight', details);
 
-  const event: ForwardedEvent = { version: 1, dedupKey: identity.dedupKey, receivedAt: receivedAt.toISOString(), traceId, fields };
+  const event: ForwardedEvent = {
+    version: 1,
+    dedupKey: identity.dedupKey,
+    receivedAt: receivedAt.toISOString(),
+    traceId,
+    fields,
+  };
   const publishStartedAt = Date.now();
   let accepted;
   try {

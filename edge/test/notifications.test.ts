@@ -153,3 +153,49 @@ describe('logs', () => {
     }
   });
 });
+
+describe('a notification of a kind Tether does not act on', () => {
+  const kycNotification = async (referenceId: string, password = PASSWORD) => ({
+    reference_id: referenceId,
+    notification_type: 'kyc_service_execution',
+    status: 'approved',
+    signature: await signNotification(referenceId, password),
+  });
+  const apmEvent = async (paymentTransactionUniqueId: string, password = PASSWORD) => ({
+    notification_type: 'apm_external_event',
+    payment_transaction_unique_id: paymentTransactionUniqueId,
+    category: 'transaction',
+    priority: 'low',
+    code: '100',
+    message: 'external event',
+    signature: await signNotification(paymentTransactionUniqueId, password, 'SHA-512'),
+  });
+
+  it.each([
+    ['KYC', 'reference_id', kycNotification],
+    ['an APM external event', 'payment_transaction_unique_id', apmEvent],
+  ] as const)('(%s) is verified on its id, echoed with it, forwarded once and deduplicated', async (_kind, element, make) => {
+    const edge = createTestEdge();
+    const id = randomUniqueId();
+    const fields = await make(id);
+
+    const first = await edge.post(fields);
+    expect(first.response.status).toBe(200);
+    expect(first.text).toBe(expectedEcho(element, id));
+    const replay = await edge.post(fields);
+    expect(replay.response.status).toBe(200);
+    expect(replay.text).toBe(first.text);
+    expect(edge.publishes(keyOf(fields))).toBe(1);
+    expect(await deliveries(keyOf(fields))).toBe(1);
+  });
+
+  it.each([
+    ['KYC', kycNotification],
+    ['an APM external event', apmEvent],
+  ] as const)('(%s) with a wrong signature is refused with 401', async (_kind, make) => {
+    const edge = createTestEdge();
+    const fields = await make(randomUniqueId(), 'another-password');
+    expect((await edge.post(fields)).response.status).toBe(401);
+    expect(edge.publishes(keyOf(fields))).toBe(0);
+  });
+});

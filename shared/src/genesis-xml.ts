@@ -8,7 +8,7 @@
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
-import type { NotificationIdentity } from './notification';
+import { NOTIFICATION_KINDS, notificationIdElement, type NotificationIdentity } from './notification';
 
 export class GenesisXmlError extends Error {
   override name = 'GenesisXmlError';
@@ -449,8 +449,9 @@ export function parseNotificationEcho(xml: string): Pick<NotificationIdentity, '
     return undefined;
   }
   if (document.root !== 'notification_echo') return undefined;
-  const { uniqueId, wpfUniqueId } = document.fields;
-  if (typeof uniqueId === 'string') return { kind: 'api', id: uniqueId };
-  if (typeof wpfUniqueId === 'string') return { kind: 'wpf', id: wpfUniqueId };
+  for (const kind of NOTIFICATION_KINDS) {
+    const id = document.fields[toCamel(notificationIdElement(kind))];
+    if (typeof id === 'string') return { kind, id };
+  }
   return undefined;
 }

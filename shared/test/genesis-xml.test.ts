@@ -354,6 +354,8 @@ describe('notification echo', () => {
       id: '44177a21403427eb96664a6d7e5d5d48',
     });
     expect(parseNotificationEcho(notificationEcho({ kind: 'wpf', id: "o'neil" }))).toEqual({ kind: 'wpf', id: "o'neil" });
+    expect(parseNotificationEcho(notificationEcho({ kind: 'kyc', id: 'r1' }))).toEqual({ kind: 'kyc', id: 'r1' });
+    expect(parseNotificationEcho(notificationEcho({ kind: 'apm', id: 'p1' }))).toEqual({ kind: 'apm', id: 'p1' });
   });
 
   it('reads echoes written differently by other SDKs', () => {
