@@ -3,7 +3,7 @@
  * effect; an event is acknowledged (the echo) only once QStash holds it, and a retry of an
  * acknowledged event is echoed without being forwarded again. See dedup.ts for the protocol.
  */
-import { identifyNotification, notificationEcho, type ForwardedEvent } from '@tether/shared/notification';
+import { identifyNotification, notificationEcho, withoutSignature, type ForwardedEvent } from '@tether/shared/notification';
 import { verifyNotificationSignature } from '@tether/shared/signature';
 import type { Context } from 'hono';
 import { readBodyWithin } from './body';
@@ -126,7 +126,7 @@ async function handle(c: Context, deps: NotificationDependencies, receivedAt: Da
     dedupKey: identity.dedupKey,
     receivedAt: receivedAt.toISOString(),
     traceId,
-    fields,
+    fields: withoutSignature(fields),
   };
   const publishStartedAt = Date.now();
   let accepted;

@@ -1,4 +1,4 @@
-import { identifyNotification } from '@tether/shared/notification';
+import { identifyNotification, type ForwardedEvent } from '@tether/shared/notification';
 import { signNotification } from '@tether/shared/signature';
 import { describe, expect, it } from 'vitest';
 import { createTestEdge, deliveries, expectedEcho, notificationRequest, PASSWORD, randomUniqueId, sddNotification } from './support/edge';
@@ -197,5 +197,23 @@ describe('a notification of a kind Tether does not act on', () => {
     const fields = await make(randomUniqueId(), 'another-password');
     expect((await edge.post(fields)).response.status).toBe(401);
     expect(edge.publishes(keyOf(fields))).toBe(0);
+  });
+});
+
+describe('the forwarded event', () => {
+  it('carries every field but the signature', async () => {
+    const forwarded: ForwardedEvent[] = [];
+    const edge = createTestEdge({
+      wrapForwarder: (forwarder) => ({
+        forward: (event) => (forwarded.push(event), forwarder.forward(event)),
+        ping: () => forwarder.ping(),
+      }),
+    });
+    const fields = await sddNotification();
+    expect((await edge.post(fields)).response.status).toBe(200);
+
+    const { signature: _signature, ...unsigned } = fields;
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]!.fields).toEqual(unsigned);
   });
 });

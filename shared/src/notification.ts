@@ -102,6 +102,15 @@ export function identifyNotification(fields: NotificationFields): NotificationId
   return { kind: rule.kind, id: notificationId, dedupKey: `emp:${parts.join(':')}` };
 }
 
+/**
+ * The fields without the signature, which nothing after the edge's check needs: a stored
+ * signature with its id is a credential anyone could replay to the edge.
+ */
+export function withoutSignature(fields: NotificationFields): NotificationFields {
+  const { signature: _signature, ...rest } = fields;
+  return rest;
+}
+
 /** Keeps the key unambiguous: a part containing ':' cannot pass for two parts. */
 function escapeKeyPart(part: string): string {
   return part.replace(/[%:]/g, (char) => (char === '%' ? '%25' : '%3A'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { identifyNotification, notificationEcho, notificationFieldsSchema } from '../src/notification';
+import { identifyNotification, notificationEcho, notificationFieldsSchema, withoutSignature } from '../src/notification';
 
 const sddSale = {
   unique_id: '52775aed3ee5776c906aeba74da69612',
@@ -76,4 +76,11 @@ describe('EMP notifications', () => {
     expect(notificationEcho({ kind: 'api', id: 'a<b&' })).toContain('<unique_id>a&#60;b&#38;</unique_id>');
   });
 
+  it('lose their signature, and nothing else, on the way to the backend', () => {
+    const fields = { ...sddSale, amount: '100' };
+    const { signature: _signature, ...rest } = fields;
+    expect(withoutSignature(fields)).toEqual(rest);
+    expect(fields.signature).toBe(sddSale.signature);
+    expect(withoutSignature(rest)).toEqual(rest);
+  });
 });
