@@ -284,6 +284,34 @@ describe('outcomes', () => {
   });
 });
 
+describe('ids', () => {
+  it('are new on every start, even with the same options, as a restarted simulator must not repeat them', async () => {
+    const options = { terminals: [TERMINAL], seed: 7 };
+    const idsOf = async (simulator: RunningGenesisSimulator) => {
+      const auth = Buffer.from(`${TERMINAL.login}:${TERMINAL.password}`).toString('base64');
+      const response = await fetch(`${simulator.url}/process/${TERMINAL.token}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${auth}`, 'content-type': 'text/xml' },
+        body: buildSddSaleXml(sale({ transactionId: 'same-on-both' })),
+      });
+      const body = parseGenesisResponse(await response.text());
+      if (body.kind !== 'payment') throw new Error(`sale not answered: ${JSON.stringify(body)}`);
+      const { arn } = simulator.control.chargeback(body.payment.uniqueId!, { reasonCode: 'MD06' });
+      return { uniqueId: body.payment.uniqueId!, arn };
+    };
+    const first = await startGenesisSimulator(options);
+    const second = await startGenesisSimulator(options);
+    try {
+      const [a, b] = [await idsOf(first), await idsOf(second)];
+      for (const ids of [a, b]) expect(ids).toEqual({ uniqueId: expect.stringMatching(/^[0-9a-f]{32}$/), arn: expect.stringMatching(/^[0-9]{23}$/) });
+      expect(a.uniqueId).not.toBe(b.uniqueId);
+      expect(a.arn).not.toBe(b.arn);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
 describe('gateway answers', () => {
   it('accepts the paths with and without a trailing slash, and refuses bad credentials with 401 and code 110', async () => {
     const withSlash = await post(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
