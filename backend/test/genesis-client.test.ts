@@ -256,7 +256,7 @@ describe('failures', () => {
 });
 
 describe('reconcile', () => {
-  it('finds a sale by unique_id and by transaction_id, with its billing address, and says undefined for unknown ones', async () => {
+  it("finds a sale by unique_id and by transaction_id, with its debtor's bank details, and says undefined for unknown ones", async () => {
     const request = sale();
     const { uniqueId } = await client.sddSale(request);
     const byUniqueId = await client.reconcileByUniqueId(uniqueId!);
@@ -265,7 +265,10 @@ describe('reconcile', () => {
       transactionId: request.transactionId,
       status: 'approved',
       amount: request.amount,
-      billingAddress: { firstName: 'Travis', lastName: 'Pastrana', country: 'DE' },
+      bankAccountNumber: request.iban,
+      bankIdentifierCode: request.bic,
+      billingCountry: 'DE',
+      usage: request.usage,
     });
     expect(await client.reconcileByTransactionId(request.transactionId)).toEqual(byUniqueId);
     expect(await client.reconcileByUniqueId('0123456789abcdef0123456789abcdef')).toBeUndefined();

@@ -20,10 +20,28 @@ function messages(transaction: SimTransaction): { message: string; technicalMess
   return { message, technicalMessage: message };
 }
 
-/** A sale answers without the billing address; a reconcile includes it (emp-genesis.md §4.1). */
-export function paymentResponseOf(transaction: SimTransaction, detail: 'sale' | 'reconcile'): PaymentResponse {
+type PaymentElement = keyof PaymentResponse;
+
+/**
+ * The elements of each answer in the order of its documented example (dev/genesis/fixtures): the
+ * reference's sdd_sale answers, and for reconcile its by-date records with the bank and customer
+ * elements of its single-transaction example (the examples disagree on order; parsers ignore it).
+ */
+const ELEMENTS: Record<'sale' | 'reconcile', readonly PaymentElement[]> = {
+  sale: [
+    'transactionType', 'status', 'mode', 'transactionId', 'uniqueId', 'code', 'technicalMessage', 'message',
+    'redirectUrl', 'timestamp', 'descriptor', 'amount', 'currency', 'sentToAcquirer',
+  ],
+  reconcile: [
+    'transactionType', 'status', 'uniqueId', 'transactionId', 'code', 'technicalMessage', 'message', 'redirectUrl',
+    'mode', 'timestamp', 'descriptor', 'amount', 'currency', 'bankAccountNumber', 'bankIdentifierCode',
+    'sentToAcquirer', 'customerEmail', 'billingCountry', 'usage',
+  ],
+};
+
+export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 'reconcile'): PaymentResponse {
   const { request } = transaction;
-  return {
+  const values: PaymentResponse = {
     transactionType: 'sdd_sale',
     status: transaction.status,
     mode: transaction.mode,
@@ -37,8 +55,13 @@ export function paymentResponseOf(transaction: SimTransaction, detail: 'sale' | 
     currency: request.currency,
     sentToAcquirer: transaction.status !== 'error',
     redirectUrl: transaction.redirectUrl,
-    billingAddress: detail === 'reconcile' ? request.billingAddress : undefined,
+    bankAccountNumber: request.iban,
+    bankIdentifierCode: request.bic,
+    customerEmail: request.customerEmail,
+    billingCountry: request.billingAddress.country,
+    usage: request.usage,
   };
+  return Object.fromEntries(ELEMENTS[answer].map((element) => [element, values[element]])) as PaymentResponse;
 }
 
 export function chargebackRecordOf(chargeback: SimChargeback, original: SimTransaction): ChargebackRecord {

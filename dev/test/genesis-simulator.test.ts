@@ -1,6 +1,7 @@
 import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
 import {
   buildChargebacksByDateXml,
+  buildReconcileByDateXml,
   buildReconcileXml,
   buildSddSaleXml,
   parseGenesisResponse,
@@ -11,6 +12,7 @@ import { verifyNotificationSignature } from '@tether/shared/signature';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGenesisSimulator, type RunningGenesisSimulator } from '../genesis/server';
 import { listen, type RunningServer } from '../running-server';
+import { documentedShapes, fixture, pairsOf, readXml, type Pairs } from './genesis-fixtures';
 
 const TERMINAL = { token: 'sim-terminal', login: 'sim-login', password: 'sim-password' };
 
@@ -309,6 +311,66 @@ describe('ids', () => {
     } finally {
       await Promise.all([first.close(), second.close()]);
     }
+  });
+});
+
+/** The simulator's documents against the quoted examples in dev/genesis/fixtures, element by element. */
+describe('documents as Genesis documents them', () => {
+  const names = (pairs: Pairs) => pairs.map(([name]) => name);
+  const documented = (name: string) => pairsOf(readXml(fixture(name)));
+  const written = async (path: string, xml: string) => pairsOf(readXml(await (await post(path, xml)).text()));
+  const expectShapes = (actual: Pairs, reference: Pairs) => {
+    const shapes = documentedShapes(actual, reference);
+    expect(shapes.actual).toEqual(shapes.documented);
+  };
+
+  it('answers an approved sdd_sale with the elements of the reference example, in its order', async () => {
+    const reference = documented('ref-sdd-sale-response-approved.xml');
+    const approved = await written(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
+    // The example's redirect_url is "available for asynchronous mode": a click-flow sale has none.
+    expect(names(approved)).toEqual(names(reference).filter((name) => name !== 'redirect_url'));
+    expectShapes(approved, reference);
+
+    sim.control.configureOutcomes({ rules: [{ outcome: { status: 'pending_async' } }] });
+    const pending = await written(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
+    expect(names(pending)).toEqual(names(reference));
+    expectShapes(pending, reference);
+  });
+
+  it.each(['declined', 'error'] as const)('answers a %s sdd_sale like the reference error example, technical_message placed as in the PHP fixture', async (status) => {
+    const reference = documented('ref-sdd-sale-response-error.xml');
+    const php = names(documented('php-reconcile-error-status.xml'));
+    expect(php.slice(php.indexOf('code'), php.indexOf('code') + 3)).toEqual(['code', 'technical_message', 'message']);
+    const expected = names(reference);
+    expected.splice(expected.indexOf('message'), 0, 'technical_message');
+
+    sim.control.configureOutcomes({ rules: [{ outcome: { status } }] });
+    const answer = await written(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
+    expect(names(answer)).toEqual(expected);
+    expectShapes(answer, [...reference, ...documented('php-reconcile-error-status.xml')]);
+  });
+
+  it("reconciles with elements the reference's reconcile examples have, of the same shapes", async () => {
+    const single = documented('ref-reconcile-single-sale-response.xml');
+    const page = readXml(fixture('ref-reconcile-by-date-response.xml'));
+    const reference = [...single, ...page.children.flatMap(pairsOf), ...documented('php-reconcile-error-status.xml')];
+    const uniqueId = await approvedSale(sale({ customerEmail: 'travis@example.com' }));
+
+    const answer = await written(`/reconcile/${TERMINAL.token}/`, buildReconcileXml({ uniqueId }));
+    expectShapes(answer, reference);
+    expect(names(answer)).toEqual(expect.arrayContaining(['bank_account_number', 'bank_identifier_code', 'customer_email', 'usage']));
+
+    const today = new Date().toISOString().slice(0, 10);
+    const byDate = readXml(await (await post(`/reconcile/by_date/${TERMINAL.token}/`, buildReconcileByDateXml({ startDate: today }))).text());
+    expect(byDate.name).toBe(page.name);
+    expect(Object.keys(byDate.attributes).sort()).toEqual(Object.keys(page.attributes).sort());
+    expect(byDate.children.map((record) => record.name)).toEqual(byDate.children.map(() => 'payment_response'));
+    for (const record of byDate.children) expectShapes(pairsOf(record), reference);
+  });
+
+  it("answers a reconcile of an unknown transaction exactly as the .NET SDK's mock", async () => {
+    const notFound = await written(`/reconcile/${TERMINAL.token}/`, buildReconcileXml({ uniqueId: '0123456789abcdef0123456789abcdef' }));
+    expect(Object.fromEntries(notFound)).toEqual(Object.fromEntries(documented('net-reconcile-not-found-error.xml')));
   });
 });
 

@@ -297,18 +297,6 @@ export function buildChargebacksByDateXml(request: ChargebacksByDateRequest): st
 
 const text = z.string().optional();
 
-const responseAddressSchema = z.object({
-  firstName: text,
-  lastName: text,
-  address1: text,
-  address2: text,
-  zipCode: text,
-  city: text,
-  state: text,
-  neighborhood: text,
-  country: text,
-});
-
 const paymentResponseSchema = z.object({
   transactionType: text,
   status: z.string().min(1),
@@ -326,7 +314,12 @@ const paymentResponseSchema = z.object({
   sentToAcquirer: booleanText.optional(),
   redirectUrl: text,
   referenceTransactionUniqueId: text,
-  billingAddress: responseAddressSchema.optional(),
+  /** On reconcile answers (dev/genesis/fixtures/ref-reconcile-*). For SDD, the debtor's IBAN and BIC. */
+  bankAccountNumber: text,
+  bankIdentifierCode: text,
+  customerEmail: text,
+  billingCountry: text,
+  usage: text,
 });
 
 /** A transaction as Genesis reports it, from a sale, a reconcile or a by-date page. */

@@ -326,7 +326,7 @@ describe('responses', () => {
         pagination: { page: 1, perPage: 100, totalCount: 2, pagesCount: 1 },
         payments: [
           { status: 'approved', uniqueId: 'a', amount: 1 },
-          { status: 'declined', uniqueId: 'b', code: '500', billingAddress: { firstName: 'A', country: 'DE' } },
+          { status: 'declined', uniqueId: 'b', code: '500', billingCountry: 'DE', usage: 'Membership' },
         ],
       },
     ];
