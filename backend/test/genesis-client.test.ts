@@ -314,11 +314,13 @@ describe('chargebacks by date', () => {
     expect(records).toHaveLength(105);
     expect(sim.control.requestCount('chargebacks_by_date')).toBe(2);
     expect(records[1]).toMatchObject({
-      type: '1st chargeback',
+      type: '1st Chargeback',
       reasonCode: 'MD06',
       originalTransactionUniqueId: uniqueIds[1],
-      amount: 2990,
+      amount: -2990,
       currency: 'EUR',
+      chargebackAmount: '29.9',
+      chargebackCurrency: 'EUR',
       postDate: today(),
     });
     expect(new Set(records.map((record) => record.originalTransactionUniqueId))).toEqual(new Set(uniqueIds));

@@ -64,18 +64,25 @@ export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 
   return Object.fromEntries(ELEMENTS[answer].map((element) => [element, values[element]])) as PaymentResponse;
 }
 
+/** Major units with at least one fraction digit, as chargeback records print them ("300.0", "185.99"); EUR has two decimals. */
+const majorUnits = (minorUnits: number) => (minorUnits / 100).toFixed(2).replace(/(\.\d)0$/, '$1');
+
+/**
+ * A chargeback record as the reference prints one (dev/genesis/fixtures/ref-chargeback-*), in its
+ * order, without the card scheme's elements: `amount` negative for a 1st chargeback, the issuer's
+ * amounts as major-unit decimals.
+ */
 export function chargebackRecordOf(chargeback: SimChargeback, original: SimTransaction): ChargebackRecord {
   return {
-    type: '1st chargeback',
-    arn: chargeback.arn,
+    type: '1st Chargeback',
     postDate: day(chargeback.createdAt),
     reasonCode: chargeback.reasonCode,
     reasonDescription: sepaReasonDescription(chargeback.reasonCode),
-    amount: chargeback.amount,
+    amount: -chargeback.amount,
     currency: chargeback.currency,
-    chargebackAmount: chargeback.amount,
+    chargebackAmount: majorUnits(chargeback.amount),
     chargebackCurrency: chargeback.currency,
-    originalTransactionAmount: original.request.amount,
+    originalTransactionAmount: majorUnits(original.request.amount),
     originalTransactionCurrency: original.request.currency,
     originalType: 'sdd_sale',
     originalPostDate: day(original.createdAt),
@@ -84,5 +91,6 @@ export function chargebackRecordOf(chargeback: SimChargeback, original: SimTrans
     customerPhone: original.request.customerPhone,
     transactionType: 'sdd_sale',
     originalTransactionUniqueId: original.uniqueId,
+    arn: chargeback.arn,
   };
 }

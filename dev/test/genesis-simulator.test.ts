@@ -1,5 +1,6 @@
 import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
 import {
+  buildChargebackXml,
   buildChargebacksByDateXml,
   buildReconcileByDateXml,
   buildReconcileXml,
@@ -167,7 +168,7 @@ describe('notifications', () => {
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(1));
 
     const record = sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
-    expect(record).toMatchObject({ reasonCode: 'MD06', originalTransactionUniqueId: uniqueId, amount: 100 });
+    expect(record).toMatchObject({ reasonCode: 'MD06', originalTransactionUniqueId: uniqueId, amount: -100, chargebackAmount: '1.0' });
 
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(2));
     const chargeback = notificationsFor(uniqueId)[1]!.fields;
@@ -366,6 +367,31 @@ describe('documents as Genesis documents them', () => {
     expect(Object.keys(byDate.attributes).sort()).toEqual(Object.keys(page.attributes).sort());
     expect(byDate.children.map((record) => record.name)).toEqual(byDate.children.map(() => 'payment_response'));
     for (const record of byDate.children) expectShapes(pairsOf(record), reference);
+  });
+
+  it("keeps chargeback records to the elements of the reference's records, in their order: amount negative, the issuer's amounts decimal", async () => {
+    const single = documented('ref-chargeback-single-response.xml');
+    const uniqueId = await approvedSale(sale({ amount: 1990, customerEmail: 'travis@example.com' }));
+    sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
+
+    const record = await written('/chargebacks', buildChargebackXml({ originalTransactionUniqueId: uniqueId }));
+    expect(names(single).filter((name) => names(record).includes(name))).toEqual(names(record));
+    expectShapes(record, single);
+    expect(Object.fromEntries(record)).toMatchObject({ type: '1st Chargeback', amount: '-1990', chargeback_amount: '19.9', original_transaction_amount: '19.9' });
+
+    const page = readXml(fixture('ref-chargeback-by-date-response.xml'));
+    const today = new Date().toISOString().slice(0, 10);
+    const byDate = readXml(await (await post('/chargebacks/by_date', buildChargebacksByDateXml({ startDate: today }))).text());
+    expect(byDate.name).toBe(page.name);
+    expect(Object.keys(byDate.attributes).sort()).toEqual(Object.keys(page.attributes).sort());
+    const [first] = page.children.map(pairsOf);
+    for (const found of byDate.children.map(pairsOf)) {
+      expect(names(first!).filter((name) => names(found).includes(name))).toEqual(names(found));
+      expectShapes(found, first!);
+    }
+
+    const notFound = await written('/chargebacks', buildChargebackXml({ originalTransactionUniqueId: '0123456789abcdef0123456789abcdef' }));
+    expect(notFound).toEqual(documented('ref-chargeback-not-found-error.xml'));
   });
 
   it("answers a reconcile of an unknown transaction exactly as the .NET SDK's mock", async () => {

@@ -122,11 +122,18 @@ const minorUnits = z
   .regex(/^\d{1,15}$/, 'must be an integer in minor units')
   .transform(Number);
 
-/** Chargeback fixtures also show "14625.0" (emp-genesis.md Q8): a zero fraction is tolerated. */
-const chargebackMinorUnits = z
+/**
+ * A chargeback record's `amount`: minor units in the acquirer's dispute-account currency, negative
+ * for a 1st or 2nd chargeback or a transfer reversal (dev/genesis/fixtures/ref-chargeback-*); the
+ * .NET SDK's mocks show "14625.0", so a zero fraction is tolerated.
+ */
+const signedMinorUnits = z
   .string()
-  .regex(/^\d{1,15}(\.0+)?$/, 'must be an integer in minor units')
+  .regex(/^-?\d{1,15}(\.0+)?$/, 'must be an integer in minor units')
   .transform(Number);
+
+/** A chargeback record's other amounts: decimals in major units as the issuer reports them ("300.0"), kept as written. */
+const majorUnitsDecimal = z.string().regex(/^-?\d{1,15}(\.\d{1,6})?$/, 'must be a decimal amount');
 
 const counter = z.string().regex(/^\d{1,9}$/).transform(Number);
 const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -340,11 +347,11 @@ const chargebackRecordSchema = z.object({
   postDate: text,
   reasonCode: text,
   reasonDescription: text,
-  amount: chargebackMinorUnits.optional(),
+  amount: signedMinorUnits.optional(),
   currency: text,
-  chargebackAmount: chargebackMinorUnits.optional(),
+  chargebackAmount: majorUnitsDecimal.optional(),
   chargebackCurrency: text,
-  originalTransactionAmount: chargebackMinorUnits.optional(),
+  originalTransactionAmount: majorUnitsDecimal.optional(),
   originalTransactionCurrency: text,
   originalType: text,
   originalPostDate: text,

@@ -298,13 +298,25 @@ describe('responses', () => {
       type: '1st chargeback',
       reasonCode: '10.5',
       amount: 10,
-      originalTransactionAmount: 14625,
+      chargebackAmount: '10',
+      originalTransactionAmount: '14625.0',
       postDate: '1970-01-01',
       originalTransactionUniqueId: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
     });
 
     const single = parseGenesisResponse('<chargeback_response><type>1st chargeback</type><reason_code>AM04</reason_code></chargeback_response>');
     expect(single).toEqual({ kind: 'chargeback', chargeback: { type: '1st chargeback', reasonCode: 'AM04' } });
+
+    // The reference's record (dev/genesis/fixtures/ref-chargeback-single-response.xml): a negative
+    // amount in minor units, the issuer's amounts in major units.
+    const referenced = parseGenesisResponse(
+      '<chargeback_response><type>1st Chargeback</type><amount>-14625</amount><currency>USD</currency>' +
+        '<chargeback_amount>300.0</chargeback_amount><original_transaction_amount>148.0</original_transaction_amount></chargeback_response>',
+    );
+    expect(referenced).toEqual({
+      kind: 'chargeback',
+      chargeback: { type: '1st Chargeback', amount: -14625, currency: 'USD', chargebackAmount: '300.0', originalTransactionAmount: '148.0' },
+    });
 
     expect(parseGenesisResponse(SPEC_CHARGEBACK_NOT_FOUND)).toMatchObject({
       kind: 'error',

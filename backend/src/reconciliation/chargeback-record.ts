@@ -16,7 +16,9 @@ export function chargebackRecordFromGenesis(record: GenesisChargebackRecord): Ch
     postDate: record.postDate,
     reasonCode: record.reasonCode,
     reasonDescription: record.reasonDescription,
-    amount: record.chargebackAmount ?? record.amount,
-    currency: record.chargebackCurrency ?? record.currency,
+    // Minor units, as the events module counts: `amount`, whose sign only follows the record's
+    // type (a 1st chargeback is negative), not `chargeback_amount`, a major-unit decimal.
+    amount: record.amount === undefined ? undefined : Math.abs(record.amount),
+    currency: record.currency,
   };
 }
