@@ -10,7 +10,8 @@ const DEFAULT_DESCRIPTOR = 'Tether Genesis simulator';
 export const genesisTimestamp = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-function messages(transaction: SimTransaction): { message: string; technicalMessage: string } {
+/** What Genesis says about a transaction's status, in answers (message, technical_message) and notifications (error_message, technical_message). */
+export function transactionMessages(transaction: SimTransaction): { message: string; technicalMessage: string } {
   if (transaction.code !== undefined) {
     const message = transaction.status === 'declined' ? MESSAGES.declined : MESSAGES.failure;
     return { message, technicalMessage: technicalMessage(transaction.code) };
@@ -48,7 +49,7 @@ export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 
     transactionId: transaction.transactionId,
     uniqueId: transaction.uniqueId,
     code: transaction.code,
-    ...messages(transaction),
+    ...transactionMessages(transaction),
     timestamp: genesisTimestamp(transaction.createdAt),
     descriptor: request.dynamicDescriptorParams?.merchantName ?? DEFAULT_DESCRIPTOR,
     amount: request.amount,

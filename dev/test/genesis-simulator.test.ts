@@ -13,7 +13,7 @@ import { verifyNotificationSignature } from '@tether/shared/signature';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGenesisSimulator, type RunningGenesisSimulator } from '../genesis/server';
 import { listen, type RunningServer } from '../running-server';
-import { documentedShapes, fixture, pairsOf, readXml, type Pairs } from './genesis-fixtures';
+import { documentedShapes, fixture, pairsOf, readNotificationFixture, readXml, type Pairs } from './genesis-fixtures';
 
 const TERMINAL = { token: 'sim-terminal', login: 'sim-login', password: 'sim-password' };
 
@@ -113,12 +113,9 @@ describe('notifications', () => {
       terminal_token: TERMINAL.token,
       status: 'approved',
       amount: '4999',
-      currency: 'EUR',
+      account_holder: 'Travis Pastrana',
       bank_account_number: 'DE09100100101234567891',
       bank_identifier_code: 'PBNKDEFFXXX',
-      first_name: 'Travis',
-      last_name: 'Pastrana',
-      country: 'DE',
     });
     expect(notification!.fields.signature).toHaveLength(64);
     expect(await verifyNotificationSignature(uniqueId, notification!.fields.signature!, [TERMINAL.password])).toBe(true);
@@ -163,7 +160,7 @@ describe('notifications', () => {
     }
   });
 
-  it('notifies a chargeback as status chargebacked on the original sale, with the SEPA reason code', async () => {
+  it("notifies a chargeback as event chargeback on the original sale, with the chargeback's id, and the reason code when asked", async () => {
     const uniqueId = await approvedSale();
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(1));
 
@@ -176,19 +173,25 @@ describe('notifications', () => {
       unique_id: uniqueId,
       transaction_type: 'sdd_sale',
       status: 'chargebacked',
-      reason_code: 'MD06',
-      rc_code: 'MD06',
-      rc_description: 'Refund request by the debtor',
+      event: 'chargeback',
+      chargeback_unique_id: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
-    expect(chargeback.event).toBeUndefined();
+    expect(chargeback.chargeback_unique_id).not.toBe(uniqueId);
+    expect(chargeback.rc_code).toBeUndefined();
     expect(await verifyNotificationSignature(uniqueId, chargeback.signature!, [TERMINAL.password])).toBe(true);
+
+    sim.control.configureNotifications({ reasonCodes: true });
+    const withReason = await approvedSale();
+    sim.control.chargeback(withReason, { reasonCode: 'MD06' });
+    await vi.waitFor(() => expect(notificationsFor(withReason)).toHaveLength(2));
+    expect(notificationsFor(withReason)[1]!.fields).toMatchObject({ rc_code: 'MD06', rc_description: 'Refund request by the debtor' });
 
     const reconciled = parseGenesisResponse(await (await post(`/reconcile/${TERMINAL.token}`, buildReconcileXml({ uniqueId }))).text());
     expect(reconciled).toMatchObject({ kind: 'payment', payment: { status: 'chargebacked' } });
   });
 
   it('can notify a chargeback as its own transaction naming the original (the PHP plan shape)', async () => {
-    sim.control.configureNotifications({ chargebackShape: 'chargeback_transaction', includeEvent: true });
+    sim.control.configureNotifications({ chargebackShape: 'chargeback_transaction' });
     const uniqueId = await approvedSale();
     sim.control.chargeback(uniqueId, { reasonCode: 'AM04', amount: 60 });
 
@@ -254,7 +257,8 @@ describe('outcomes', () => {
       expect(notificationsFor(rejected).map((entry) => entry.fields.status)).toEqual(['approved', 'error']);
       expect(notificationsFor(chargebacked).map((entry) => entry.fields.status)).toEqual(['approved', 'chargebacked']);
     });
-    expect(notificationsFor(chargebacked)[1]!.fields.reason_code).toBe('AM04');
+    expect(notificationsFor(rejected)[1]!.fields).toMatchObject({ error_code: '900', technical_message: 'Some error occurred on the issuer.' });
+    expect(notificationsFor(chargebacked)[1]!.fields.event).toBe('chargeback');
     expect(sim.control.transaction(rejected)).toMatchObject({ status: 'error', code: '900' });
   });
 
@@ -392,6 +396,35 @@ describe('documents as Genesis documents them', () => {
 
     const notFound = await written('/chargebacks', buildChargebackXml({ originalTransactionUniqueId: '0123456789abcdef0123456789abcdef' }));
     expect(notFound).toEqual(documented('ref-chargeback-not-found-error.xml'));
+  });
+
+  const notified = (fixtures: string[]) => fixtures.flatMap((name) => readNotificationFixture(fixture(name)));
+  const sent = async (uniqueId: string, index: number): Promise<Pairs> => {
+    await vi.waitFor(() => expect(notificationsFor(uniqueId).length).toBeGreaterThan(index));
+    return Object.entries(notificationsFor(uniqueId)[index]!.fields);
+  };
+  /** Fields every API notification example of the reference has. */
+  const CORE = ['transaction_id', 'unique_id', 'transaction_type', 'terminal_token', 'status', 'amount', 'signature'];
+
+  it("notifies a sale's status with the fields of the reference's notification examples", async () => {
+    const approved = await sent(await approvedSale(), 0);
+    const reference = notified(['ref-notification-sale3d-approved.txt', 'ref-notification-sofort-bank.txt']);
+    expectShapes(approved, reference);
+    expect(names(approved)).toEqual(expect.arrayContaining([...CORE, 'bank_account_number', 'bank_identifier_code', 'account_holder']));
+
+    sim.control.configureOutcomes({ rules: [{ outcome: { status: 'approved', later: { status: 'declined', code: '500', afterMs: 5 } } }] });
+    const declined = await sent(await approvedSale(), 1);
+    expectShapes(declined, [...reference, ...notified(['ref-notification-declined-error-code.txt'])]);
+    expect(Object.fromEntries(declined)).toMatchObject({ status: 'declined', error_code: '500', error_message: expect.any(String), technical_message: expect.any(String) });
+  });
+
+  it("notifies a chargeback with exactly the fields of the reference's chargeback notification", async () => {
+    const uniqueId = await approvedSale();
+    sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
+    const chargeback = await sent(uniqueId, 1);
+    const reference = notified(['ref-notification-chargeback.txt']);
+    expect(names(chargeback).sort()).toEqual(names(reference).sort());
+    expectShapes(chargeback, reference);
   });
 
   it("answers a reconcile of an unknown transaction exactly as the .NET SDK's mock", async () => {
