@@ -1,5 +1,6 @@
 /**
- * The quoted Genesis examples in dev/genesis/fixtures (see its README), read so that the
+ * The quoted Genesis examples in dev/genesis/fixtures (the ones these tests use, copied from the
+ * fixture collection whose README, copied along, describes every file of it), read so that the
  * simulator's documents can be compared with them: element names in document order, and the
  * shape of every value (a 32-hex id, a negative integer, a decimal, a date…), not the values
  * themselves, which are the example's.
