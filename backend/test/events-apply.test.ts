@@ -67,7 +67,7 @@ describe('a delivery', () => {
     const third = await processEvent(context, { ...approved, receivedAt: new Date() });
 
     expect(first).toMatchObject({ outcome: 'applied', duplicate: false });
-    expect(second).toEqual({ eventId: first.eventId, outcome: 'applied', duplicate: true });
+    expect(second).toEqual({ eventId: first.eventId, outcome: 'applied', attemptId: attempt.id, duplicate: true });
     expect(third.duplicate).toBe(true);
     const row = await readAttempt(database.db, attempt.id);
     expect(row.status).toBe('approved');
@@ -477,11 +477,34 @@ describe('a replay', () => {
   it('of an event already applied changes nothing', async () => {
     const attempt = await createAttempt(database.db);
     const { eventId } = await processEvent(context, saleNotification(attempt, hex(16), 'approved'));
-    expect(await reprocessEvent(context, eventId)).toEqual({ eventId, outcome: 'applied', rerun: false });
+    expect(await reprocessEvent(context, eventId)).toEqual({ eventId, outcome: 'applied', attemptId: attempt.id, rerun: false });
     expect((await readAttempt(database.db, attempt.id)).history).toHaveLength(1);
   });
 
   it('of an unknown id throws', async () => {
     await expect(reprocessEvent(context, 987_654_321)).rejects.toThrow('no event 987654321');
+  });
+});
+
+describe('an event whose unique_id another attempt already holds', () => {
+  it('is illegal on the attempt its transaction_id names, and changes neither attempt', async () => {
+    const uniqueId = hex(16);
+    const holder = await createAttempt(database.db, { status: 'approved', empUniqueId: uniqueId });
+    const named = await createAttempt(database.db, { status: 'sending' });
+
+    const result = await processEvent(context, saleNotification(named, uniqueId, 'approved'));
+    expect(result).toMatchObject({ outcome: 'illegal', attemptId: named.id, duplicate: false });
+    expect(result.error).toContain(`already attempt ${holder.id}'s`);
+    expect(await readEvent(database.db, result.eventId)).toMatchObject({ outcome: 'illegal', billingAttemptId: named.id });
+    expect(await readAttempt(database.db, named.id)).toMatchObject({ status: 'sending', empUniqueId: null, history: [] });
+    expect(await readAttempt(database.db, holder.id)).toMatchObject({ status: 'approved', empUniqueId: uniqueId, history: [] });
+
+    // Read again, it says the same, with its reason.
+    expect(await processEvent(context, saleNotification(named, uniqueId, 'approved'))).toMatchObject({
+      outcome: 'illegal',
+      attemptId: named.id,
+      error: result.error,
+      duplicate: true,
+    });
   });
 });

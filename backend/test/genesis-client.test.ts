@@ -257,7 +257,7 @@ describe('failures', () => {
 });
 
 describe('reconcile', () => {
-  it('finds a sale by unique_id and by transaction_id, with its billing address, and says undefined for unknown ones', async () => {
+  it("finds a sale by unique_id and by transaction_id, with its debtor's bank details, and says undefined for unknown ones", async () => {
     const request = sale();
     const { uniqueId } = await client.sddSale(request);
     const byUniqueId = await client.reconcileByUniqueId(uniqueId!);
@@ -266,7 +266,10 @@ describe('reconcile', () => {
       transactionId: request.transactionId,
       status: 'approved',
       amount: request.amount,
-      billingAddress: { firstName: 'Travis', lastName: 'Pastrana', country: 'DE' },
+      bankAccountNumber: request.iban,
+      bankIdentifierCode: request.bic,
+      billingCountry: 'DE',
+      usage: request.usage,
     });
     expect(await client.reconcileByTransactionId(request.transactionId)).toEqual(byUniqueId);
     expect(await client.reconcileByUniqueId('0123456789abcdef0123456789abcdef')).toBeUndefined();
@@ -314,11 +317,13 @@ describe('chargebacks by date', () => {
     // Two pages of the scope holding them, one empty page of the other scope that may hold SDD.
     expect(sim.control.requestCount('chargebacks_by_date')).toBe(3);
     expect(records[1]).toMatchObject({
-      type: '1st chargeback',
+      type: '1st Chargeback',
       reasonCode: 'MD06',
       originalTransactionUniqueId: uniqueIds[1],
-      amount: 2990,
+      amount: -2990,
       currency: 'EUR',
+      chargebackAmount: '29.9',
+      chargebackCurrency: 'EUR',
       postDate: today(),
     });
     expect(new Set(records.map((record) => record.originalTransactionUniqueId))).toEqual(new Set(uniqueIds));

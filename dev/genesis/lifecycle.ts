@@ -8,8 +8,8 @@ import type { SddSaleRequest } from '@tether/shared/genesis-xml';
 import type { Ledger, SimChargeback, SimTransaction } from './ledger';
 import { chargebackNotification, statusNotification } from './notification-fields';
 import type { NotificationSettings, Notifier, OutgoingNotification } from './notifier';
+import { newArn, newUniqueId } from './ids';
 import { DEFAULT_CODES, type SaleOutcome } from './outcomes';
-import { deterministicDigits, deterministicHex } from './random';
 import type { Scheduler } from './scheduler';
 import type { SimulatorLog, SimulatorTerminal } from './state';
 
@@ -24,7 +24,6 @@ export class SimulatorUsageError extends Error {
 }
 
 export interface LifecycleDependencies {
-  seed: number;
   ledger: Ledger;
   notifier: Notifier;
   scheduler: Scheduler;
@@ -44,7 +43,7 @@ export class Lifecycle {
 
   createSale(terminal: SimulatorTerminal, request: SddSaleRequest, outcome: SaleOutcome, origin: string): SimTransaction {
     const sequence = ++this.saleSequence;
-    const uniqueId = deterministicHex(this.deps.seed, 'sale', sequence);
+    const uniqueId = newUniqueId();
     const now = this.deps.now();
     const transaction: SimTransaction = {
       uniqueId,
@@ -93,8 +92,8 @@ export class Lifecycle {
     const sequence = ++this.chargebackSequence;
     const now = this.deps.now();
     const chargeback: SimChargeback = {
-      uniqueId: deterministicHex(this.deps.seed, 'chargeback', sequence),
-      arn: deterministicDigits(this.deps.seed, 'arn', sequence, 23),
+      uniqueId: newUniqueId(),
+      arn: newArn(),
       originalUniqueId: uniqueId,
       terminalToken: original.terminalToken,
       reasonCode: request.reasonCode,

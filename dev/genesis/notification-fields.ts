@@ -7,44 +7,39 @@ import type { SimChargeback, SimTransaction } from './ledger';
 import type { NotificationSettings, OutgoingNotification } from './notifier';
 import { sepaReasonDescription } from './sepa-reasons';
 import type { SimulatorTerminal } from './state';
+import { transactionMessages } from './views';
 
 type Fields = Record<string, string | undefined>;
 
-function saleFields(transaction: SimTransaction): Fields {
-  const { request } = transaction;
-  const billing = request.billingAddress;
+/** What every API notification in the reference's examples carries (dev/genesis/fixtures/ref-notification-*). */
+function coreFields(transaction: SimTransaction): Fields {
   return {
     transaction_id: transaction.transactionId,
     unique_id: transaction.uniqueId,
     transaction_type: 'sdd_sale',
     terminal_token: transaction.terminalToken,
     status: transaction.status,
-    amount: String(request.amount),
-    currency: request.currency,
-    mode: transaction.mode,
-    bank_account_number: request.iban,
-    bank_identifier_code: request.bic,
-    account_holder: `${billing.firstName} ${billing.lastName}`,
-    customer_email: request.customerEmail,
-    customer_phone: request.customerPhone,
-    first_name: billing.firstName,
-    last_name: billing.lastName,
-    address1: billing.address1,
-    address2: billing.address2,
-    zip_code: billing.zipCode,
-    city: billing.city,
-    state: billing.state,
-    country: billing.country,
+    amount: String(transaction.request.amount),
   };
 }
 
-function reasonFields(chargeback: SimChargeback, settings: NotificationSettings): Fields {
+/**
+ * A status notification: the core, the bank details of the reference's bank-account example and,
+ * on a decline or error, the error fields of its declined example. Nothing undocumented (no
+ * currency, no address).
+ */
+function saleFields(transaction: SimTransaction): Fields {
+  const { request } = transaction;
+  const { firstName, lastName } = request.billingAddress;
+  const error = transaction.code === undefined ? undefined : transactionMessages(transaction);
   return {
-    event: settings.includeEvent ? 'chargeback' : undefined,
-    reason_code: chargeback.reasonCode,
-    rc_code: chargeback.reasonCode,
-    rc_description: sepaReasonDescription(chargeback.reasonCode),
-    acquirer_reference_number: chargeback.arn,
+    ...coreFields(transaction),
+    account_holder: `${firstName} ${lastName}`,
+    bank_account_number: request.iban,
+    bank_identifier_code: request.bic,
+    error_code: transaction.code,
+    error_message: error?.message,
+    technical_message: error?.technicalMessage,
   };
 }
 
@@ -77,8 +72,11 @@ export function chargebackNotification(
   terminal: SimulatorTerminal,
   settings: NotificationSettings,
 ): Promise<OutgoingNotification> {
+  const reason = { rc_code: chargeback.reasonCode, rc_description: sepaReasonDescription(chargeback.reasonCode) };
   if (settings.chargebackShape === 'status_change') {
-    return signed(url, original.uniqueId, { ...saleFields(original), ...reasonFields(chargeback, settings) }, terminal, settings);
+    // dev/genesis/fixtures/ref-notification-chargeback.txt: the original, its new status, the event and the chargeback's id.
+    const fields = { ...coreFields(original), chargeback_unique_id: chargeback.uniqueId, event: 'chargeback', ...(settings.reasonCodes && reason) };
+    return signed(url, original.uniqueId, fields, terminal, settings);
   }
   const fields: Fields = {
     transaction_id: original.transactionId,
@@ -88,9 +86,11 @@ export function chargebackNotification(
     status: 'approved',
     amount: String(chargeback.amount),
     currency: chargeback.currency,
-    mode: original.mode,
     original_transaction_unique_id: original.uniqueId,
-    ...reasonFields(chargeback, settings),
+    event: 'chargeback',
+    reason_code: chargeback.reasonCode,
+    ...reason,
+    arn: chargeback.arn,
   };
   return signed(url, chargeback.uniqueId, fields, terminal, settings);
 }

@@ -26,12 +26,16 @@ export const notificationSettingsSchema = z.object({
   /** Queue notifications instead of sending them, until released. */
   hold: z.boolean(),
   /**
-   * How a chargeback is notified: as status `chargebacked` on the original sdd_sale (confirmed),
-   * or as the PHP plan's `transaction_type=chargeback` naming `original_transaction_unique_id`.
+   * How a chargeback is notified: as the reference's example, `event=chargeback` and status
+   * `chargebacked` on the original sdd_sale; or as the PHP plan's `transaction_type=chargeback`
+   * naming `original_transaction_unique_id`, which no source documents (kept as tolerated input).
    */
   chargebackShape: z.enum(['status_change', 'chargeback_transaction']),
-  /** Adds `event=chargeback` to chargeback notifications: unconfirmed (emp-genesis.md Q5). */
-  includeEvent: z.boolean(),
+  /**
+   * Adds `rc_code` and `rc_description` to a status_change chargeback: the reference's notification
+   * fields include them, its chargeback example does not (the Chargeback API has the reason).
+   */
+  reasonCodes: z.boolean(),
   /** Signs with a wrong password, for testing the receiver's rejection. */
   invalidSignatures: z.boolean(),
 });
@@ -52,7 +56,7 @@ export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
   duplicates: 0,
   hold: false,
   chargebackShape: 'status_change',
-  includeEvent: false,
+  reasonCodes: false,
   invalidSignatures: false,
 };
 

@@ -1,6 +1,6 @@
 /**
  * Deterministic randomness for the simulator: a run with the same seed and the same requests
- * makes the same decisions, so a failing test can be replayed.
+ * makes the same decisions, so a failing test can be replayed. Ids are not drawn from it (ids.ts).
  */
 import { createHash } from 'node:crypto';
 
@@ -22,19 +22,4 @@ export function seededRandom(seed: number): Random {
 /** A random stream of its own for `key`, so one transaction's fate does not depend on the arrival order of others. */
 export function randomFor(seed: number, key: string): Random {
   return seededRandom(createHash('sha256').update(`${seed}:${key}`).digest().readUInt32BE(0));
-}
-
-/**
- * Ids that are unique per (seed, kind, sequence) and look like Genesis's: a 32-character lowercase
- * hex unique_id. A 32-bit generator would repeat within tens of thousands of ids; a hash does not.
- */
-export function deterministicHex(seed: number, kind: string, sequence: number, length = 32): string {
-  return createHash('sha256').update(`${seed}:${kind}:${sequence}`).digest('hex').slice(0, length);
-}
-
-export function deterministicDigits(seed: number, kind: string, sequence: number, length: number): string {
-  const hex = createHash('sha256').update(`${seed}:${kind}:${sequence}`).digest('hex');
-  let digits = '';
-  for (const char of hex) if (digits.length < length) digits += String(parseInt(char, 16) % 10);
-  return digits;
 }

@@ -27,7 +27,7 @@ export interface GenesisSimulatorOptions {
   terminals: SimulatorTerminal[];
   port?: number;
   host?: string;
-  /** Same seed, same requests → same outcomes, faults and ids. */
+  /** Same seed, same requests → same outcomes and faults (ids are new on every start: ids.ts). */
   seed?: number;
   outcomes?: OutcomePolicy;
   faults?: FaultSettings;
@@ -80,7 +80,7 @@ export function createSimulatorState(options: GenesisSimulatorOptions): Simulato
     notifier,
     scheduler,
     clock,
-    lifecycle: new Lifecycle({ seed, ledger, notifier, scheduler, terminals: options.terminals, now: () => clock.now(), log }),
+    lifecycle: new Lifecycle({ ledger, notifier, scheduler, terminals: options.terminals, now: () => clock.now(), log }),
     faults: new FaultPlan(options.faults ?? {}, seededRandom(seed)),
     rateMeter: new RateMeter<GatewayEndpoint>(),
     reconcileDateField: options.reconcileByDate === 'updated' ? 'updatedAt' : 'createdAt',

@@ -10,7 +10,8 @@ const DEFAULT_DESCRIPTOR = 'Tether Genesis simulator';
 export const genesisTimestamp = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-function messages(transaction: SimTransaction): { message: string; technicalMessage: string } {
+/** What Genesis says about a transaction's status, in answers (message, technical_message) and notifications (error_message, technical_message). */
+export function transactionMessages(transaction: SimTransaction): { message: string; technicalMessage: string } {
   if (transaction.code !== undefined) {
     const message = transaction.status === 'declined' ? MESSAGES.declined : MESSAGES.failure;
     return { message, technicalMessage: technicalMessage(transaction.code) };
@@ -20,36 +21,64 @@ function messages(transaction: SimTransaction): { message: string; technicalMess
   return { message, technicalMessage: message };
 }
 
-/** A sale answers without the billing address; a reconcile includes it (emp-genesis.md §4.1). */
-export function paymentResponseOf(transaction: SimTransaction, detail: 'sale' | 'reconcile'): PaymentResponse {
+type PaymentElement = keyof PaymentResponse;
+
+/**
+ * The elements of each answer in the order of its documented example (dev/genesis/fixtures): the
+ * reference's sdd_sale answers, and for reconcile its by-date records with the bank and customer
+ * elements of its single-transaction example (the examples disagree on order; parsers ignore it).
+ */
+const ELEMENTS: Record<'sale' | 'reconcile', readonly PaymentElement[]> = {
+  sale: [
+    'transactionType', 'status', 'mode', 'transactionId', 'uniqueId', 'code', 'technicalMessage', 'message',
+    'redirectUrl', 'timestamp', 'descriptor', 'amount', 'currency', 'sentToAcquirer',
+  ],
+  reconcile: [
+    'transactionType', 'status', 'uniqueId', 'transactionId', 'code', 'technicalMessage', 'message', 'redirectUrl',
+    'mode', 'timestamp', 'descriptor', 'amount', 'currency', 'bankAccountNumber', 'bankIdentifierCode',
+    'sentToAcquirer', 'customerEmail', 'billingCountry', 'usage',
+  ],
+};
+
+export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 'reconcile'): PaymentResponse {
   const { request } = transaction;
-  return {
+  const values: PaymentResponse = {
     transactionType: 'sdd_sale',
     status: transaction.status,
     mode: transaction.mode,
     transactionId: transaction.transactionId,
     uniqueId: transaction.uniqueId,
     code: transaction.code,
-    ...messages(transaction),
+    ...transactionMessages(transaction),
     timestamp: genesisTimestamp(transaction.createdAt),
     descriptor: request.dynamicDescriptorParams?.merchantName ?? DEFAULT_DESCRIPTOR,
     amount: request.amount,
     currency: request.currency,
     sentToAcquirer: transaction.status !== 'error',
     redirectUrl: transaction.redirectUrl,
-    billingAddress: detail === 'reconcile' ? request.billingAddress : undefined,
+    bankAccountNumber: request.iban,
+    bankIdentifierCode: request.bic,
+    customerEmail: request.customerEmail,
+    billingCountry: request.billingAddress.country,
+    usage: request.usage,
   };
+  return Object.fromEntries(ELEMENTS[answer].map((element) => [element, values[element]])) as PaymentResponse;
 }
 
+/**
+ * A chargeback record as the reference prints one (dev/genesis/fixtures/ref-chargeback-*), in its
+ * order, without the card scheme's elements: `amount` negative for a 1st chargeback, the issuer's
+ * amounts as major-unit decimals.
+ */
 export function chargebackRecordOf(chargeback: SimChargeback, original: SimTransaction): ChargebackRecord {
   return {
-    type: '1st chargeback',
-    arn: chargeback.arn,
+    type: '1st Chargeback',
     postDate: day(chargeback.createdAt),
     reasonCode: chargeback.reasonCode,
     reasonDescription: sepaReasonDescription(chargeback.reasonCode),
-    amount: chargeback.amount,
+    amount: -chargeback.amount,
     currency: chargeback.currency,
+    // Minor units here; the XML writer prints the issuer's amounts as major-unit decimals ("300.0").
     chargebackAmount: chargeback.amount,
     chargebackCurrency: chargeback.currency,
     originalTransactionAmount: original.request.amount,
@@ -61,5 +90,6 @@ export function chargebackRecordOf(chargeback: SimChargeback, original: SimTrans
     customerPhone: original.request.customerPhone,
     transactionType: 'sdd_sale',
     originalTransactionUniqueId: original.uniqueId,
+    arn: chargeback.arn,
   };
 }

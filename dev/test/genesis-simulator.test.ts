@@ -1,6 +1,8 @@
 import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
 import {
+  buildChargebackXml,
   buildChargebacksByDateXml,
+  buildReconcileByDateXml,
   buildReconcileXml,
   buildSddSaleXml,
   parseGenesisResponse,
@@ -11,6 +13,7 @@ import { verifyNotificationSignature } from '@tether/shared/signature';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGenesisSimulator, type RunningGenesisSimulator } from '../genesis/server';
 import { listen, type RunningServer } from '../running-server';
+import { documentedShapes, fixture, pairsOf, readNotificationFixture, readXml, type Pairs } from './genesis-fixtures';
 
 const TERMINAL = { token: 'sim-terminal', login: 'sim-login', password: 'sim-password' };
 
@@ -110,12 +113,9 @@ describe('notifications', () => {
       terminal_token: TERMINAL.token,
       status: 'approved',
       amount: '4999',
-      currency: 'EUR',
+      account_holder: 'Travis Pastrana',
       bank_account_number: 'DE09100100101234567891',
       bank_identifier_code: 'PBNKDEFFXXX',
-      first_name: 'Travis',
-      last_name: 'Pastrana',
-      country: 'DE',
     });
     expect(notification!.fields.signature).toHaveLength(64);
     expect(await verifyNotificationSignature(uniqueId, notification!.fields.signature!, [TERMINAL.password])).toBe(true);
@@ -160,12 +160,12 @@ describe('notifications', () => {
     }
   });
 
-  it('notifies a chargeback as status chargebacked on the original sale, with the SEPA reason code', async () => {
+  it("notifies a chargeback as event chargeback on the original sale, with the chargeback's id, and the reason code when asked", async () => {
     const uniqueId = await approvedSale();
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(1));
 
     const record = sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
-    expect(record).toMatchObject({ reasonCode: 'MD06', originalTransactionUniqueId: uniqueId, amount: 100 });
+    expect(record).toMatchObject({ reasonCode: 'MD06', originalTransactionUniqueId: uniqueId, amount: -100, chargebackAmount: '1.0' });
 
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(2));
     const chargeback = notificationsFor(uniqueId)[1]!.fields;
@@ -173,19 +173,25 @@ describe('notifications', () => {
       unique_id: uniqueId,
       transaction_type: 'sdd_sale',
       status: 'chargebacked',
-      reason_code: 'MD06',
-      rc_code: 'MD06',
-      rc_description: 'Refund request by the debtor',
+      event: 'chargeback',
+      chargeback_unique_id: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
-    expect(chargeback.event).toBeUndefined();
+    expect(chargeback.chargeback_unique_id).not.toBe(uniqueId);
+    expect(chargeback.rc_code).toBeUndefined();
     expect(await verifyNotificationSignature(uniqueId, chargeback.signature!, [TERMINAL.password])).toBe(true);
+
+    sim.control.configureNotifications({ reasonCodes: true });
+    const withReason = await approvedSale();
+    sim.control.chargeback(withReason, { reasonCode: 'MD06' });
+    await vi.waitFor(() => expect(notificationsFor(withReason)).toHaveLength(2));
+    expect(notificationsFor(withReason)[1]!.fields).toMatchObject({ rc_code: 'MD06', rc_description: 'Refund request by the debtor' });
 
     const reconciled = parseGenesisResponse(await (await post(`/reconcile/${TERMINAL.token}`, buildReconcileXml({ uniqueId }))).text());
     expect(reconciled).toMatchObject({ kind: 'payment', payment: { status: 'chargebacked' } });
   });
 
   it('can notify a chargeback as its own transaction naming the original (the PHP plan shape)', async () => {
-    sim.control.configureNotifications({ chargebackShape: 'chargeback_transaction', includeEvent: true });
+    sim.control.configureNotifications({ chargebackShape: 'chargeback_transaction' });
     const uniqueId = await approvedSale();
     sim.control.chargeback(uniqueId, { reasonCode: 'AM04', amount: 60 });
 
@@ -251,7 +257,8 @@ describe('outcomes', () => {
       expect(notificationsFor(rejected).map((entry) => entry.fields.status)).toEqual(['approved', 'error']);
       expect(notificationsFor(chargebacked).map((entry) => entry.fields.status)).toEqual(['approved', 'chargebacked']);
     });
-    expect(notificationsFor(chargebacked)[1]!.fields.reason_code).toBe('AM04');
+    expect(notificationsFor(rejected)[1]!.fields).toMatchObject({ error_code: '900', technical_message: 'Some error occurred on the issuer.' });
+    expect(notificationsFor(chargebacked)[1]!.fields.event).toBe('chargeback');
     expect(sim.control.transaction(rejected)).toMatchObject({ status: 'error', code: '900' });
   });
 
@@ -281,6 +288,148 @@ describe('outcomes', () => {
     } finally {
       await twin.close();
     }
+  });
+});
+
+describe('ids', () => {
+  it('are new on every start, even with the same options, as a restarted simulator must not repeat them', async () => {
+    const options = { terminals: [TERMINAL], seed: 7 };
+    const idsOf = async (simulator: RunningGenesisSimulator) => {
+      const auth = Buffer.from(`${TERMINAL.login}:${TERMINAL.password}`).toString('base64');
+      const response = await fetch(`${simulator.url}/process/${TERMINAL.token}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${auth}`, 'content-type': 'text/xml' },
+        body: buildSddSaleXml(sale({ transactionId: 'same-on-both' })),
+      });
+      const body = parseGenesisResponse(await response.text());
+      if (body.kind !== 'payment') throw new Error(`sale not answered: ${JSON.stringify(body)}`);
+      const { arn } = simulator.control.chargeback(body.payment.uniqueId!, { reasonCode: 'MD06' });
+      return { uniqueId: body.payment.uniqueId!, arn };
+    };
+    const first = await startGenesisSimulator(options);
+    const second = await startGenesisSimulator(options);
+    try {
+      const [a, b] = [await idsOf(first), await idsOf(second)];
+      for (const ids of [a, b]) expect(ids).toEqual({ uniqueId: expect.stringMatching(/^[0-9a-f]{32}$/), arn: expect.stringMatching(/^[0-9]{23}$/) });
+      expect(a.uniqueId).not.toBe(b.uniqueId);
+      expect(a.arn).not.toBe(b.arn);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+/** The simulator's documents against the quoted examples in dev/genesis/fixtures, element by element. */
+describe('documents as Genesis documents them', () => {
+  const names = (pairs: Pairs) => pairs.map(([name]) => name);
+  const documented = (name: string) => pairsOf(readXml(fixture(name)));
+  const written = async (path: string, xml: string) => pairsOf(readXml(await (await post(path, xml)).text()));
+  const expectShapes = (actual: Pairs, reference: Pairs) => {
+    const shapes = documentedShapes(actual, reference);
+    expect(shapes.actual).toEqual(shapes.documented);
+  };
+
+  it('answers an approved sdd_sale with the elements of the reference example, in its order', async () => {
+    const reference = documented('ref-sdd-sale-response-approved.xml');
+    const approved = await written(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
+    // The example's redirect_url is "available for asynchronous mode": a click-flow sale has none.
+    expect(names(approved)).toEqual(names(reference).filter((name) => name !== 'redirect_url'));
+    expectShapes(approved, reference);
+
+    sim.control.configureOutcomes({ rules: [{ outcome: { status: 'pending_async' } }] });
+    const pending = await written(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
+    expect(names(pending)).toEqual(names(reference));
+    expectShapes(pending, reference);
+  });
+
+  it.each(['declined', 'error'] as const)('answers a %s sdd_sale like the reference error example, technical_message placed as in the PHP fixture', async (status) => {
+    const reference = documented('ref-sdd-sale-response-error.xml');
+    const php = names(documented('php-reconcile-error-status.xml'));
+    expect(php.slice(php.indexOf('code'), php.indexOf('code') + 3)).toEqual(['code', 'technical_message', 'message']);
+    const expected = names(reference);
+    expected.splice(expected.indexOf('message'), 0, 'technical_message');
+
+    sim.control.configureOutcomes({ rules: [{ outcome: { status } }] });
+    const answer = await written(`/process/${TERMINAL.token}/`, buildSddSaleXml(sale()));
+    expect(names(answer)).toEqual(expected);
+    expectShapes(answer, [...reference, ...documented('php-reconcile-error-status.xml')]);
+  });
+
+  it("reconciles with elements the reference's reconcile examples have, of the same shapes", async () => {
+    const single = documented('ref-reconcile-single-sale-response.xml');
+    const page = readXml(fixture('ref-reconcile-by-date-response.xml'));
+    const reference = [...single, ...page.children.flatMap(pairsOf), ...documented('php-reconcile-error-status.xml')];
+    const uniqueId = await approvedSale(sale({ customerEmail: 'travis@example.com' }));
+
+    const answer = await written(`/reconcile/${TERMINAL.token}/`, buildReconcileXml({ uniqueId }));
+    expectShapes(answer, reference);
+    expect(names(answer)).toEqual(expect.arrayContaining(['bank_account_number', 'bank_identifier_code', 'customer_email', 'usage']));
+
+    const today = new Date().toISOString().slice(0, 10);
+    const byDate = readXml(await (await post(`/reconcile/by_date/${TERMINAL.token}/`, buildReconcileByDateXml({ startDate: today, endDate: today }))).text());
+    expect(byDate.name).toBe(page.name);
+    expect(Object.keys(byDate.attributes).sort()).toEqual(Object.keys(page.attributes).sort());
+    expect(byDate.children.map((record) => record.name)).toEqual(byDate.children.map(() => 'payment_response'));
+    for (const record of byDate.children) expectShapes(pairsOf(record), reference);
+  });
+
+  it("keeps chargeback records to the elements of the reference's records, in their order: amount negative, the issuer's amounts decimal", async () => {
+    const single = documented('ref-chargeback-single-response.xml');
+    const uniqueId = await approvedSale(sale({ amount: 1990, customerEmail: 'travis@example.com' }));
+    sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
+
+    const record = await written('/chargebacks', buildChargebackXml({ originalTransactionUniqueId: uniqueId }));
+    expect(names(single).filter((name) => names(record).includes(name))).toEqual(names(record));
+    expectShapes(record, single);
+    expect(Object.fromEntries(record)).toMatchObject({ type: '1st Chargeback', amount: '-1990', chargeback_amount: '19.9', original_transaction_amount: '19.9' });
+
+    const page = readXml(fixture('ref-chargeback-by-date-response.xml'));
+    const today = new Date().toISOString().slice(0, 10);
+    const byDate = readXml(await (await post('/chargebacks/by_date', buildChargebacksByDateXml({ startDate: today, scope: 'card_not_present' }))).text());
+    expect(byDate.name).toBe(page.name);
+    expect(Object.keys(byDate.attributes).sort()).toEqual(Object.keys(page.attributes).sort());
+    const [first] = page.children.map(pairsOf);
+    for (const found of byDate.children.map(pairsOf)) {
+      expect(names(first!).filter((name) => names(found).includes(name))).toEqual(names(found));
+      expectShapes(found, first!);
+    }
+
+    const notFound = await written('/chargebacks', buildChargebackXml({ originalTransactionUniqueId: '0123456789abcdef0123456789abcdef' }));
+    expect(notFound).toEqual(documented('ref-chargeback-not-found-error.xml'));
+  });
+
+  const notified = (fixtures: string[]) => fixtures.flatMap((name) => readNotificationFixture(fixture(name)));
+  const sent = async (uniqueId: string, index: number): Promise<Pairs> => {
+    await vi.waitFor(() => expect(notificationsFor(uniqueId).length).toBeGreaterThan(index));
+    return Object.entries(notificationsFor(uniqueId)[index]!.fields);
+  };
+  /** Fields every API notification example of the reference has. */
+  const CORE = ['transaction_id', 'unique_id', 'transaction_type', 'terminal_token', 'status', 'amount', 'signature'];
+
+  it("notifies a sale's status with the fields of the reference's notification examples", async () => {
+    const approved = await sent(await approvedSale(), 0);
+    const reference = notified(['ref-notification-sale3d-approved.txt', 'ref-notification-sofort-bank.txt']);
+    expectShapes(approved, reference);
+    expect(names(approved)).toEqual(expect.arrayContaining([...CORE, 'bank_account_number', 'bank_identifier_code', 'account_holder']));
+
+    sim.control.configureOutcomes({ rules: [{ outcome: { status: 'approved', later: { status: 'declined', code: '500', afterMs: 5 } } }] });
+    const declined = await sent(await approvedSale(), 1);
+    expectShapes(declined, [...reference, ...notified(['ref-notification-declined-error-code.txt'])]);
+    expect(Object.fromEntries(declined)).toMatchObject({ status: 'declined', error_code: '500', error_message: expect.any(String), technical_message: expect.any(String) });
+  });
+
+  it("notifies a chargeback with exactly the fields of the reference's chargeback notification", async () => {
+    const uniqueId = await approvedSale();
+    sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
+    const chargeback = await sent(uniqueId, 1);
+    const reference = notified(['ref-notification-chargeback.txt']);
+    expect(names(chargeback).sort()).toEqual(names(reference).sort());
+    expectShapes(chargeback, reference);
+  });
+
+  it("answers a reconcile of an unknown transaction exactly as the .NET SDK's mock", async () => {
+    const notFound = await written(`/reconcile/${TERMINAL.token}/`, buildReconcileXml({ uniqueId: '0123456789abcdef0123456789abcdef' }));
+    expect(Object.fromEntries(notFound)).toEqual(Object.fromEntries(documented('net-reconcile-not-found-error.xml')));
   });
 });
 

@@ -3,7 +3,7 @@
  * effect; an event is acknowledged (the echo) only once QStash holds it, and a retry of an
  * acknowledged event is echoed without being forwarded again. See dedup.ts for the protocol.
  */
-import { identifyNotification, notificationEcho, type ForwardedEvent } from '@tether/shared/notification';
+import { identifyNotification, notificationEcho, withoutSignature, type ForwardedEvent } from '@tether/shared/notification';
 import { verifyNotificationSignature } from '@tether/shared/signature';
 import type { Context } from 'hono';
 import { readBodyWithin } from './body';
@@ -121,7 +121,13 @@ async function handle(c: Context, deps: NotificationDependencies, receivedAt: Da
   if (claim.state === 'forwarded') return { response: echo(), outcome: 'duplicate', level: 'info', details };
   if (claim.state === 'in-flight') return retryLater('notification is being processed', 'in_flight', details);
 
-  const event: ForwardedEvent = { version: 1, dedupKey: identity.dedupKey, receivedAt: receivedAt.toISOString(), traceId, fields };
+  const event: ForwardedEvent = {
+    version: 1,
+    dedupKey: identity.dedupKey,
+    receivedAt: receivedAt.toISOString(),
+    traceId,
+    fields: withoutSignature(fields),
+  };
   const publishStartedAt = Date.now();
   let accepted;
   try {

@@ -1,4 +1,4 @@
-import { identifyNotification } from '@tether/shared/notification';
+import { identifyNotification, type ForwardedEvent } from '@tether/shared/notification';
 import { signNotification } from '@tether/shared/signature';
 import { describe, expect, it } from 'vitest';
 import { createTestEdge, deliveries, expectedEcho, notificationRequest, PASSWORD, randomUniqueId, sddNotification } from './support/edge';
@@ -151,5 +151,69 @@ describe('logs', () => {
     for (const secret of ['DE89370400440532013000', 'Pastrana', 'travis@example.com', fields.signature!, PASSWORD]) {
       expect(logged).not.toContain(secret);
     }
+  });
+});
+
+describe('a notification of a kind Tether does not act on', () => {
+  const kycNotification = async (referenceId: string, password = PASSWORD) => ({
+    reference_id: referenceId,
+    notification_type: 'kyc_service_execution',
+    status: 'approved',
+    signature: await signNotification(referenceId, password),
+  });
+  const apmEvent = async (paymentTransactionUniqueId: string, password = PASSWORD) => ({
+    notification_type: 'apm_external_event',
+    payment_transaction_unique_id: paymentTransactionUniqueId,
+    category: 'transaction',
+    priority: 'low',
+    code: '100',
+    message: 'external event',
+    signature: await signNotification(paymentTransactionUniqueId, password, 'SHA-512'),
+  });
+
+  it.each([
+    ['KYC', 'reference_id', kycNotification],
+    ['an APM external event', 'payment_transaction_unique_id', apmEvent],
+  ] as const)('(%s) is verified on its id, echoed with it, forwarded once and deduplicated', async (_kind, element, make) => {
+    const edge = createTestEdge();
+    const id = randomUniqueId();
+    const fields = await make(id);
+
+    const first = await edge.post(fields);
+    expect(first.response.status).toBe(200);
+    expect(first.text).toBe(expectedEcho(element, id));
+    const replay = await edge.post(fields);
+    expect(replay.response.status).toBe(200);
+    expect(replay.text).toBe(first.text);
+    expect(edge.publishes(keyOf(fields))).toBe(1);
+    expect(await deliveries(keyOf(fields))).toBe(1);
+  });
+
+  it.each([
+    ['KYC', kycNotification],
+    ['an APM external event', apmEvent],
+  ] as const)('(%s) with a wrong signature is refused with 401', async (_kind, make) => {
+    const edge = createTestEdge();
+    const fields = await make(randomUniqueId(), 'another-password');
+    expect((await edge.post(fields)).response.status).toBe(401);
+    expect(edge.publishes(keyOf(fields))).toBe(0);
+  });
+});
+
+describe('the forwarded event', () => {
+  it('carries every field but the signature', async () => {
+    const forwarded: ForwardedEvent[] = [];
+    const edge = createTestEdge({
+      wrapForwarder: (forwarder) => ({
+        forward: (event) => (forwarded.push(event), forwarder.forward(event)),
+        ping: () => forwarder.ping(),
+      }),
+    });
+    const fields = await sddNotification();
+    expect((await edge.post(fields)).response.status).toBe(200);
+
+    const { signature: _signature, ...unsigned } = fields;
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]!.fields).toEqual(unsigned);
   });
 });

@@ -52,6 +52,9 @@ describe('an oversized notification', () => {
 describe('a malformed notification', () => {
   it.each([
     ['form without unique_id', 'transaction_type=sdd_sale&status=approved&signature=abc', 'application/x-www-form-urlencoded'],
+    ['KYC form without reference_id', 'notification_type=kyc_service_execution&status=approved&signature=abc', 'application/x-www-form-urlencoded'],
+    ['APM event without payment_transaction_unique_id', 'notification_type=apm_external_event&code=1&signature=abc', 'application/x-www-form-urlencoded'],
+    ['payment_transaction_unique_id without a notification_type', 'payment_transaction_unique_id=abc&signature=abc', 'application/x-www-form-urlencoded'],
     ['form without signature', 'unique_id=52775aed3ee5776c906aeba74da69612&status=approved', 'application/x-www-form-urlencoded'],
     ['empty body', '', 'application/x-www-form-urlencoded'],
     ['JSON that does not parse', '{"unique_id": ', 'application/json'],

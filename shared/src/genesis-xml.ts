@@ -9,7 +9,7 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { majorToMinorUnits, minorToMajorUnits } from './currency';
-import type { NotificationIdentity } from './notification';
+import { NOTIFICATION_KINDS, notificationIdElement, type NotificationIdentity } from './notification';
 
 export class GenesisXmlError extends Error {
   override name = 'GenesisXmlError';
@@ -128,6 +128,7 @@ const signedMinorUnits = z
   .string()
   .regex(/^-?\d{1,15}(\.0+)?$/, 'must be an integer in minor units')
   .transform((value) => Math.trunc(Number(value)));
+
 
 const counter = z.string().regex(/^\d{1,9}$/).transform(Number);
 const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -309,18 +310,6 @@ export function buildChargebacksByDateXml(request: ChargebacksByDateRequest): st
 
 const text = z.string().optional();
 
-const responseAddressSchema = z.object({
-  firstName: text,
-  lastName: text,
-  address1: text,
-  address2: text,
-  zipCode: text,
-  city: text,
-  state: text,
-  neighborhood: text,
-  country: text,
-});
-
 const paymentResponseSchema = z.object({
   transactionType: text,
   status: z.string().min(1),
@@ -340,7 +329,12 @@ const paymentResponseSchema = z.object({
   referenceTransactionUniqueId: text,
   /** In WPF reconcile's payment transactions: which terminal processed it. */
   terminalToken: text,
-  billingAddress: responseAddressSchema.optional(),
+  /** On reconcile answers (dev/genesis/fixtures/ref-reconcile-*). For SDD, the debtor's IBAN and BIC. */
+  bankAccountNumber: text,
+  bankIdentifierCode: text,
+  customerEmail: text,
+  billingCountry: text,
+  usage: text,
 });
 
 /** A transaction as Genesis reports it, from a sale, a reconcile or a by-date page. */
@@ -549,8 +543,9 @@ export function parseNotificationEcho(xml: string): Pick<NotificationIdentity, '
     return undefined;
   }
   if (document.root !== 'notification_echo') return undefined;
-  const { uniqueId, wpfUniqueId } = document.fields;
-  if (typeof uniqueId === 'string') return { kind: 'api', id: uniqueId };
-  if (typeof wpfUniqueId === 'string') return { kind: 'wpf', id: wpfUniqueId };
+  for (const kind of NOTIFICATION_KINDS) {
+    const id = document.fields[toCamel(notificationIdElement(kind))];
+    if (typeof id === 'string') return { kind, id };
+  }
   return undefined;
 }

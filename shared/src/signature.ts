@@ -1,5 +1,7 @@
 /**
- * Genesis notification signatures: lowercase hex of HASH(id + api_password), no HMAC.
+ * Genesis notification signatures: lowercase hex of HASH(id + api_password), no HMAC, where id is
+ * the notification kind's own id (unique_id, wpf_unique_id, reference_id or
+ * payment_transaction_unique_id; see notification.ts).
  * The hash is chosen by the signature's length (40 → SHA-1, 64 → SHA-256, 128 → SHA-512),
  * as every official SDK does. See ../shared/emp-genesis.md §5.3.
  */

@@ -309,6 +309,17 @@ describe('responses', () => {
     const single = parseGenesisResponse('<chargeback_response><type>1st chargeback</type><reason_code>AM04</reason_code></chargeback_response>');
     expect(single).toEqual({ kind: 'chargeback', chargeback: { type: '1st chargeback', reasonCode: 'AM04' } });
 
+    // The reference's record (dev/genesis/fixtures/ref-chargeback-single-response.xml): a negative
+    // amount in minor units, the issuer's amounts in major units.
+    const referenced = parseGenesisResponse(
+      '<chargeback_response><type>1st Chargeback</type><amount>-14625</amount><currency>USD</currency>' +
+        '<chargeback_amount>300.0</chargeback_amount><original_transaction_amount>148.0</original_transaction_amount></chargeback_response>',
+    );
+    expect(referenced).toEqual({
+      kind: 'chargeback',
+      chargeback: { type: '1st Chargeback', amount: -14625, currency: 'USD', chargebackAmount: '300.0', originalTransactionAmount: '148.0' },
+    });
+
     expect(parseGenesisResponse(SPEC_CHARGEBACK_NOT_FOUND)).toMatchObject({
       kind: 'error',
       root: 'chargeback_response',
@@ -329,7 +340,7 @@ describe('responses', () => {
         pagination: { page: 1, perPage: 100, totalCount: 2, pagesCount: 1 },
         payments: [
           { status: 'approved', uniqueId: 'a', amount: 1 },
-          { status: 'declined', uniqueId: 'b', code: '500', billingAddress: { firstName: 'A', country: 'DE' } },
+          { status: 'declined', uniqueId: 'b', code: '500', billingCountry: 'DE', usage: 'Membership' },
         ],
       },
     ];
@@ -357,6 +368,8 @@ describe('notification echo', () => {
       id: '44177a21403427eb96664a6d7e5d5d48',
     });
     expect(parseNotificationEcho(notificationEcho({ kind: 'wpf', id: "o'neil" }))).toEqual({ kind: 'wpf', id: "o'neil" });
+    expect(parseNotificationEcho(notificationEcho({ kind: 'kyc', id: 'r1' }))).toEqual({ kind: 'kyc', id: 'r1' });
+    expect(parseNotificationEcho(notificationEcho({ kind: 'apm', id: 'p1' }))).toEqual({ kind: 'apm', id: 'p1' });
   });
 
   it('reads echoes written differently by other SDKs', () => {

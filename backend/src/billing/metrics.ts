@@ -6,8 +6,10 @@ export interface BillingMetrics {
   sends: Counter<'outcome'>;
   /** 1 while this process's circuit breaker around EMP is open. */
   breakerOpen: Gauge;
-  /** Attempts reconciliation asked EMP about, by what it learnt (found, not_found, failed). */
+  /** Attempts reconciliation asked EMP about, by what it learnt (found, not_found, failed, unrecorded). */
   reconciled: Counter<'result'>;
+  /** Answers from EMP that could not be recorded on their attempt (answer-recording.ts), by origin (sale, reconcile). */
+  unrecordedAnswers: Counter<'origin'>;
   /** Where a sent attempt's time goes: claim (with the blacklist), rate_slot, emp, record. */
   phaseSeconds: Histogram<'phase'>;
   /** Rate slots reserved and not used because their caller woke too late (see rate-limiter.ts), by limit. */
@@ -40,8 +42,14 @@ export function billingMetrics(registry: Registry): BillingMetrics {
     }),
     reconciled: new Counter({
       name: 'tether_reconciliation_attempts_total',
-      help: 'Attempts reconciled with EMP, by result (found, not_found, failed)',
+      help: 'Attempts reconciled with EMP, by result (found, not_found, failed, unrecorded)',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    unrecordedAnswers: new Counter({
+      name: 'tether_emp_answers_unrecorded_total',
+      help: 'Answers from EMP (sale, reconcile) that could not be recorded on their attempt: the cause is logged and shown on the attempt',
+      labelNames: ['origin'],
       registers: [registry],
     }),
     phaseSeconds: new Histogram({

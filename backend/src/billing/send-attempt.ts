@@ -8,7 +8,9 @@
  *   never left (breaker open, no connection)     → pending again, the same transaction_id
  *   code 450, "duplicate transaction_id"         → EMP has it already: reconcile it now
  *   code 230, "timeout, please reconcile"        → unknown
- *   any other answer                             → applied like a notification would be
+ *   any other answer                             → applied like a notification would be, or, when it
+ *                                                  cannot be recorded on the attempt, unknown (with
+ *                                                  the cause: see answer-recording.ts)
  */
 import { GENESIS_ERROR_CODES } from '@tether/shared/genesis-codes';
 import type { PaymentResponse } from '@tether/shared/genesis-xml';
@@ -22,7 +24,7 @@ import { moveAttempt } from './attempt-moves';
 import { claimAttempt, releaseClaim } from './claim';
 import type { BillingContext } from './context';
 import { BrokenCircuitError } from './emp-breaker';
-import { genesisAnswerEvent } from './genesis-answer-event';
+import { recordGenesisAnswer } from './answer-recording';
 import { saleRequestFor, type ClaimedAttempt } from './sale-request';
 
 export type SendOutcome =
@@ -173,11 +175,14 @@ async function recordAnswer(context: BillingContext, attempt: ClaimedAttempt, pa
     });
     return 'unknown';
   }
-  try {
-    await context.answers.submit(genesisAnswerEvent(payment, 'sale', attempt.transactionId));
-  } catch (error) {
-    // Recorded as a failed event where possible; the claim goes stale and reconciliation asks EMP.
-    context.log.error({ attemptId: attempt.id, error: describeError(error) }, 'EMP answered but the answer could not be recorded');
-  }
-  return 'answered';
+  const recording = await recordGenesisAnswer(context, attempt, payment, 'sale');
+  if (recording.recorded) return 'answered';
+  // Not left in sending, which nothing but a stale-claim sweep would ever look at: reconciliation asks EMP again.
+  await moveAttempt(context.db, attempt.id, {
+    from: 'sending',
+    to: 'unknown',
+    note: { source: 'billing', reason: `EMP answered ${payment.status} but it could not be recorded: ${recording.cause}`, unique_id: payment.uniqueId },
+    set: { sentAt: sql`coalesce(${billingAttempts.sentAt}, now())` },
+  });
+  return 'unknown';
 }

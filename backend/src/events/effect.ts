@@ -42,9 +42,19 @@ export interface EffectResult {
 
 export interface LockedAttempts {
   find(meaning: EventMeaning): LockedAttempt | undefined;
+  /**
+   * Another attempt that already holds the event's own unique_id, when the event's transaction_id
+   * names a different one. Genesis gives each transaction one unique_id, so one of the two records
+   * is wrong (a simulator restarted on a kept database hands out ids again): neither is changed.
+   */
+  uniqueIdHolder(meaning: EventMeaning): LockedAttempt | undefined;
 }
 
-/** By Genesis unique_id first, Tether's transaction_id second; locked until the transaction ends. */
+/**
+ * By Genesis unique_id first, Tether's transaction_id second — but by transaction_id when the two
+ * name different attempts: the event is about the transaction Tether sent. Locked until the
+ * transaction ends.
+ */
 export async function lockAttempts(tx: Executor, meanings: readonly EventMeaning[]): Promise<LockedAttempts> {
   const uniqueIds = [...new Set(meanings.flatMap((meaning) => meaning.attemptUniqueId ?? []))];
   const transactionIds = [...new Set(meanings.flatMap((meaning) => meaning.transactionId ?? []))];
@@ -68,16 +78,32 @@ export async function lockAttempts(tx: Executor, meanings: readonly EventMeaning
       byTransactionId.set(row.transaction_id, attempt);
     }
   }
+  const lookUp = (meaning: EventMeaning) => {
+    const holder = meaning.attemptUniqueId ? byUniqueId.get(meaning.attemptUniqueId) : undefined;
+    const named = meaning.transactionId ? byTransactionId.get(meaning.transactionId) : undefined;
+    return { holder, named, conflict: holder !== undefined && named !== undefined && holder.id !== named.id };
+  };
   return {
-    find: (meaning) =>
-      (meaning.attemptUniqueId && byUniqueId.get(meaning.attemptUniqueId)) ||
-      (meaning.transactionId && byTransactionId.get(meaning.transactionId)) ||
-      undefined,
+    find: (meaning) => {
+      const { holder, named, conflict } = lookUp(meaning);
+      return conflict ? named : (holder ?? named);
+    },
+    uniqueIdHolder: (meaning) => {
+      const { holder, conflict } = lookUp(meaning);
+      return conflict ? holder : undefined;
+    },
   };
 }
 
-export function decide(attempt: LockedAttempt | undefined, meaning: EventMeaning): Verdict {
+/** `uniqueIdHolder`: see LockedAttempts. */
+export function decide(attempt: LockedAttempt | undefined, meaning: EventMeaning, uniqueIdHolder?: LockedAttempt): Verdict {
   if (!attempt) return { outcome: 'pending_match' };
+  if (uniqueIdHolder) {
+    return {
+      outcome: 'illegal',
+      error: `unique_id ${meaning.attemptUniqueId} is already attempt ${uniqueIdHolder.id}'s, yet Genesis gives it for this attempt's transaction_id`,
+    };
+  }
   if (meaning.ownUniqueId && attempt.empUniqueId && meaning.attemptUniqueId !== attempt.empUniqueId) {
     // Our transaction_id on another Genesis transaction, e.g. EMP refusing a resend as a duplicate.
     return {
@@ -103,8 +129,8 @@ export function decide(attempt: LockedAttempt | undefined, meaning: EventMeaning
  * Decides the event against the attempt as earlier events of the same transaction left it, and
  * moves the in-memory attempt along, so the next event of the batch sees its effect.
  */
-export function decideAndAdvance(attempt: LockedAttempt | undefined, meaning: EventMeaning): Verdict {
-  const verdict = decide(attempt, meaning);
+export function decideAndAdvance(attempt: LockedAttempt | undefined, meaning: EventMeaning, uniqueIdHolder?: LockedAttempt): Verdict {
+  const verdict = decide(attempt, meaning, uniqueIdHolder);
   if (attempt && changesAttempt(verdict)) {
     if (verdict.transition?.kind === 'apply') attempt.status = verdict.transition.to;
     if (meaning.ownUniqueId && meaning.attemptUniqueId && !attempt.empUniqueId) attempt.empUniqueId = meaning.attemptUniqueId;

@@ -24,6 +24,7 @@ import {
   type Application,
   type EffectResult,
   type LockedAttempt,
+  type LockedAttempts,
   type Verdict,
 } from './effect';
 import { interpretEvent, type EventMeaning, type Interpretation } from './interpret';
@@ -46,6 +47,10 @@ export interface IncomingEvent {
 export interface ProcessResult {
   eventId: number;
   outcome: EventOutcome;
+  /** Why the event was not applied (stale, illegal, failed), as recorded on it. */
+  error?: string;
+  /** The attempt the event was recorded for, if any. */
+  attemptId?: number;
   /** The event was recorded before this call; nothing was applied twice. */
   duplicate: boolean;
 }
@@ -65,6 +70,7 @@ interface Committed {
   eventId: number;
   outcome: EventOutcome;
   error?: string;
+  attemptId?: number;
   receivedAt: Date;
   meaning?: EventMeaning;
   effect?: EffectResult;
@@ -74,8 +80,9 @@ function isReopenable(outcome: string): boolean {
   return (REOPENABLE_OUTCOMES as readonly string[]).includes(outcome);
 }
 
-function judge(interpretation: Interpretation, attempt: LockedAttempt | undefined): Verdict {
-  return interpretation.ok ? decideAndAdvance(attempt, interpretation.meaning) : { outcome: 'failed', error: interpretation.error };
+function judge(interpretation: Interpretation, attempts: LockedAttempts, attempt: LockedAttempt | undefined): Verdict {
+  if (!interpretation.ok) return { outcome: 'failed', error: interpretation.error };
+  return decideAndAdvance(attempt, interpretation.meaning, attempts.uniqueIdHolder(interpretation.meaning));
 }
 
 /** A webhook_events row as written, column names as in the table. */
@@ -168,11 +175,19 @@ export async function recordFailedEvent(context: EventContext, event: IncomingEv
   return recorded?.id;
 }
 
+/** An event's row as recorded before this batch. */
+interface Recorded {
+  eventId: number;
+  outcome: EventOutcome;
+  error?: string;
+  attemptId?: number;
+}
+
 /** Where each event of a batch ended up. */
 type Placement =
   | { kind: 'new'; fresh: number }
   | { kind: 'again'; fresh: number } // the same event twice in one batch
-  | { kind: 'recorded'; eventId: number; outcome: EventOutcome };
+  | ({ kind: 'recorded' } & Recorded);
 
 interface Fresh {
   event: IncomingEvent;
@@ -189,8 +204,8 @@ async function settle(tx: Executor, context: EventContext, events: readonly Inco
   );
   const recorded = new Map(
     (
-      await tx.execute<{ id: number; dedup_key: string; outcome: EventOutcome }>(sql`
-        select id, dedup_key, outcome from webhook_events
+      await tx.execute<{ id: number; dedup_key: string; outcome: EventOutcome; error: string | null; billing_attempt_id: number | null }>(sql`
+        select id, dedup_key, outcome, error, billing_attempt_id from webhook_events
         where dedup_key = any(${sql.param([...new Set(events.map((event) => event.dedupKey))])}::text[])`)
     ).rows.map((row) => [row.dedup_key, row]),
   );
@@ -199,7 +214,15 @@ async function settle(tx: Executor, context: EventContext, events: readonly Inco
   const freshByKey = new Map<string, number>();
   const placements: Placement[] = events.map((event, index): Placement => {
     const stored = recorded.get(event.dedupKey);
-    if (stored) return { kind: 'recorded', eventId: stored.id, outcome: stored.outcome as EventOutcome };
+    if (stored) {
+      return {
+        kind: 'recorded',
+        eventId: stored.id,
+        outcome: stored.outcome,
+        error: stored.error ?? undefined,
+        attemptId: stored.billing_attempt_id ?? undefined,
+      };
+    }
     const earlier = freshByKey.get(event.dedupKey);
     if (earlier !== undefined) return { kind: 'again', fresh: earlier };
     const interpretation = interpretations[index]!;
@@ -207,7 +230,7 @@ async function settle(tx: Executor, context: EventContext, events: readonly Inco
     const attempt = meaning ? attempts.find(meaning) : undefined;
     const knownUniqueId = attempt?.empUniqueId ?? null;
     freshByKey.set(event.dedupKey, fresh.length);
-    fresh.push({ event, meaning, attempt, knownUniqueId, verdict: judge(interpretation, attempt) });
+    fresh.push({ event, meaning, attempt, knownUniqueId, verdict: judge(interpretation, attempts, attempt) });
     return { kind: 'new', fresh: fresh.length - 1 };
   });
 
@@ -241,6 +264,7 @@ async function settle(tx: Executor, context: EventContext, events: readonly Inco
       eventId,
       outcome: item.verdict.outcome,
       error: item.verdict.error,
+      attemptId: item.attempt?.id,
       receivedAt: item.event.receivedAt,
       meaning: item.meaning,
       effect: effects.get(eventId),
@@ -277,11 +301,12 @@ export async function processEvents(context: EventContext, events: readonly Inco
         continue;
       }
       context.metrics.duplicates.inc();
-      results.push({ eventId: placement.eventId, outcome: placement.outcome, duplicate: true });
+      const { kind: _kind, ...recordedBefore } = placement;
+      results.push({ ...recordedBefore, duplicate: true });
     } else {
-      const { eventId, outcome } = committed[placement.fresh]!;
+      const { eventId, outcome, error, attemptId } = committed[placement.fresh]!;
       if (placement.kind === 'again') context.metrics.duplicates.inc();
-      results.push({ eventId, outcome, duplicate: placement.kind === 'again' });
+      results.push({ eventId, outcome, error, attemptId, duplicate: placement.kind === 'again' });
     }
   }
   return results;
@@ -305,6 +330,8 @@ export async function processEvent(context: EventContext, event: IncomingEvent):
 export interface ReprocessResult {
   eventId: number;
   outcome: EventOutcome;
+  error?: string;
+  attemptId?: number;
   /** False when the event's outcome was final already, so nothing was run. */
   rerun: boolean;
 }
@@ -318,14 +345,17 @@ export interface ReprocessResult {
 export async function reprocessEvent(context: EventContext, eventId: number): Promise<ReprocessResult> {
   const [stored] = await context.db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId));
   if (!stored) throw new EventNotFound(`no event ${eventId}`);
-  if (!isReopenable(stored.outcome)) return { eventId, outcome: stored.outcome as EventOutcome, rerun: false };
+  // Left as found, unless this call runs it again.
+  const asFound = { eventId, error: stored.error ?? undefined, attemptId: stored.billingAttemptId ?? undefined, rerun: false };
+  if (!isReopenable(stored.outcome)) return { ...asFound, outcome: stored.outcome as EventOutcome };
   const interpretation = interpretEvent(stored.payload);
   const meaning = interpretation.ok ? interpretation.meaning : undefined;
   let committed: Committed | undefined;
   let outcomeFound: EventOutcome = stored.outcome as EventOutcome;
   try {
     committed = await context.db.transaction(async (tx) => {
-      const attempt = meaning ? (await lockAttempts(tx, [meaning])).find(meaning) : undefined;
+      const attempts = await lockAttempts(tx, meaning ? [meaning] : []);
+      const attempt = meaning ? attempts.find(meaning) : undefined;
       const [current] = await tx
         .select({ outcome: webhookEvents.outcome })
         .from(webhookEvents)
@@ -336,7 +366,7 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
         return undefined;
       }
       const knownUniqueId = attempt?.empUniqueId ?? null;
-      const verdict = judge(interpretation, attempt);
+      const verdict = judge(interpretation, attempts, attempt);
       // Still no attempt: leave the row as it is rather than rewrite it on every look.
       if (verdict.outcome === 'pending_match' && current.outcome === 'pending_match') return undefined;
       await tx
@@ -355,7 +385,15 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
         attempt && meaning && changesAttempt(verdict)
           ? await applyToAttempts(tx, context, [{ attempt, meaning, verdict, event, knownUniqueId }])
           : undefined;
-      return { eventId, outcome: verdict.outcome, error: verdict.error, receivedAt: stored.receivedAt, meaning, effect: effects?.get(eventId) };
+      return {
+        eventId,
+        outcome: verdict.outcome,
+        error: verdict.error,
+        attemptId: attempt?.id,
+        receivedAt: stored.receivedAt,
+        meaning,
+        effect: effects?.get(eventId),
+      };
     });
   } catch (error) {
     await context.db
@@ -365,7 +403,7 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
       .catch((recordError: unknown) => context.log.error({ error: describeError(recordError), eventId }, 'could not record the failure'));
     throw error;
   }
-  if (!committed) return { eventId, outcome: outcomeFound, rerun: false };
+  if (!committed) return { ...asFound, outcome: outcomeFound };
   await afterCommit(context, [committed], { recheckPending: false });
-  return { eventId, outcome: committed.outcome, rerun: true };
+  return { eventId, outcome: committed.outcome, error: committed.error, attemptId: committed.attemptId, rerun: true };
 }

@@ -9,7 +9,7 @@ import type { AttemptStatus } from '@tether/shared/attempt-status';
 import { eq, sql } from 'drizzle-orm';
 import { moveAttempt } from '../billing/attempt-moves';
 import type { BillingContext } from '../billing/context';
-import { genesisAnswerEvent } from '../billing/genesis-answer-event';
+import { recordGenesisAnswer } from '../billing/answer-recording';
 import { requeueAttempt } from '../billing/runs';
 import { billingAttempts } from '../db/schema';
 import { describeError } from '../events/describe-error';
@@ -21,7 +21,8 @@ export interface AttemptToReconcile {
   status: AttemptStatus;
 }
 
-export type ReconcileResult = 'found' | 'not_found' | 'failed';
+/** unrecorded: EMP answered, but the answer could not be recorded on the attempt (answer-recording.ts). */
+export type ReconcileResult = 'found' | 'not_found' | 'failed' | 'unrecorded';
 
 export async function reconcileAttempt(context: BillingContext, attempt: AttemptToReconcile): Promise<ReconcileResult> {
   const { genesis, log, metrics } = context;
@@ -39,9 +40,9 @@ export async function reconcileAttempt(context: BillingContext, attempt: Attempt
   await context.db.update(billingAttempts).set({ lastReconciledAt: sql`now()` }).where(eq(billingAttempts.id, attempt.id));
 
   if (payment) {
-    await context.answers.submit(genesisAnswerEvent(payment, 'reconcile', attempt.transactionId));
-    metrics.reconciled.inc({ result: 'found' });
-    return 'found';
+    const result = (await recordGenesisAnswer(context, attempt, payment, 'reconcile')).recorded ? 'found' : 'unrecorded';
+    metrics.reconciled.inc({ result });
+    return result;
   }
   metrics.reconciled.inc({ result: 'not_found' });
   if (attempt.status !== 'unknown') {

@@ -106,7 +106,10 @@ export async function sddNotification(
   };
 }
 
-export function expectedEcho(element: 'unique_id' | 'wpf_unique_id', id: string): string {
+export function expectedEcho(
+  element: 'unique_id' | 'wpf_unique_id' | 'reference_id' | 'payment_transaction_unique_id',
+  id: string,
+): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<notification_echo>\n  <${element}>${id}</${element}>\n</notification_echo>\n`;
 }
 

@@ -5,7 +5,7 @@
  * EMP events recorded for it.
  */
 import { ATTEMPT_STATUSES, type AttemptStatus } from '@tether/shared/attempt-status';
-import { maskIban, maskPersonalData } from '@tether/shared/mask';
+import { maskIban, maskIbansInText, maskPersonalData } from '@tether/shared/mask';
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
 import { Badge } from '../components/badge';
@@ -45,6 +45,13 @@ const HistoryEntry: FC<{ entry: Record<string, unknown> }> = ({ entry }) => {
   );
 };
 
+/** EMP's code and text, or Tether's own note (an answer it could not record), which has no code. */
+const AttemptError: FC<{ code: string | null; message: string | null }> = ({ code, message }) => (
+  <>
+    {code ? <code>{code}</code> : null} {message ? maskIbansInText(message) : ''}
+  </>
+);
+
 export function attemptPages(context: DashboardContext) {
   return new Hono()
     .get('/dashboard/attempts', async (c) => {
@@ -81,6 +88,7 @@ export function attemptPages(context: DashboardContext) {
               <th class="num">amount</th>
               <th>status</th>
               <th>EMP</th>
+              <th>error</th>
               <th>created</th>
               <th>updated</th>
             </tr>
@@ -96,8 +104,9 @@ export function attemptPages(context: DashboardContext) {
                 <td>
                   <Badge value={attempt.status} />
                 </td>
+                <td>{attempt.empStatus ?? ''}</td>
                 <td>
-                  {attempt.empStatus ?? ''} {attempt.errorCode ? <code>{attempt.errorCode}</code> : null}
+                  <AttemptError code={attempt.errorCode} message={attempt.errorMessage} />
                 </td>
                 <td>{formatTime(attempt.createdAt)}</td>
                 <td>{formatTime(attempt.updatedAt)}</td>
@@ -128,11 +137,9 @@ export function attemptPages(context: DashboardContext) {
             <div>
               <div class="stat-label">status</div>
               <Badge value={attempt.status} /> {attempt.empStatus ? `EMP: ${attempt.empStatus}` : ''}
-              {attempt.errorCode ? (
-                <div>
-                  <code>{attempt.errorCode}</code> {attempt.errorMessage}
-                </div>
-              ) : null}
+              <div>
+                <AttemptError code={attempt.errorCode} message={attempt.errorMessage} />
+              </div>
             </div>
             <div>
               <div class="stat-label">amount</div>

@@ -26,6 +26,7 @@ export async function listAttempts(db: Database, filter: AttemptFilter) {
       currency: billingAttempts.currency,
       attemptNumber: billingAttempts.attemptNumber,
       errorCode: billingAttempts.errorCode,
+      errorMessage: billingAttempts.errorMessage,
       uploadId: billingAttempts.uploadId,
       createdAt: billingAttempts.createdAt,
       updatedAt: billingAttempts.updatedAt,
