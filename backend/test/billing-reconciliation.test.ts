@@ -7,7 +7,7 @@
 import { eq, isNull } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../src/billing/runs';
-import { billingAttempts, billingRuns, blacklist } from '../src/db/schema';
+import { billingAttempts, billingRuns, blacklist, webhookEvents } from '../src/db/schema';
 import { runReconciliation } from '../src/reconciliation/pass';
 import { waitFor } from './support/backend';
 import { seedUpload, startBillingCluster, waitForRun, type BillingCluster } from './support/billing';
@@ -44,6 +44,14 @@ describe('a missed notification', () => {
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
     const uniqueIdOf = async (id: number) => (await readAttempt(db(), id)).empUniqueId!;
     expect((await readAttempt(db(), delivered.id)).status).toBe('submitted');
+    // The sales' own notifications are confirmed first: confirming one later would read the
+    // status EMP has then, and so would not miss the change this test loses on purpose.
+    await waitFor(async () => {
+      const notifications = await db().select().from(webhookEvents).where(eq(webhookEvents.source, 'notification'));
+      const settled = (attempt: { transactionId: string }) =>
+        notifications.some((event) => event.transactionId === attempt.transactionId && event.outcome === 'confirmed');
+      return settled(delivered) && settled(missed);
+    });
 
     // Approved: one notification arrives, the other is lost.
     cluster.sim.control.changeStatus(await uniqueIdOf(delivered.id), { status: 'approved' });

@@ -27,6 +27,11 @@ describe('the default reason-code policy', () => {
   });
 
   it('derives the default blacklist from the classes', () => {
-    expect(DEFAULT_BLACKLIST_CODES).toEqual(['AC04', 'AC06', 'AG01', 'MD01', 'MD06', 'MD07', 'MS02', 'SL01']);
+    // 696: Genesis itself refuses the IBAN (blacklisted at EMP), so sending again is pointless.
+    expect(DEFAULT_BLACKLIST_CODES).toEqual(['696', 'AC04', 'AC06', 'AG01', 'MD01', 'MD06', 'MD07', 'MS02', 'SL01']);
+  });
+
+  it('classes Genesis\' own IBAN-blacklisted decline with the codes that blacklist', () => {
+    expect(reasonCodePolicy('696')).toEqual({ code: '696', class: 'blocked_by_emp', action: 'blacklist', review: false });
   });
 });
