@@ -322,7 +322,8 @@ describe('chargebacks by date', () => {
       originalTransactionUniqueId: uniqueIds[1],
       amount: -2990,
       currency: 'EUR',
-      chargebackAmount: '29.9',
+      // "29.9" on the wire (a major-unit decimal), minor units once read.
+      chargebackAmount: 2990,
       chargebackCurrency: 'EUR',
       postDate: today(),
     });

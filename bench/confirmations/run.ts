@@ -44,6 +44,8 @@ const rate = Number(args.rate);
 const durationSeconds = Number(args.duration);
 const limit = Number(args.limit);
 const PAGE = 100;
+/** A billing run's pace: EMP_RATE_LIMIT's default. */
+const SEND_INTERVAL_MS = 1000 / 50;
 
 const TERMINAL = { token: 'bench-terminal', login: 'bench-login', password: 'bench-password' };
 const database = await createTestDatabase('tether_bench');
@@ -71,7 +73,6 @@ const config = loadConfig({
   EMP_API_LOGIN: TERMINAL.login,
   EMP_API_PASSWORD: TERMINAL.password,
   RECONCILIATION_RATE_LIMIT: String(limit),
-  RATE_LIMIT_HEADROOM: '0',
 });
 const services = createServices(config, createLogger({ level: 'warn' }));
 await applyMigrations(services.database.pool);
@@ -82,16 +83,21 @@ interface Sale {
   uniqueId: string;
 }
 
-/** Sales EMP approved, and their attempts (sent_at when EMP got them), `count` of them. */
+/**
+ * Sales EMP approved and their attempts, `count` of them, sent as a billing run sends them: at
+ * EMP_RATE_LIMIT (50/s), ending now. The simulator's clock is set for each sale, so that seeding
+ * takes seconds while EMP's creation times (what by-date pages list) and Tether's sent_at are
+ * spaced as in a real run.
+ */
 async function seedSales(count: number): Promise<Sale[]> {
-  const sales: Sale[] = [];
-  const sentAt: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
+  const sales: Array<Sale & { sentAt: string }> = [];
+  const firstAt = Date.now() - count * SEND_INTERVAL_MS;
+  for (let index = 0; index < count; index++) {
+    {
       const transactionId = `bench_${randomBytes(8).toString('hex')}`;
-      sentAt.push(new Date().toISOString());
+      const sent = new Date(firstAt + index * SEND_INTERVAL_MS);
+      sim.control.setClock(sent);
+      const sentAt = sent.toISOString();
       const answer = await services.genesis.sddSale({
         transactionId,
         usage: 'bench',
@@ -100,16 +106,16 @@ async function seedSales(count: number): Promise<Sale[]> {
         iban: 'DE89370400440532013000',
         billingAddress: { firstName: 'Erika', lastName: 'Mustermann', country: 'DE' },
       });
-      sales.push({ transactionId, uniqueId: answer.uniqueId! });
+      sales.push({ transactionId, uniqueId: answer.uniqueId!, sentAt });
     }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  }
+  sim.control.setClock(undefined);
   await services.database.db.execute(sql`
     with debtor as (insert into debtors (iban, name, name_original) values ('DE89370400440532013000', 'Erika Mustermann', 'Erika Mustermann') returning id)
     insert into billing_attempts (transaction_id, debtor_id, amount_cents, status, emp_unique_id, sent_at)
     select s.transaction_id, debtor.id, 1990, 'submitted', s.unique_id, s.sent_at
     from debtor, unnest(${sql.param(sales.map((sale) => sale.transactionId))}::text[], ${sql.param(sales.map((sale) => sale.uniqueId))}::text[],
-                        ${sql.param(sentAt)}::timestamptz[]) as s(transaction_id, unique_id, sent_at)`);
+                        ${sql.param(sales.map((sale) => sale.sentAt))}::timestamptz[]) as s(transaction_id, unique_id, sent_at)`);
   return sales;
 }
 
@@ -138,13 +144,19 @@ async function barePages(ctx: BillingContext, from: Date, to: Date): Promise<{ t
   return { transactions, seconds: (performance.now() - started) / 1000 };
 }
 
+const progress = (what: string) => process.stderr.write(`${new Date().toISOString()} ${what}\n`);
+
 // ---- backlog
-const seedStarted = new Date(Date.now() - 1000);
+progress('seeding the backlog\'s sales');
+const seedStarted = new Date(Date.now() - backlog * SEND_INTERVAL_MS - 1000);
 const backlogSales = await seedSales(backlog);
 const seedEnded = new Date(Date.now() + 1000);
+progress('bare pages (floor)');
 const floorRun = await barePages(context, seedStarted, seedEnded);
+progress('recording the backlog');
 for (let index = 0; index < backlogSales.length; index += 500) await recordNotifications(context.events, backlogSales.slice(index, index + 500).map(notification));
 const requestsBefore = { byDate: sim.control.requestCount('reconcile_by_date'), single: sim.control.requestCount('reconcile') };
+progress('confirming the backlog');
 const started = performance.now();
 const summary = await confirmAllDue(context);
 const seconds = (performance.now() - started) / 1000;

@@ -186,7 +186,10 @@ async function defer(context: BillingContext, rows: readonly Waiting[], error: s
 }
 
 /** One round: claims up to `limit` due notifications and settles each (or defers it). */
-export async function confirmDueNotifications(context: BillingContext, limit = 500): Promise<ConfirmationSummary> {
+/** Notifications a round claims: enough for by-date pages to fill (100 a page), few enough to settle well within the lease. */
+const ROUND = 2_000;
+
+export async function confirmDueNotifications(context: BillingContext, limit = ROUND): Promise<ConfirmationSummary> {
   const summary: ConfirmationSummary = { claimed: 0, confirmed: 0, contradicted: 0, rejected: 0, deferred: 0 };
   const due = await claimDue(context, limit);
   summary.claimed = due.length;

@@ -1,9 +1,10 @@
 /**
  * Asks EMP about notifications' signed ids, at the reconciliation rate (RECONCILIATION_RATE_LIMIT,
  * shared with reconciliation across all nodes). One reconcile a notification cannot follow a
- * storm, so when many wait, by-date pages do the work: a page holds up to 100 transactions, and
- * an id whose sale Tether sent is looked for among the transactions of the minutes it was sent
- * in. Whatever the pages do not find is asked about singly, and a page run stops as soon as the
+ * storm, so when several wait, by-date pages do the work: a page holds up to 100 transactions,
+ * and ids whose sales Tether sent within seconds of each other are looked for among the
+ * transactions of those seconds (EMP notifies a run's sales in bursts, as they were sent).
+ * Whatever the pages do not find is asked about singly, and a page run stops as soon as the
  * single requests would be fewer than the pages left. The by-date filter (creation or last
  * change, EMP does not say) only changes how much the pages find, never what is concluded.
  */
@@ -33,12 +34,17 @@ export type EmpAnswer = SignedAnswer | Unavailable;
 
 export type AnswerContext = Pick<BillingContext, 'genesis' | 'reconcileLimiter' | 'log'> & { metrics: EventMetrics };
 
-/** Pages are worth it from this many ids of sent sales on; below, single reconciles are as quick. */
-export const BULK_FROM = 20;
-/** The by-date window around the send times of a group, for clock differences and slow answers. */
-const WINDOW_MARGIN_MS = 5 * 60_000;
-/** Send times further apart than this are looked up as separate windows. */
-const WINDOW_SPAN_MS = 30 * 60_000;
+/** A window with fewer ids than this is asked about singly: one request either way. */
+const PAGE_FROM = 2;
+/**
+ * The by-date window around a group's send times: EMP creates the transaction when the request
+ * arrives, a moment after Tether's sent_at; the margins cover clock differences and slow answers
+ * (a sale EMP created later than that is found by a single reconcile instead).
+ */
+const WINDOW_BEFORE_MS = 2_000;
+const WINDOW_AFTER_MS = 5_000;
+/** A pause in sending longer than this starts another window (a run's sales go out back to back). */
+const WINDOW_GAP_MS = 10_000;
 
 const genesisTime = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ');
 
@@ -74,13 +80,13 @@ async function answerSingly(context: AnswerContext, signed: SignedId, known?: Pa
   return typeof original === 'string' ? { found: true, transaction } : { found: true, transaction, original };
 }
 
-/** Groups the send times into windows no wider than WINDOW_SPAN_MS, each with its ids. */
+/** Groups the send times into windows without a pause longer than WINDOW_GAP_MS, each with its ids. */
 function windows(ids: readonly SignedId[]): Array<{ from: Date; to: Date; ids: Set<string> }> {
   const sorted = ids.filter((signed) => signed.sentAt).sort((a, b) => a.sentAt!.getTime() - b.sentAt!.getTime());
   const groups: Array<{ from: Date; to: Date; ids: Set<string> }> = [];
   for (const signed of sorted) {
     const last = groups.at(-1);
-    if (last && signed.sentAt!.getTime() - last.from.getTime() <= WINDOW_SPAN_MS) {
+    if (last && signed.sentAt!.getTime() - last.to.getTime() <= WINDOW_GAP_MS) {
       last.to = signed.sentAt!;
       last.ids.add(signed.id);
     } else {
@@ -93,9 +99,10 @@ function windows(ids: readonly SignedId[]): Array<{ from: Date; to: Date; ids: S
 /** Reads by-date pages of each window while they are cheaper than asking for what is left singly. */
 async function answerByPages(context: AnswerContext, ids: readonly SignedId[], found: Map<string, PaymentResponse>): Promise<void> {
   for (const window of windows(ids)) {
+    if (window.ids.size < PAGE_FROM) continue;
     const range = {
-      startDate: genesisTime(new Date(window.from.getTime() - WINDOW_MARGIN_MS)),
-      endDate: genesisTime(new Date(window.to.getTime() + WINDOW_MARGIN_MS)),
+      startDate: genesisTime(new Date(window.from.getTime() - WINDOW_BEFORE_MS)),
+      endDate: genesisTime(new Date(window.to.getTime() + WINDOW_AFTER_MS)),
     };
     const remaining = window.ids;
     for (let page = 1, pagesCount = 1; remaining.size > 0 && page <= pagesCount; page++) {
@@ -121,7 +128,7 @@ export async function askEmp(context: AnswerContext, ids: readonly SignedId[]): 
   const answers = new Map<string, EmpAnswer>();
   const fromPages = new Map<string, PaymentResponse>();
   let failure: string | undefined;
-  if (ids.filter((signed) => signed.kind === 'api' && signed.sentAt).length >= BULK_FROM) {
+  if (ids.filter((signed) => signed.kind === 'api' && signed.sentAt).length >= PAGE_FROM) {
     try {
       await answerByPages(
         context,
