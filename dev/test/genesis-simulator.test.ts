@@ -165,7 +165,7 @@ describe('notifications', () => {
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(1));
 
     const record = sim.control.chargeback(uniqueId, { reasonCode: 'MD06' });
-    expect(record).toMatchObject({ reasonCode: 'MD06', originalTransactionUniqueId: uniqueId, amount: -100, chargebackAmount: '1.0' });
+    expect(record).toMatchObject({ reasonCode: 'MD06', originalTransactionUniqueId: uniqueId, amount: -100, chargebackAmount: 100 });
 
     await vi.waitFor(() => expect(notificationsFor(uniqueId)).toHaveLength(2));
     const chargeback = notificationsFor(uniqueId)[1]!.fields;

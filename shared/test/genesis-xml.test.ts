@@ -317,7 +317,8 @@ describe('responses', () => {
     );
     expect(referenced).toEqual({
       kind: 'chargeback',
-      chargeback: { type: '1st Chargeback', amount: -14625, currency: 'USD', chargebackAmount: '300.0', originalTransactionAmount: '148.0' },
+      // Read in minor units (the decimals converted with the currency's exponent).
+      chargeback: { type: '1st Chargeback', amount: -14625, currency: 'USD', chargebackAmount: 30000, originalTransactionAmount: 14800 },
     });
 
     expect(parseGenesisResponse(SPEC_CHARGEBACK_NOT_FOUND)).toMatchObject({
