@@ -157,8 +157,18 @@ describe.skipIf(chromiumMissing)('the dashboard in a browser', () => {
     // A node that is down when QStash delivers: QStash gives up and dead-letters the event.
     const downNode = await listen(() => new Response());
     await downNode.close();
-    const attempt = await createAttempt(database.db);
-    const event = saleNotification(attempt, hex(16), 'approved');
+    // A sale EMP approved, whose notification the node confirms with EMP before applying it.
+    const transactionId = `tth_${hex(8)}`;
+    const sale = await stack.services.genesis.sddSale({
+      transactionId,
+      usage: 'dashboard test',
+      amount: 1990,
+      currency: 'EUR',
+      iban: 'DE89370400440532013000',
+      billingAddress: { firstName: 'Erika', lastName: 'Mustermann', country: 'DE' },
+    });
+    const attempt = await createAttempt(database.db, { transactionId, empUniqueId: sale.uniqueId });
+    const event = saleNotification(attempt, sale.uniqueId!, 'approved');
     await stack.qstash.client.publishJSON({
       url: `${downNode.url}${EMP_EVENTS_PATH}`,
       retries: 0,
@@ -167,7 +177,7 @@ describe.skipIf(chromiumMissing)('the dashboard in a browser', () => {
     await waitFor(async () => (await stack.qstash.client.dlq.listMessages()).messages.length > 0);
 
     // The node is back (any node serves any delivery); the operator sends the event again.
-    secondNode = await startBackend(database.url, stack.qstash.server.url, { port: downNode.port });
+    secondNode = await startBackend(database.url, stack.qstash.server.url, { port: downNode.port, environment: stack.empEnvironment });
     await page.goto('/dashboard/events/dead-letters');
     const row = page.locator('tr', { hasText: event.dedupKey });
     await row.getByRole('checkbox').check();

@@ -26,6 +26,8 @@ export interface DashboardStack {
   qstash: { server: QStashDevServer; client: Client };
   services: Services;
   genesis: RunningGenesisSimulator;
+  /** What another node needs to reach the same EMP and Redis (to confirm notifications). */
+  empEnvironment: Record<string, string>;
   operator: TestOperator;
   close(): Promise<void>;
 }
@@ -44,9 +46,7 @@ export async function startDashboardStack(overrides: Record<string, string> = {}
   });
   let app: ReturnType<typeof createApp> | undefined;
   const server = await listen((request) => app!.fetch(request));
-  const services = uploadServices(environment, {
-    QSTASH_URL: qstash.server.url,
-    PUBLIC_URL: server.url,
+  const empEnvironment = {
     UPSTASH_REDIS_REST_URL: upstash.url,
     UPSTASH_REDIS_REST_TOKEN: upstashToken,
     REDIS_KEY_PREFIX: keyPrefix,
@@ -54,6 +54,11 @@ export async function startDashboardStack(overrides: Record<string, string> = {}
     EMP_TERMINAL_TOKEN: terminal.token,
     EMP_API_LOGIN: terminal.login,
     EMP_API_PASSWORD: terminal.password,
+  };
+  const services = uploadServices(environment, {
+    QSTASH_URL: qstash.server.url,
+    PUBLIC_URL: server.url,
+    ...empEnvironment,
     ...overrides,
   });
   app = createApp(services);
@@ -64,6 +69,7 @@ export async function startDashboardStack(overrides: Record<string, string> = {}
     qstash,
     services,
     genesis,
+    empEnvironment,
     operator,
     async close() {
       await server.close();
