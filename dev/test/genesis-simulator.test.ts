@@ -256,7 +256,8 @@ describe('outcomes', () => {
     await vi.waitFor(() => {
       expect(notificationsFor(rejected).map((entry) => entry.fields.status)).toEqual(['approved', 'error']);
       expect(notificationsFor(chargebacked).map((entry) => entry.fields.status)).toEqual(['approved', 'chargebacked']);
-    });
+      // Four notifications, each after its own timer: vi.waitFor's default second is too short on a busy 2-core machine.
+    }, { timeout: 10_000 });
     expect(notificationsFor(rejected)[1]!.fields).toMatchObject({ error_code: '900', technical_message: 'Some error occurred on the issuer.' });
     expect(notificationsFor(chargebacked)[1]!.fields.event).toBe('chargeback');
     expect(sim.control.transaction(rejected)).toMatchObject({ status: 'error', code: '900' });
