@@ -12,8 +12,8 @@ import { startTestQStash } from '../../dev/testing/qstash';
 import { billingContext } from '../src/billing/context';
 import { confirmAllDue } from '../src/confirmation/confirm';
 import { blacklist, webhookEvents } from '../src/db/schema';
-import { recordNotifications } from '../src/events/notifications';
-import type { IncomingEvent } from '../src/events/process';
+import { recordFailedNotification, recordNotifications } from '../src/events/notifications';
+import { reprocessEvent, type IncomingEvent } from '../src/events/process';
 import { startBackend, waitFor, type TestBackend } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { startTestEmp, type TestEmp } from './support/emp';
@@ -183,16 +183,33 @@ describe('waiting for EMP is durable', () => {
     expect(recorded).toMatchObject({ outcome: 'awaiting_confirmation', duplicate: false });
     expect((await readAttempt(database.db, attempt.id)).status).toBe('submitted');
 
+    // A node starting looks for waiting notifications, and every reconciliation pass does (either may take it).
     const other = await startBackend(database.url, qstash.server.url, { environment: emp.environment });
     try {
-      // What every node's reconciliation pass does first.
-      const summary = await confirmAllDue(billingContext(other.services));
-      expect(summary.confirmed).toBeGreaterThanOrEqual(1);
+      await confirmAllDue(billingContext(other.services));
+      await waitFor(async () => (await eventOf(notification))?.outcome === 'confirmed');
     } finally {
       await other.close();
     }
-    expect((await eventOf(notification))?.outcome).toBe('confirmed');
     expect((await readAttempt(database.db, attempt.id)).status).toBe('approved');
+  });
+});
+
+describe('a replayed notification', () => {
+  it('is asked about again, never applied as it claims', async () => {
+    const attempt = await emp.sale(database.db, { status: 'approved' });
+    const context = billingContext(node.services);
+    // A forged chargeback that failed to be recorded (say, the database was down), then replayed by an operator.
+    const forged = saleNotification(attempt, attempt.uniqueId, 'chargebacked', { event: 'chargeback', rc_code: 'MD06' });
+    const eventId = (await recordFailedNotification(context.events, forged, new Error('database unavailable')))!;
+    const replayed = await reprocessEvent(context.events, eventId);
+    expect(replayed).toMatchObject({ outcome: 'awaiting_confirmation', rerun: true });
+    expect((await readAttempt(database.db, attempt.id)).status).toBe('approved');
+
+    await confirmAllDue(context);
+    expect(await readEvent(database.db, eventId)).toMatchObject({ outcome: 'contradicted' });
+    expect((await readAttempt(database.db, attempt.id)).status).toBe('approved');
+    expect(await listed(attempt.iban)).toEqual([]);
   });
 });
 

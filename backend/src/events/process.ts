@@ -327,6 +327,16 @@ export async function processEvent(context: EventContext, event: IncomingEvent):
   }
 }
 
+/** A failed notification that names a signed id waits for the confirmer again; one that names none stays failed. */
+async function awaitConfirmationAgain(context: EventContext, eventId: number): Promise<EventOutcome> {
+  const result = await context.db.execute<{ outcome: EventOutcome }>(sql`
+    update webhook_events set outcome = 'awaiting_confirmation', confirm_after = clock_timestamp(), error = null,
+           attempts = attempts + 1
+    where id = ${eventId} and outcome = 'failed' and unique_id is not null
+    returning outcome`);
+  return result.rows[0]?.outcome ?? 'failed';
+}
+
 export interface ReprocessResult {
   eventId: number;
   outcome: EventOutcome;
@@ -348,6 +358,8 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
   // Left as found, unless this call runs it again.
   const asFound = { eventId, error: stored.error ?? undefined, attemptId: stored.billingAttemptId ?? undefined, rerun: false };
   if (!isReopenable(stored.outcome)) return { ...asFound, outcome: stored.outcome as EventOutcome };
+  // A notification is never applied as it claims: running one again means asking EMP again.
+  if (stored.source === 'notification') return { ...asFound, outcome: await awaitConfirmationAgain(context, eventId), rerun: true };
   const interpretation = interpretEvent(stored.payload);
   const meaning = interpretation.ok ? interpretation.meaning : undefined;
   let committed: Committed | undefined;
