@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToBlacklist } from '../src/blacklist/blacklist';
 import { carriesWholeIban } from '../src/http/iban-in-url';
-import { billingAttempts, debtors } from '../src/db/schema';
+import { billingAttempts, debtors, webhookEvents } from '../src/db/schema';
 import { eventContext } from '../src/events/context';
 import { processEvent } from '../src/events/process';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
@@ -146,6 +146,25 @@ describe('events', () => {
     expect(again.body).toContain(`Event ${pendingA.eventId} is applied: nothing to do.`);
     expect((await html('/dashboard/events/replay', form({}))).status).toBe(422);
     expect((await html('/dashboard/events/replay', form({ id: '999999999' }))).body).toContain('no such event');
+  });
+});
+
+describe('rejected notifications', () => {
+  it('are counted by reason at the top of the events page, with a link to them', async () => {
+    // As the confirmer records them (confirmation/confirm.ts): outcome rejected, error "<reason>: <detail>".
+    await database.db.insert(webhookEvents).values(
+      ['names_another_transaction', 'names_another_transaction', 'unknown_transaction'].map((reason) => ({
+        dedupKey: `emp:api:${hex(16)}`,
+        payload: {},
+        receivedAt: new Date(),
+        outcome: 'rejected',
+        error: `${reason}: test`,
+        source: 'notification',
+      })),
+    );
+    const list = await html('/dashboard/events');
+    expect(list.body).toMatch(/3 notifications rejected in the last 24 hours \(\s*names_another_transaction 2, unknown_transaction 1\)/);
+    expect(list.body).toContain('href="/dashboard/events?outcome=rejected"');
   });
 });
 

@@ -16,7 +16,7 @@ import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
 import { listWindow } from '../parameters';
 import { PAGE_SIZE } from '../queries/paging';
-import { findEvent, listEvents } from '../queries/events';
+import { findEvent, listEvents, recentRejections } from '../queries/events';
 import { page } from '../render';
 
 /** At most this many events are replayed by one click. */
@@ -73,6 +73,7 @@ export function eventPages(context: DashboardContext) {
     .get('/dashboard/events', async (c) => {
       const query = c.req.query();
       const outcome = query.outcome && isEventOutcome(query.outcome) ? query.outcome : undefined;
+      const rejections = await recentRejections(context.db);
       const rows = await listEvents(context.db, {
         outcome,
         transactionType: query.type || undefined,
@@ -85,9 +86,17 @@ export function eventPages(context: DashboardContext) {
         '/dashboard/events',
         <>
           <p>
-            The audit log of every EMP notification the backend recorded. Deliveries QStash gave up on are in the{' '}
-            <a href="/dashboard/events/dead-letters">dead-letter queue</a>.
+            The audit log of every EMP notification the backend recorded, and of EMP's answers that changed an attempt. A
+            notification changes nothing by itself: it is confirmed with EMP first (confirmed, contradicted or rejected).
+            Deliveries QStash gave up on are in the <a href="/dashboard/events/dead-letters">dead-letter queue</a>.
           </p>
+          {rejections.length > 0 ? (
+            <p class="notice bad" role="alert">
+              {rejections.reduce((sum, rejection) => sum + rejection.count, 0)} notifications rejected in the last 24 hours (
+              {rejections.map((rejection) => `${rejection.reason} ${rejection.count}`).join(', ')}): EMP did not confirm them and
+              nothing changed. A burst points at a replayed or forged notification. <a href="/dashboard/events?outcome=rejected">Show them</a>.
+            </p>
+          ) : null}
           <form class="filters" method="get">
             <ChoiceFilter label="Outcome" name="outcome" options={EVENT_OUTCOMES} selected={outcome} />
             <label>

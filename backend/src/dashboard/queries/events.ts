@@ -1,4 +1,4 @@
-import { and, desc, eq, or } from 'drizzle-orm';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { webhookEvents } from '../../db/schema';
 import type { EventOutcome } from '../../events/outcome';
@@ -45,4 +45,16 @@ export async function listEvents(db: Database, filter: EventFilter) {
 export async function findEvent(db: Database, id: number) {
   const [event] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id));
   return event;
+}
+
+/**
+ * Notifications EMP did not confirm over the last day, by reason (the part of `error` before its
+ * colon, as confirmation/ records it): a burst points at someone replaying a signed notification.
+ */
+export async function recentRejections(db: Database): Promise<Array<{ reason: string; count: number }>> {
+  const { rows } = await db.execute<{ reason: string; count: string }>(sql`
+    select split_part(error, ':', 1) as reason, count(*) as count from webhook_events
+    where outcome = 'rejected' and received_at > now() - interval '1 day'
+    group by 1 order by 2 desc`);
+  return rows.map((row) => ({ reason: row.reason, count: Number(row.count) }));
 }
