@@ -4,6 +4,7 @@
  * does with a notification it did not get the echo for. Every answer's latency is kept, per
  * second of the run, for the report.
  */
+import { parseNotificationEcho } from '@tether/shared/genesis-xml';
 import { identifyNotification } from '@tether/shared/notification';
 import { signNotification } from '@tether/shared/signature';
 import { randomBytes } from 'node:crypto';
@@ -20,19 +21,28 @@ export interface Notification {
 export interface AttemptRef {
   transactionId: string;
   uniqueId: string;
+  /** Minor units, as EMP has the sale; 1990 when not given. */
+  amount?: number;
+  iban?: string;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
-async function signed(fields: Record<string, string>, password: string): Promise<Notification> {
-  const signature = await signNotification(fields.unique_id!, password, 'SHA-1');
+/**
+ * Signs fields as Genesis does: SHA-1 of the notification's id (unique_id, or wpf_unique_id for a
+ * WPF notification) and the API password. Nothing else is covered.
+ */
+export async function signed(fields: Record<string, string>, password: string): Promise<Notification> {
+  const identity = identifyNotification({ ...fields, signature: 'x' });
+  const signature = await signNotification(identity.id, password, 'SHA-1');
   return {
-    dedupKey: identifyNotification(fields).dedupKey,
-    uniqueId: fields.unique_id!,
+    dedupKey: identity.dedupKey,
+    uniqueId: identity.id,
     body: new URLSearchParams({ ...fields, signature }).toString(),
   };
 }
 
+/** A status notification of the sale, with the fields the simulator's carry (dev/genesis/notification-fields.ts). */
 export function saleNotification(attempt: AttemptRef, status: string, password: string): Promise<Notification> {
   return signed(
     {
@@ -41,33 +51,30 @@ export function saleNotification(attempt: AttemptRef, status: string, password: 
       transaction_type: 'sdd_sale',
       terminal_token: 'e2e-terminal',
       status,
-      amount: '1990',
-      currency: 'EUR',
-      mode: 'test',
-      bank_account_number: 'DE89370400440532013000',
+      amount: String(attempt.amount ?? 1990),
       account_holder: 'Erika Mustermann',
-      first_name: 'Erika',
-      last_name: 'Mustermann',
-      country: 'DE',
+      bank_account_number: attempt.iban ?? 'DE89370400440532013000',
     },
     password,
   );
 }
 
-export function chargebackNotification(attempt: AttemptRef, reasonCode: string, password: string): Promise<Notification> {
+/**
+ * A chargeback as the reference notifies it (dev/genesis/fixtures/ref-notification-chargeback.txt):
+ * on the original sdd_sale, status chargebacked, event chargeback, the chargeback's own id, and no
+ * reason code (EMP's Chargeback API has it; the backend reads it there).
+ */
+export function chargebackNotification(attempt: AttemptRef, password: string): Promise<Notification> {
   return signed(
     {
       transaction_id: attempt.transactionId,
-      unique_id: hex(16),
-      transaction_type: 'chargeback',
+      unique_id: attempt.uniqueId,
+      transaction_type: 'sdd_sale',
       terminal_token: 'e2e-terminal',
-      status: 'approved',
-      amount: '1990',
-      currency: 'EUR',
-      mode: 'test',
-      original_transaction_unique_id: attempt.uniqueId,
-      reason_code: reasonCode,
-      rc_code: reasonCode,
+      status: 'chargebacked',
+      amount: String(attempt.amount ?? 1990),
+      chargeback_unique_id: hex(16),
+      event: 'chargeback',
     },
     password,
   );
@@ -90,6 +97,8 @@ export class EmpSender {
   readonly statuses: Record<string, number> = {};
   sent = 0;
   private readonly unechoed = new Map<string, Notification>();
+  /** The last answer to each notification not echoed yet: what a drain that times out reports. */
+  private readonly lastAnswer = new Map<string, string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
 
@@ -125,7 +134,7 @@ export class EmpSender {
       });
       const text = await response.text();
       status = response.status;
-      if (status === 200 && text.includes(`<unique_id>${notification.uniqueId}</unique_id>`)) {
+      if (status === 200 && parseNotificationEcho(text)?.id === notification.uniqueId) {
         this.echoed.add(notification.dedupKey);
         this.unechoed.delete(notification.dedupKey);
       }
@@ -134,6 +143,8 @@ export class EmpSender {
     }
     this.answers.push({ at: Date.now(), latencyMs: performance.now() - started, status });
     const label = status === 0 ? 'no answer' : String(status);
+    if (this.echoed.has(notification.dedupKey)) this.lastAnswer.delete(notification.dedupKey);
+    else this.lastAnswer.set(notification.dedupKey, label);
     this.statuses[label] = (this.statuses[label] ?? 0) + 1;
     if (!this.echoed.has(notification.dedupKey)) {
       setTimeout(() => this.resend(notification), this.options.resendAfterMs).unref();
@@ -159,7 +170,10 @@ export class EmpSender {
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.unechoed.size > 0 || this.inFlight.size > 0) {
-      if (Date.now() > deadline) throw new Error(`${this.unechoed.size} notifications still not echoed after ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline) {
+        const examples = [...this.unechoed.keys()].slice(0, 3).map((key) => `${key} (last answer ${this.lastAnswer.get(key) ?? 'none yet'})`);
+        throw new Error(`${this.unechoed.size} notifications still not echoed after ${timeoutMs / 1000} s, e.g. ${examples.join(', ')}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -15,6 +15,7 @@ import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
 import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
+import { EchoSink } from './sales';
 import { answers, cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
 /** The Redis database the harness owns, so that "flush Redis" flushes nobody else's keys. */
@@ -69,6 +70,7 @@ export class E2EStack {
   private qstashProcess: ChildProcess | undefined;
   private readonly others: ChildProcess[] = [];
   private readonly named: Record<string, ChildProcess> = {};
+  private echoSink: EchoSink | undefined;
 
   private constructor(
     private readonly options: E2EStackOptions,
@@ -99,6 +101,7 @@ export class E2EStack {
     const stack = new E2EStack(options, ports, { backend, qstash }, mkdtempSync(join(tmpdir(), 'tether-e2e-')), openDatabase(backend.url, { maxConnections: 4 }));
     try {
       await stack.flushRedis();
+      stack.echoSink = await EchoSink.start();
       await stack.startServices();
       return stack;
     } catch (error) {
@@ -120,6 +123,15 @@ export class E2EStack {
       sim: local(this.ports.sim),
       nodes: this.ports.nodes.map(local),
     };
+  }
+
+  /**
+   * Where the simulator notifies the sales the harness creates for its own notification traffic
+   * (bench/e2e/sales.ts): echoed and dropped, so that only the scenario's notifications reach the edge.
+   */
+  get sink(): EchoSink {
+    if (!this.echoSink) throw new Error('the stack has not started');
+    return this.echoSink;
   }
 
   /** HAProxy's output: its front door logs a line per request to the simulator (frontDoorArrivals). */
@@ -373,6 +385,7 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
   async close(): Promise<void> {
     const children = [...this.others.reverse(), ...this.nodeProcesses, this.qstashProcess];
     await Promise.all(children.map((child) => (child ? stopProcess(child) : undefined)));
+    await this.echoSink?.close();
     await this.database.close();
     await Promise.all([this.databases.backend.drop(), this.databases.qstash.drop()]).catch(() => undefined);
     rmSync(this.workDirectory, { recursive: true, force: true });

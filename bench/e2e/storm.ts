@@ -1,21 +1,30 @@
 /**
- * The webhook storm: billing attempts as billing leaves them (submitted, EMP's unique_id known),
- * then EMP's notifications about them at a rising rate — pending_async and approved in either
- * order, a chargeback for some (MD06, which blacklists, or AM04, which does not), 5 % sent
- * twice — with faults injected at given seconds. The end state is checked in the database.
+ * The webhook storm: sales the e2e's Genesis simulator really holds (created through its XML API,
+ * their attempts seeded as billing leaves them: submitted, EMP's unique_id known), put in their
+ * final state at EMP first (approved; one in ten charged back, alternately MD06, which blacklists,
+ * and AM04, which does not), then EMP's notifications about them at a rising rate —
+ * pending_async, approved and the chargeback in any order, 5 % sent twice — with faults injected
+ * at given seconds. A notification is only a trigger: the backend records it, asks EMP about its
+ * signed id and applies EMP's answer. The end state is checked in the database against EMP's.
  */
 import type { AttemptStatus } from '@tether/shared/attempt-status';
-import { seedAttempts, type BenchAttempt } from '../events/fixtures';
+import { attemptStatusFromGenesis } from '@tether/shared/genesis-meaning';
+import { reasonCodePolicy } from '@tether/shared/reason-codes';
+import { percentile, seedSaleAttempts } from '../events/fixtures';
 import { chargebackNotification, EmpSender, saleNotification, type Notification } from './emp';
 import type { Check, Marker, ScenarioResult } from './results';
+import { chargeBack, chargebackReasonCodes, createSales, empStatuses, type SimSale } from './sales';
 import { E2E_SECRETS, type E2EStack } from './stack';
 
 export interface StormPlan {
   notifications: Notification[];
   /** Every distinct event (dedup key) in the plan. */
   uniqueKeys: Set<string>;
-  /** The status each attempt must end in, whatever order its events arrived in. */
+  /** The status each attempt must end in, by transaction_id: EMP's, whatever order the notifications arrived in. */
   expected: Map<string, AttemptStatus>;
+  sales: SimSale[];
+  /** The sales charged back at EMP, by unique_id, with the reason code of the record. */
+  chargebacks: Map<string, string>;
 }
 
 const shuffle = <T>(items: T[]): T[] => {
@@ -26,20 +35,36 @@ const shuffle = <T>(items: T[]): T[] => {
   return items;
 };
 
+let storms = 0;
+
 /**
- * About 2.1 events per attempt, shuffled within windows of 64 events so that an attempt's
- * events arrive close together and in any order; each duplicate follows its original a few
- * positions later, as an EMP retry would.
+ * `attemptCount` sales at EMP in their final state, their attempts, and about 2.1 notifications
+ * per attempt, shuffled within windows of 64 so that an attempt's notifications arrive close
+ * together and in any order; each duplicate follows its original a few positions later, as an
+ * EMP retry would. Each storm has its own transaction_ids and IBANs (`firstAccount` onwards).
  */
 export async function planStorm(stack: E2EStack, attemptCount: number, duplicateShare = 0.05): Promise<StormPlan> {
-  const attempts = await seedAttempts(stack.database.db, attemptCount);
+  storms += 1;
+  const sales = await createSales(stack, {
+    prefix: `tth_storm${storms}_${Date.now().toString(36)}_`,
+    count: attemptCount,
+    firstAccount: 10_000_000 + storms * 1_000_000,
+    notificationUrl: stack.sink.url,
+  });
+  await seedSaleAttempts(stack.database.db, sales);
+  const chargebacks = new Map<string, string>();
+  sales.forEach((sale, index) => {
+    if (index % 10 === 0) chargebacks.set(sale.uniqueId, index % 20 === 0 ? 'MD06' : 'AM04');
+  });
+  // EMP's state is final before any notification goes out: whichever arrives first, EMP's answer is the end state.
+  await chargeBack(stack, [...chargebacks].map(([uniqueId, reasonCode]) => ({ uniqueId, reasonCode })));
   const password = E2E_SECRETS.empPassword;
   const expected = new Map<string, AttemptStatus>();
   const perAttempt = await Promise.all(
-    attempts.map(async (attempt: BenchAttempt, index) => {
-      const events = [await saleNotification(attempt, 'pending_async', password), await saleNotification(attempt, 'approved', password)];
-      if (index % 10 === 0) events.push(await chargebackNotification(attempt, index % 20 === 0 ? 'MD06' : 'AM04', password));
-      expected.set(attempt.transactionId, index % 10 === 0 ? 'chargebacked' : 'approved');
+    sales.map(async (sale) => {
+      const events = [await saleNotification(sale, 'pending_async', password), await saleNotification(sale, 'approved', password)];
+      if (chargebacks.has(sale.uniqueId)) events.push(await chargebackNotification(sale, password));
+      expected.set(sale.transactionId, chargebacks.has(sale.uniqueId) ? 'chargebacked' : 'approved');
       return events;
     }),
   );
@@ -54,7 +79,7 @@ export async function planStorm(stack: E2EStack, attemptCount: number, duplicate
     while (echoes.length > 0 && echoes[0]!.at <= index) notifications.push(echoes.shift()!.notification);
   });
   notifications.push(...echoes.map((echo) => echo.notification));
-  return { notifications, uniqueKeys: new Set(flat.map((notification) => notification.dedupKey)), expected };
+  return { notifications, uniqueKeys: new Set(flat.map((notification) => notification.dedupKey)), expected, sales, chargebacks };
 }
 
 export interface StormPhase {
@@ -71,15 +96,20 @@ export interface StormFault {
 export interface StormRun {
   sender: EmpSender;
   markers: Marker[];
-  /** Per phase: notifications the backend applied per second while it ran. */
-  appliedPerSecond: number[];
+  /** Per phase: notifications the backend recorded per second while it ran. */
+  recordedPerSecond: number[];
+  /** Per phase: notifications that got their verdict (EMP asked, its state applied) per second while it ran. */
+  settledPerSecond: number[];
   durationSeconds: number;
   faultErrors: string[];
 }
 
-async function appliedCount(stack: E2EStack): Promise<number> {
-  const { rows } = await stack.database.pool.query<{ n: number }>('select count(*)::int as n from webhook_events where processed_at is not null');
-  return rows[0]!.n;
+async function notificationCounts(stack: E2EStack): Promise<{ recorded: number; settled: number }> {
+  const { rows } = await stack.database.pool.query<{ recorded: number; settled: number }>(
+    `select count(*)::int as recorded, (count(*) filter (where outcome <> 'awaiting_confirmation'))::int as settled
+     from webhook_events where source = 'notification'`,
+  );
+  return rows[0]!;
 }
 
 /** Sends the plan's notifications over the phases, in order. */
@@ -94,29 +124,29 @@ export async function runStorm(stack: E2EStack, plan: StormPlan, phases: StormPh
       fault.act().catch((error: Error) => faultErrors.push(`${fault.label}: ${error.message}`));
     }, fault.atSecond * 1_000),
   );
-  const appliedPerSecond: number[] = [];
+  const recordedPerSecond: number[] = [];
+  const settledPerSecond: number[] = [];
   let offset = 0;
   for (const [index, phase] of phases.entries()) {
     // The last phase sends whatever is left: every attempt's events must go out for the end state to be judged.
     const count = index === phases.length - 1 ? plan.notifications.length - offset : Math.min(plan.notifications.length - offset, phase.rate * phase.seconds);
-    const before = { at: Date.now(), applied: await appliedCount(stack) };
+    const before = { at: Date.now(), ...(await notificationCounts(stack)) };
     await sender.sendAtRate(plan.notifications.slice(offset, offset + count), phase.rate);
     offset += count;
-    appliedPerSecond.push(Math.round(((await appliedCount(stack)) - before.applied) / ((Date.now() - before.at) / 1000)));
+    const after = await notificationCounts(stack);
+    const seconds = (Date.now() - before.at) / 1000;
+    recordedPerSecond.push(Math.round((after.recorded - before.recorded) / seconds));
+    settledPerSecond.push(Math.round((after.settled - before.settled) / seconds));
   }
   // Every fault has struck (and been undone) before the end state is judged.
   const lastFault = Math.max(0, ...faults.map((fault) => fault.atSecond));
   while (Date.now() - started < lastFault * 1_000 + 500) await new Promise((resolve) => setTimeout(resolve, 100));
   timers.forEach(clearTimeout);
-  return { sender, markers, appliedPerSecond, durationSeconds: (Date.now() - started) / 1000, faultErrors };
+  return { sender, markers, recordedPerSecond, settledPerSecond, durationSeconds: (Date.now() - started) / 1000, faultErrors };
 }
 
 /**
- * Waits until every echoed event is applied, then judges: none lost, none applied twice, every
- * attempt in the status its events lead to, the plan's chargebacks recorded once each.
- */
-/**
- * CPU milliseconds each part spent per event applied between two `stack.cpuSeconds()` readings:
+ * CPU milliseconds each part spent per notification settled between two `stack.cpuSeconds()` readings:
  * where the machine's time goes. A part restarted in between (its counter reset) is left out.
  */
 export function cpuPerEvent(before: Record<string, number>, after: Record<string, number>, events: number): Record<string, number> {
@@ -138,65 +168,162 @@ export interface StormJudgement {
   figures: Record<string, number>;
 }
 
-export async function judgeStorm(stack: E2EStack, plan: StormPlan, run: StormRun, settleMs: number): Promise<StormJudgement> {
-  await run.sender.drain(settleMs);
-  const keys = [...plan.uniqueKeys];
-  const appliedKeys = async () =>
-    (
-      await stack.database.pool.query<{ n: number }>('select count(*)::int as n from webhook_events where dedup_key = any($1) and processed_at is not null', [keys])
-    ).rows[0]!.n;
-  const deadline = Date.now() + settleMs;
-  let applied = await appliedKeys();
-  while (applied < run.sender.echoed.size && Date.now() < deadline) {
+/** Waits until every echoed notification is recorded and none of them waits for EMP any more. */
+async function settled(stack: E2EStack, keys: readonly string[], echoed: number, timeoutMs: number): Promise<{ recorded: number; waiting: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await stack.database.pool.query<{ recorded: number; waiting: number }>(
+      `select count(*)::int as recorded, (count(*) filter (where outcome = 'awaiting_confirmation'))::int as waiting
+       from webhook_events where dedup_key = any($1) and source = 'notification'`,
+      [keys],
+    );
+    const state = rows[0]!;
+    if ((state.recorded >= echoed && state.waiting === 0) || Date.now() > deadline) return state;
     await new Promise((resolve) => setTimeout(resolve, 250));
-    applied = await appliedKeys();
   }
+}
+
+/**
+ * A notification claimed by a node that was then killed waits for its lease (60 s,
+ * backend/src/confirmation/confirm.ts) before another node takes it over: settling may take
+ * that long after a kill, whatever the scenario's own timeout.
+ */
+export const CONFIRMATION_LEASE_MS = 60_000;
+
+/**
+ * Waits until every echoed notification has its verdict, then judges against EMP: each recorded
+ * once (one row a dedup key, source notification), none left awaiting confirmation, none
+ * rejected (all are genuine), every attempt in EMP's final status with each move applied once,
+ * and exactly the IBANs whose EMP chargeback record carries a blacklisting reason code listed.
+ */
+export async function judgeStorm(stack: E2EStack, plan: StormPlan, run: StormRun, settleMs: number): Promise<StormJudgement> {
+  // A notification never echoed fails the check below; the state is judged all the same.
+  const drainError = await run.sender.drain(settleMs).then(
+    () => undefined,
+    (error: Error) => error.message,
+  );
+  const keys = [...plan.uniqueKeys];
+  const state = await settled(stack, keys, run.sender.echoed.size, Math.max(settleMs, CONFIRMATION_LEASE_MS + 30_000));
   const pool = stack.database.pool;
   const transactionIds = [...plan.expected.keys()];
   const lost = (
     await pool.query<{ n: number }>(
-      `select count(*)::int as n from unnest($1::text[]) k where not exists (select 1 from webhook_events e where e.dedup_key = k and e.processed_at is not null)`,
+      `select count(*)::int as n from unnest($1::text[]) k where not exists (select 1 from webhook_events e where e.dedup_key = k and e.source = 'notification')`,
       [[...run.sender.echoed]],
     )
   ).rows[0]!.n;
+  const { rows: verdictRows } = await pool.query<{ outcome: string; reason: string | null; n: number }>(
+    `select outcome, split_part(error, ':', 1) as reason, count(*)::int as n from webhook_events
+     where dedup_key = any($1) and source = 'notification' group by 1, 2 order by 1, 2`,
+    [keys],
+  );
+  const verdicts: Record<string, number> = {};
+  for (const row of verdictRows) verdicts[row.outcome] = (verdicts[row.outcome] ?? 0) + row.n;
+  const rejected = verdictRows.filter((row) => row.outcome === 'rejected');
+  // A status move recorded twice on one attempt, or an attempt moved by more than one EMP answer.
   const appliedTwice = (
     await pool.query<{ n: number }>(
       `select count(*)::int as n from (
          select a.id, h->>'to' from billing_attempts a, jsonb_array_elements(a.history) h
-         where a.transaction_id = any($1) group by 1, 2 having count(*) > 1) twice`,
+         where a.transaction_id = any($1) and h ? 'to' group by 1, 2 having count(*) > 1) twice`,
       [transactionIds],
     )
   ).rows[0]!.n;
-  const { rows: statuses } = await pool.query<{ transaction_id: string; status: AttemptStatus }>(
-    'select transaction_id, status from billing_attempts where transaction_id = any($1)',
+  const { rows: moves } = await pool.query<{ n: number; attempts: number }>(
+    `select count(*)::int as n, count(distinct e.billing_attempt_id)::int as attempts from webhook_events e
+     join billing_attempts a on a.id = e.billing_attempt_id
+     where a.transaction_id = any($1) and e.source = 'emp_api' and e.outcome = 'applied'`,
     [transactionIds],
   );
-  const wrong = statuses.filter((row) => plan.expected.get(row.transaction_id) !== row.status);
+  const { rows: statuses } = await pool.query<{ transaction_id: string; emp_unique_id: string; status: AttemptStatus; iban: string }>(
+    'select a.transaction_id, a.emp_unique_id, a.status, d.iban from billing_attempts a join debtors d on d.id = a.debtor_id where a.transaction_id = any($1)',
+    [transactionIds],
+  );
+  // EMP's final state, asked now: what every attempt must agree with.
+  const emp = await empStatuses(stack);
+  const empStatus = (uniqueId: string) => attemptStatusFromGenesis(emp.get(uniqueId) ?? '');
+  const wrong = statuses.filter((row) => row.status !== empStatus(row.emp_unique_id) || row.status !== plan.expected.get(row.transaction_id));
   const wrongEvents = wrong[0]
     ? (
-        await pool.query<{ transaction_type: string; emp_status: string; outcome: string; error: string | null }>(
-          'select transaction_type, emp_status, outcome, error from webhook_events where transaction_id = $1 order by id',
-          [wrong[0].transaction_id],
+        await pool.query<{ source: string; dedup_key: string; outcome: string; error: string | null }>(
+          'select source, dedup_key, outcome, error from webhook_events where transaction_id = $1 or unique_id = $2 or attempt_unique_id = $2 order by id',
+          [wrong[0].transaction_id, wrong[0].emp_unique_id],
         )
-      ).rows.map((event) => `${event.transaction_type}/${event.emp_status}: ${event.outcome}${event.error ? ` (${event.error})` : ''}`)
+      ).rows.map((event) => `${event.source} ${event.dedup_key}: ${event.outcome}${event.error ? ` (${event.error})` : ''}`)
     : [];
+  // The blacklist: exactly the IBANs whose chargeback record at EMP carries a blacklisting reason code.
+  const reasonCodes = await chargebackReasonCodes(stack, [...plan.chargebacks.keys()]);
+  const ibanOf = new Map(plan.sales.map((sale) => [sale.uniqueId, sale.iban]));
+  const shouldList = new Set(
+    [...reasonCodes].filter(([, codes]) => codes.some((code) => reasonCodePolicy(code).action === 'blacklist')).map(([uniqueId]) => ibanOf.get(uniqueId)!),
+  );
+  const listed = new Set(
+    (
+      await pool.query<{ iban: string }>('select distinct iban from blacklist where removed_at is null and iban = any($1)', [plan.sales.map((sale) => sale.iban)])
+    ).rows.map((row) => row.iban),
+  );
+  const listedWrong = [...new Set([...shouldList, ...listed])].filter((iban) => shouldList.has(iban) !== listed.has(iban));
+  const recordsMatch = [...plan.chargebacks].every(([uniqueId, code]) => reasonCodes.get(uniqueId)?.includes(code));
+
   const redelivered = (
     await pool.query<{ n: number }>('select coalesce(sum(attempts - 1), 0)::int as n from webhook_events where dedup_key = any($1)', [keys])
   ).rows[0]!.n;
+  // Recorded → verdict, per notification of the plan.
+  const { rows: settleRows } = await pool.query<{ ms: number; first: Date; last: Date }>(
+    `select extract(epoch from (processed_at - created_at)) * 1000 as ms, min(created_at) over () as first, max(processed_at) over () as last
+     from webhook_events where dedup_key = any($1) and source = 'notification' and outcome <> 'awaiting_confirmation'`,
+    [keys],
+  );
+  const settleMsSorted = settleRows.map((row) => Number(row.ms)).sort((a, b) => a - b);
+  const span = settleRows[0] ? (new Date(settleRows[0].last).getTime() - new Date(settleRows[0].first).getTime()) / 1000 : Number.NaN;
   const fiveHundreds = Object.entries(run.sender.statuses)
     .filter(([status]) => status.startsWith('5'))
     .reduce((sum, [, count]) => sum + count, 0);
 
   const checks: Check[] = [
-    { name: 'every notification sent was echoed in the end', passed: run.sender.pending === 0, detail: `${run.sender.echoed.size} of ${plan.uniqueKeys.size} distinct events echoed` },
-    { name: 'no echoed event lost', passed: lost === 0, detail: `${lost} echoed but not applied` },
-    { name: 'no event applied twice', passed: appliedTwice === 0, detail: `${appliedTwice} status moves recorded twice on one attempt` },
-    { name: 'every attempt in the status its events lead to', passed: wrong.length === 0 && statuses.length === plan.expected.size, detail: `${plan.expected.size - wrong.length} of ${plan.expected.size} right${wrong[0] ? `; e.g. ${wrong[0].transaction_id} is ${wrong[0].status}, expected ${plan.expected.get(wrong[0].transaction_id)}; its events: ${wrongEvents.join(', ') || 'none recorded'}` : ''}` },
+    { name: 'every notification sent was echoed in the end', passed: run.sender.pending === 0, detail: `${run.sender.echoed.size} of ${plan.uniqueKeys.size} distinct notifications echoed${drainError ? `; ${drainError}` : ''}` },
+    {
+      name: 'every echoed notification recorded once (one row a dedup key, source notification)',
+      passed: lost === 0 && state.recorded === run.sender.echoed.size,
+      detail: `${state.recorded} recorded for ${run.sender.echoed.size} echoed, ${lost} echoed but not recorded`,
+    },
+    { name: 'none left awaiting confirmation', passed: state.waiting === 0, detail: `${state.waiting} still awaiting confirmation` },
+    {
+      name: 'none rejected (every notification is genuine)',
+      passed: rejected.length === 0,
+      detail: `${verdicts.confirmed ?? 0} confirmed, ${verdicts.contradicted ?? 0} contradicted (an earlier status, overtaken at EMP), ${rejected.reduce((sum, row) => sum + row.n, 0)} rejected${rejected.map((row) => ` (${row.reason}: ${row.n})`).join('')}`,
+    },
+    {
+      name: 'every attempt in EMP\'s final status',
+      passed: wrong.length === 0 && statuses.length === plan.expected.size,
+      detail: `${statuses.length - wrong.length} of ${plan.expected.size} agree with EMP${wrong[0] ? `; e.g. ${wrong[0].transaction_id} is ${wrong[0].status}, EMP says ${emp.get(wrong[0].emp_unique_id)}; its events: ${wrongEvents.join(', ') || 'none recorded'}` : ''}`,
+    },
+    {
+      name: 'each effect applied once (one applied EMP answer per attempt, no move recorded twice)',
+      passed: appliedTwice === 0 && moves[0]!.n === plan.expected.size && moves[0]!.attempts === plan.expected.size,
+      detail: `${moves[0]!.n} EMP answers applied to ${moves[0]!.attempts} of ${plan.expected.size} attempts; ${appliedTwice} status moves recorded twice`,
+    },
+    {
+      name: 'blacklisted: exactly the IBANs whose EMP chargeback record has a blacklisting reason code',
+      passed: listedWrong.length === 0 && recordsMatch && shouldList.size > 0,
+      detail: `${plan.chargebacks.size} chargebacks at EMP, ${shouldList.size} with a blacklisting code, ${listed.size} IBANs listed, ${listedWrong.length} wrong`,
+    },
   ];
   if (run.faultErrors.length > 0) checks.push({ name: 'every fault injected', passed: false, detail: run.faultErrors.join('; ') });
+  const round = (value: number) => Math.round(value);
   return {
     checks,
-    events: { sent: run.sender.sent, unique: plan.uniqueKeys.size, applied, lost, duplicated: appliedTwice },
-    figures: { 'deliveries beyond the first (absorbed by the backend)': redelivered, '5xx answers': fiveHundreds },
+    events: { sent: run.sender.sent, unique: plan.uniqueKeys.size, applied: state.recorded - state.waiting, lost, duplicated: appliedTwice },
+    figures: {
+      'deliveries beyond the first (absorbed by the backend)': redelivered,
+      '5xx answers': fiveHundreds,
+      'verdicts: confirmed': verdicts.confirmed ?? 0,
+      'verdicts: contradicted': verdicts.contradicted ?? 0,
+      'verdicts: rejected': verdicts.rejected ?? 0,
+      'notifications settled (recorded → verdict) p50 ms': round(percentile(settleMsSorted, 50)),
+      'notifications settled (recorded → verdict) p99 ms': round(percentile(settleMsSorted, 99)),
+      'notifications settled per second (first recorded → last verdict)': Math.round((settleRows.length / span) * 10) / 10,
+      'IBANs blacklisted': listed.size,
+    },
   };
 }

@@ -2,6 +2,7 @@
  * Data for the event benchmarks: billing attempts as billing leaves them (submitted, unique_id
  * known) and the notifications EMP sends about them, in the mix a collection day produces.
  */
+import type { AttemptStatus } from '@tether/shared/attempt-status';
 import { identifyNotification } from '@tether/shared/notification';
 import { randomBytes } from 'node:crypto';
 import type { Executor } from '../../backend/src/db/executor';
@@ -42,6 +43,44 @@ export async function seedAttempts(db: Executor, count: number): Promise<BenchAt
     attempts.push(...batch.map(({ transactionId, uniqueId }) => ({ transactionId, uniqueId })));
   }
   return attempts;
+}
+
+/** A sale EMP holds (bench/e2e/sales.ts), as its attempt must carry it. */
+export interface SaleAttempt {
+  transactionId: string;
+  uniqueId: string;
+  iban: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  sentAt: Date;
+}
+
+/**
+ * Attempts for sales EMP really holds, as billing leaves them once EMP has taken the sale
+ * (submitted; its transaction_id, unique_id, amount, currency and send time), each with a debtor
+ * of the sale's IBAN; `status` seeds them in a later state instead (one EMP already reported).
+ */
+export async function seedSaleAttempts(db: Executor, sales: readonly SaleAttempt[], status: AttemptStatus = 'submitted'): Promise<void> {
+  for (let offset = 0; offset < sales.length; offset += 1_000) {
+    const batch = sales.slice(offset, offset + 1_000);
+    const ids = await db
+      .insert(debtors)
+      .values(batch.map((sale) => ({ iban: sale.iban, name: 'Erika Mustermann', nameOriginal: 'Erika Mustermann' })))
+      .returning({ id: debtors.id });
+    await db.insert(billingAttempts).values(
+      batch.map((sale, index) => ({
+        transactionId: sale.transactionId,
+        debtorId: ids[index]!.id,
+        amountCents: sale.amount,
+        currency: sale.currency,
+        status,
+        empUniqueId: sale.uniqueId,
+        empStatus: status === 'submitted' ? null : status,
+        sentAt: sale.sentAt,
+      })),
+    );
+  }
 }
 
 function notification(fields: Record<string, string>): IncomingEvent {

@@ -12,6 +12,7 @@ import { germanIban } from '../../../dev/testing/iban';
 import { frontDoorArrivals } from '../../support/front-door';
 import { waitUntil } from '../../support/processes';
 import { Operator } from '../operator';
+import { chargebackReasonCodes } from '../sales';
 import type { Check, ScenarioResult } from '../results';
 import { E2E_EMP_RATE_LIMIT, E2E_STALE_CLAIM_AFTER_MS, type E2EStack } from '../stack';
 
@@ -19,11 +20,6 @@ interface SimTransaction {
   transactionId: string;
   uniqueId: string;
   status: string;
-}
-
-interface SimDelivery {
-  state: string;
-  fields: Record<string, string>;
 }
 
 export interface BillingScenarioOptions {
@@ -100,12 +96,9 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
   await new Promise((resolve) => setTimeout(resolve, CHARGEBACK_AFTER_MS + 500));
   await waitUntil(agree, options.timeoutMs, 'every attempt in the status the simulator decided', 500).catch(() => undefined);
 
-  const deliveries = await stack.sim<SimDelivery[]>('GET', '/notifications');
-  // Whatever their shape (a status change or a chargeback transaction), chargebacks carry a
-  // reason code; a notification sent again appears twice in the log.
-  const chargebacks = [
-    ...new Map(deliveries.filter((delivery) => delivery.fields.reason_code !== undefined).map((delivery) => [delivery.fields.transaction_id, delivery])).values(),
-  ];
+  // The reason codes come from EMP's Chargeback API, as the backend takes them (a notification's is a claim).
+  const chargedBack = transactions.filter((transaction) => transaction.status === 'chargebacked');
+  const reasonCodes = await chargebackReasonCodes(stack, chargedBack.map((transaction) => transaction.uniqueId));
   const ibanOf = new Map(
     (
       await stack.database.pool.query<{ transaction_id: string; iban: string }>(
@@ -117,10 +110,9 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
   const blacklisted = new Set(
     (await stack.database.pool.query<{ iban: string }>('select iban from blacklist where removed_at is null and iban = any($1)', [[...ibanOf.values()]])).rows.map((row) => row.iban),
   );
-  const shouldBlacklist = chargebacks.filter((delivery) => reasonCodePolicy(delivery.fields.reason_code!).action === 'blacklist');
-  const blacklistWrong = chargebacks.filter(
-    (delivery) => blacklisted.has(ibanOf.get(delivery.fields.transaction_id!)!) !== shouldBlacklist.includes(delivery),
-  );
+  const blacklists = (transaction: SimTransaction) => (reasonCodes.get(transaction.uniqueId) ?? []).some((code) => reasonCodePolicy(code).action === 'blacklist');
+  const shouldBlacklist = chargedBack.filter(blacklists);
+  const blacklistWrong = transactions.filter((transaction) => blacklisted.has(ibanOf.get(transaction.transactionId)!) !== (transaction.status === 'chargebacked' && blacklists(transaction)));
   const { doubleCharges, salesPerTransactionId } = await stack.sim<{ doubleCharges: string[]; salesPerTransactionId: Record<string, number> }>('GET', '/sales');
   const attemptsPerDebtor = (
     await stack.database.pool.query<{ n: number }>(
@@ -151,7 +143,7 @@ export async function billingScenario(stack: E2EStack, options: BillingScenarioO
       detail: `${salesAtFrontDoor.length} sales counted, at most ${busiestSecond} in one second`,
     },
     { name: 'every attempt in the status the simulator decided', passed: disagreeing.length === 0 && transactions.length === options.debtors, detail: `${transactions.length - disagreeing.length} of ${transactions.length} agree${disagreeing[0] ? `; e.g. ${disagreeing[0].transactionId}: simulator ${disagreeing[0].status}, Tether ${statuses.get(disagreeing[0].transactionId)}` : ''}` },
-    { name: 'blacklisting reason codes blacklisted, others not', passed: blacklistWrong.length === 0 && chargebacks.length > 0, detail: `${chargebacks.length} chargebacks, ${shouldBlacklist.length} with a blacklisting code, ${blacklisted.size} IBANs blacklisted, ${blacklistWrong.length} wrong` },
+    { name: 'blacklisted: exactly the IBANs whose EMP chargeback record has a blacklisting reason code', passed: blacklistWrong.length === 0 && chargedBack.length > 0, detail: `${chargedBack.length} chargebacks at EMP, ${shouldBlacklist.length} with a blacklisting code, ${blacklisted.size} IBANs blacklisted, ${blacklistWrong.length} wrong` },
   ];
   if (options.faults) checks.push({ name: 'the faults struck (some sales went unknown and were reconciled)', passed: unknownOnce > 0, detail: `${unknownOnce} attempts went through unknown` });
   if (killedAtSales !== undefined) {

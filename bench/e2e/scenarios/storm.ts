@@ -8,7 +8,7 @@ import { cpuPerEvent, judgeStorm, planStorm, runStorm, type StormFault, type Sto
 import type { E2EStack } from '../stack';
 
 const totalOf = (phases: StormPhase[]) => phases.reduce((sum, phase) => sum + phase.rate * phase.seconds, 0);
-const describeLoad = (phases: StormPhase[]) => `${phases.map((phase) => `${phase.rate}/s for ${phase.seconds} s`).join(' → ')}, 5 % duplicates, statuses reordered`;
+const describeLoad = (phases: StormPhase[]) => `${phases.map((phase) => `${phase.rate}/s for ${phase.seconds} s`).join(' → ')}, 5 % duplicates, statuses reordered, EMP's state final before the first`;
 
 type StormScenario = { name: string; description: string; phases: StormPhase[] };
 
@@ -24,7 +24,15 @@ function stormResult(scenario: StormScenario, run: StormRun, judged: StormJudgem
     timeline: run.sender.timeline(),
     markers: run.markers,
     checks: judged.checks,
-    figures: { ...judged.figures, ...Object.fromEntries(run.appliedPerSecond.map((rate, index) => [`phase ${index + 1}: applied/s`, rate])) },
+    figures: {
+      ...judged.figures,
+      ...Object.fromEntries(
+        run.recordedPerSecond.flatMap((rate, index) => [
+          [`phase ${index + 1}: recorded/s`, rate],
+          [`phase ${index + 1}: settled/s`, run.settledPerSecond[index]!],
+        ]),
+      ),
+    },
   };
 }
 
@@ -80,7 +88,10 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
   ];
   const run = await runStorm(stack, plan, phases, faults);
   await resending;
-  await duplicates.drain(options.settleMs);
+  const duplicatesError = await duplicates.drain(options.settleMs).then(
+    () => undefined,
+    (error: Error) => error.message,
+  );
   const judged = await judgeStorm(stack, plan, run, options.settleMs);
   const redelivered = Number(judged.figures['deliveries beyond the first (absorbed by the backend)']);
   // The edge forwards each event with its dedup key as QStash's deduplication id, so QStash
@@ -89,7 +100,7 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
   judged.checks.push({
     name: 'duplicates past a flushed Redis echoed and applied once',
     passed: resending !== undefined && duplicates.pending === 0 && judged.events.duplicated === 0,
-    detail: `${sentBeforeFlush.length} notifications sent again after the flush, ${duplicates.echoed.size} distinct echoed; ${redelivered} deliveries beyond the first reached the backend and were recognised`,
+    detail: `${sentBeforeFlush.length} notifications sent again after the flush, ${duplicates.echoed.size} distinct echoed; ${redelivered} deliveries beyond the first reached the backend and were recognised${duplicatesError ? `; ${duplicatesError}` : ''}`,
   });
   judged.checks.push({
     name: 'while QStash was down the edge answered 5xx (EMP retried later)',
