@@ -1,5 +1,5 @@
 /**
- * The short end-to-end run in `npm test`: scenarios 1 and 3 at small counts on the whole stack
+ * The short end-to-end run in `npm test`: scenarios 1 and 3 and the forgery at small counts on the whole stack
  * (wrangler dev, HAProxy, two backend processes, every stand-in). `npm run e2e` is the long one.
  * The report goes to bench/results/e2e-short.{md,json}.
  */
@@ -10,7 +10,7 @@ import { runSuite, SHORT_SCENARIOS } from './suite';
 
 const results = fileURLToPath(new URL('../results/', import.meta.url));
 
-describe('end to end, short: upload → bill → notify, and faults', () => {
+describe('end to end, short: upload → bill → notify, faults, forgery', () => {
   it('ends every scenario in the state the checks demand', async () => {
     const run = await runSuite({ mode: 'short', scenarios: SHORT_SCENARIOS, logDirectory: `${results}tmp/e2e` });
     await writeReport(run, results);
@@ -20,6 +20,7 @@ describe('end to end, short: upload → bill → notify, and faults', () => {
       'fault: 10 % of sales time out',
       'fault: a node killed mid-run',
       'fault: upload node killed mid-file',
+      'forgery',
     ]);
     for (const scenario of run.scenarios) {
       const failed = scenario.checks.filter((check) => !check.passed).map((check) => `${check.name}: ${check.detail}`);

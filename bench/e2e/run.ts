@@ -1,7 +1,7 @@
 /**
  * The end-to-end proof (issue 8): `npm run e2e` runs every scenario at the long scale and writes
  * bench/results/e2e-long.{md,json} plus a latency plot per scenario.
- *   npm run e2e -- --short                       scenarios 1 and 3, small counts (what npm test runs)
+ *   npm run e2e -- --short                       scenarios 1 and 3 and the forgery, small counts (what npm test runs)
  *   npm run e2e -- --only storm,scale-out        some scenarios (report under bench/results/tmp/)
  * Needs PostgreSQL and Redis (as the tests do) and HAProxy (apt-get install haproxy).
  */

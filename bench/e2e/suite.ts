@@ -7,20 +7,37 @@ import { join } from 'node:path';
 import type { RunResult, ScenarioResult } from './results';
 import { badInputScenario } from './scenarios/bad-input';
 import { billingScenario } from './scenarios/billing';
+import { forgeryScenario } from './scenarios/forgery';
 import { scaleOut, stormWithFaults, webhookStorm } from './scenarios/storm';
 import { uploadCrashScenario } from './scenarios/uploads';
 import { E2EStack } from './stack';
 
 export type Mode = 'short' | 'long';
-export const SCENARIOS = ['billing', 'storm', 'faults', 'bad-input', 'scale-out'] as const;
+export const SCENARIOS = ['billing', 'storm', 'faults', 'forgery', 'bad-input', 'scale-out'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-/** The short version runs scenarios 1 and 3 with small counts. */
-export const SHORT_SCENARIOS: readonly ScenarioName[] = ['billing', 'faults'];
+/** The short version runs scenarios 1, 3 and the forgery with small counts. */
+export const SHORT_SCENARIOS: readonly ScenarioName[] = ['billing', 'faults', 'forgery'];
 
 const SCALE = {
-  short: { debtors: 300, faultRate: 40, faultSeconds: 21, qstashDown: 4, uploadRows: 15_000, timeoutMs: 60_000 },
-  long: { debtors: 1_000, faultRate: 200, faultSeconds: 90, qstashDown: 10, uploadRows: 100_000, timeoutMs: 300_000 },
+  short: {
+    debtors: 300,
+    faultRate: 40,
+    faultSeconds: 21,
+    qstashDown: 4,
+    uploadRows: 15_000,
+    forgery: { variants: 300, attackRate: 30, victims: 40, genuine: { rate: 20, seconds: 15 } },
+    timeoutMs: 60_000,
+  },
+  long: {
+    debtors: 1_000,
+    faultRate: 200,
+    faultSeconds: 90,
+    qstashDown: 10,
+    uploadRows: 100_000,
+    forgery: { variants: 1_000, attackRate: 50, victims: 200, genuine: { rate: 50, seconds: 30 } },
+    timeoutMs: 300_000,
+  },
 };
 
 const round = (values: number[]) => values.map((value) => Math.round(value * 100) / 100);
@@ -88,6 +105,9 @@ export async function runSuite(options: { mode: Mode; scenarios: readonly Scenar
             }),
           );
           record(await uploadCrashScenario(stack, { rows: scale.uploadRows, firstAccount: 3_000_000, timeoutMs: scale.timeoutMs }));
+          break;
+        case 'forgery':
+          record(await forgeryScenario(stack, { ...scale.forgery, settleMs: scale.timeoutMs }));
           break;
         case 'bad-input':
           record(await badInputScenario(stack, { requests: options.mode === 'long' ? 2_000 : 200, timeoutMs: scale.timeoutMs }));
