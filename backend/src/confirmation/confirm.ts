@@ -189,63 +189,89 @@ async function defer(context: BillingContext, rows: readonly Waiting[], error: s
 /** Notifications a round claims: enough for by-date pages to fill (100 a page), few enough to settle well within the lease. */
 const ROUND = 2_000;
 
-export async function confirmDueNotifications(context: BillingContext, limit = ROUND): Promise<ConfirmationSummary> {
-  const summary: ConfirmationSummary = { claimed: 0, confirmed: 0, contradicted: 0, rejected: 0, deferred: 0 };
+/** A claimed round with EMP's answers, judged and ready to be settled. */
+interface AskedRound {
+  claimed: number;
+  decided: Decided[];
+  waiting: Waiting[];
+  waitReason: string;
+}
+
+/** Claims up to `limit` due notifications, asks EMP about them and judges each. */
+async function askRound(context: BillingContext, limit: number): Promise<AskedRound> {
   const due = await claimDue(context, limit);
-  summary.claimed = due.length;
-  if (due.length === 0) return summary;
+  const round: AskedRound = { claimed: due.length, decided: [], waiting: [], waitReason: '' };
+  if (due.length === 0) return round;
 
   const signed = new Map<number, Omit<SignedId, 'sentAt'>>();
-  const unreadable: Decided[] = [];
   for (const row of due) {
     const id = signedIdOf(row.payload);
     if (id) signed.set(row.id, id);
-    else unreadable.push({ row, judgement: { verdict: 'rejected', reason: 'unreadable_claim', detail: 'no signed id' }, answer: { found: false, reason: 'unknown_transaction' } });
+    else round.decided.push({ row, judgement: { verdict: 'rejected', reason: 'unreadable_claim', detail: 'no signed id' }, answer: { found: false, reason: 'unknown_transaction' } });
   }
   const times = await sendTimes(context, [...signed.values()].filter((id) => id.kind === 'api').map((id) => id.id));
   const ids = [...new Map([...signed.values()].map((id) => [id.id, { ...id, sentAt: times.get(id.id) }])).values()];
   const answers = await askEmp({ ...context, metrics: context.events.metrics }, ids);
   const attemptOf = await attemptsOf(context, answers.values());
-
-  const decided: Decided[] = [...unreadable];
-  const waiting: Waiting[] = [];
-  let waitReason = '';
   for (const row of due) {
     const id = signed.get(row.id);
     if (!id) continue;
     const answer = answers.get(id.id)!;
     if (answer.found === 'unavailable') {
-      waiting.push(row);
-      waitReason = answer.error;
+      round.waiting.push(row);
+      round.waitReason = answer.error;
       continue;
     }
-    decided.push({ row, answer, judgement: judgeNotification(row.payload, answer, attemptOf(answer), context.terminalToken) });
+    round.decided.push({ row, answer, judgement: judgeNotification(row.payload, answer, attemptOf(answer), context.terminalToken) });
   }
+  return round;
+}
 
+/** Applies EMP's answers and records the verdicts; what could not be settled waits. */
+async function settleRound(context: BillingContext, round: AskedRound): Promise<ConfirmationSummary> {
+  const summary: ConfirmationSummary = { claimed: round.claimed, confirmed: 0, contradicted: 0, rejected: 0, deferred: 0 };
+  const waiting = [...round.waiting];
+  let waitReason = round.waitReason;
   try {
-    const effectIds = await applyTruth(context, decided);
-    await recordVerdicts(context, decided, effectIds);
-    for (const { judgement } of decided) summary[judgement.verdict]++;
+    const effectIds = await applyTruth(context, round.decided);
+    await recordVerdicts(context, round.decided, effectIds);
+    for (const { judgement } of round.decided) summary[judgement.verdict]++;
   } catch (error) {
     // Chargeback records could not be read, or the effects not committed: nothing is recorded as
     // settled, so every one of them waits and is asked about again.
     waitReason = describeError(error);
-    waiting.push(...decided.map((item) => item.row));
-    context.log.warn({ error: waitReason, notifications: decided.length }, 'confirmed notifications not settled; they wait');
+    waiting.push(...round.decided.map((item) => item.row));
+    context.log.warn({ error: waitReason, notifications: round.decided.length }, 'confirmed notifications not settled; they wait');
   }
   await defer(context, waiting, waitReason);
   summary.deferred = waiting.length;
   return summary;
 }
 
-/** Rounds until nothing is due; what is left waits for its back-off. */
+/** One round: claims up to `limit` due notifications and settles each (or defers it). */
+export async function confirmDueNotifications(context: BillingContext, limit = ROUND): Promise<ConfirmationSummary> {
+  return settleRound(context, await askRound(context, limit));
+}
+
+/**
+ * Rounds until nothing is due; what is left waits for its back-off. While one round's answers
+ * are applied, the next round is already asking EMP: the rate limit, not the database, sets the pace.
+ */
 export async function confirmAllDue(context: BillingContext): Promise<ConfirmationSummary> {
   const total: ConfirmationSummary = { claimed: 0, confirmed: 0, contradicted: 0, rejected: 0, deferred: 0 };
+  let asking = askRound(context, ROUND);
   for (;;) {
-    const round = await confirmDueNotifications(context);
+    const asked = await asking;
+    if (asked.claimed === 0) return total;
+    // A round EMP could not answer at all means EMP is down: the back-off decides when to ask again.
+    const emptyHanded = asked.waiting.length === asked.claimed;
+    if (!emptyHanded) asking = askRound(context, ROUND);
+    const round = await settleRound(context, asked).catch(async (error: unknown) => {
+      if (!emptyHanded) await asking.catch(() => undefined);
+      throw error;
+    });
     for (const key of Object.keys(total) as Array<keyof ConfirmationSummary>) total[key] += round[key];
-    // A round that could only defer means EMP is down: the back-off decides when to ask again.
-    if (round.claimed === 0 || round.deferred === round.claimed) return total;
+    if (emptyHanded) return total;
   }
 }
 
