@@ -13,7 +13,7 @@ import { identifyNotification } from '@tether/shared/notification';
 import { sql } from 'drizzle-orm';
 import type { BillingContext } from '../billing/context';
 import { genesisAnswerEvent } from '../billing/genesis-answer-event';
-import { chargebackRecordEvent } from '../events/chargeback-records';
+import { chargebackRecordEvent, recordUnusableChargeback } from '../events/chargeback-records';
 import { describeError } from '../events/describe-error';
 import { recordOutcome } from '../events/metrics';
 import type { NotificationVerdict } from '../events/outcome';
@@ -115,6 +115,7 @@ async function chargebackEvents(context: BillingContext, debitUniqueId: string):
   for (const record of page.unusable) {
     context.metrics.unusableChargebacks.inc();
     context.log.error({ ...record, debitUniqueId }, 'chargeback record unusable: left out');
+    await recordUnusableChargeback(context.events, record);
   }
   return page.items.flatMap((genesisRecord) => {
     const record = chargebackRecordFromGenesis(genesisRecord);

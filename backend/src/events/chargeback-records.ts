@@ -5,7 +5,8 @@
  */
 import { eventOfChargebackType } from '@tether/shared/genesis-meaning';
 import type { EventContext } from './context';
-import { processEvent, type IncomingEvent, type ProcessResult } from './process';
+import type { UnusableRecord } from '@tether/shared/genesis-xml';
+import { processEvent, recordFailedEvent, type IncomingEvent, type ProcessResult } from './process';
 
 export interface ChargebackRecord {
   /** The original sdd_sale's unique_id: how the record names the billing attempt. */
@@ -45,4 +46,17 @@ export function chargebackRecordEvent(record: ChargebackRecord, receivedAt = new
 
 export function applyChargebackRecord(context: EventContext, record: ChargebackRecord): Promise<ProcessResult> {
   return processEvent(context, chargebackRecordEvent(record));
+}
+
+/**
+ * A record of a Chargeback API page that Tether could not read: kept as a failed event (on the
+ * events page, once per record, with the ids that tell which one it is), logged and counted by
+ * the caller; the page's other records are applied all the same.
+ */
+export function recordUnusableChargeback(context: EventContext, record: UnusableRecord): Promise<number | undefined> {
+  const fields: Record<string, string> = { source: 'chargeback_api', error: record.error };
+  if (record.originalTransactionUniqueId) fields.original_transaction_unique_id = record.originalTransactionUniqueId;
+  if (record.arn) fields.arn = record.arn;
+  const key = [record.originalTransactionUniqueId ?? '', record.arn ?? '', record.error].map((part) => encodeURIComponent(part)).join(':');
+  return recordFailedEvent(context, { dedupKey: `chargeback-api-unusable:${key}`, receivedAt: new Date(), fields }, `unusable chargeback record: ${record.error}`);
 }

@@ -14,7 +14,7 @@ import type { BillingContext } from '../billing/context';
 import { genesisAnswerEvent } from '../billing/genesis-answer-event';
 import { billingAttempts } from '../db/schema';
 import type { GenesisDateRange } from '../emp/genesis-client';
-import { applyChargebackRecord } from '../events/chargeback-records';
+import { applyChargebackRecord, recordUnusableChargeback } from '../events/chargeback-records';
 import { chargebackRecordFromGenesis } from './chargeback-record';
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -38,10 +38,12 @@ export async function sweepChargebacks(context: BillingContext, range: GenesisDa
     // One record Tether cannot read must never hide the others: it is reported, and the page goes on.
     onUnusable: (record: UnusableRecord, page: number) => {
       summary.unusable++;
+      unusable.push(record);
       context.metrics.unusableChargebacks.inc();
       context.log.error({ page, ...record }, 'chargeback record unusable: left out, the rest of its page applied');
     },
   };
+  const unusable: UnusableRecord[] = [];
   for await (const genesisRecord of context.genesis.chargebacksByDateRange(range, pace)) {
     summary.records++;
     const record = chargebackRecordFromGenesis(genesisRecord);
@@ -54,6 +56,7 @@ export async function sweepChargebacks(context: BillingContext, range: GenesisDa
     const result = await applyChargebackRecord(context.events, record);
     if (!result.duplicate) summary.recorded++;
   }
+  for (const record of unusable) await recordUnusableChargeback(context.events, record);
   return summary;
 }
 
