@@ -12,7 +12,7 @@ import type { EventContext } from './context';
 import { describeError } from './describe-error';
 import { recordOutcome } from './metrics';
 import type { EventOutcome } from './outcome';
-import type { IncomingEvent, ProcessResult } from './process';
+import type { EventRow, IncomingEvent, ProcessResult } from './process';
 
 /** The fields worth keeping: everything but the signature, which with the id is a replayable credential. */
 export function storedNotificationFields(fields: Record<string, string>): Record<string, string> {
@@ -20,18 +20,8 @@ export function storedNotificationFields(fields: Record<string, string>): Record
   return kept;
 }
 
-interface NotificationRow {
-  dedup_key: string;
-  unique_id: string | null;
-  transaction_id: string | null;
-  transaction_type: string | null;
-  emp_status: string | null;
-  payload: Record<string, string>;
-  trace_id: string | null;
-  received_at: Date;
-  outcome: EventOutcome;
-  error: string | null;
-}
+/** A notification's row says nothing of an attempt until EMP has been asked. */
+type NotificationRow = Omit<EventRow, 'attempt_unique_id' | 'billing_attempt_id'>;
 
 /** API and WPF notifications speak of payments; KYC and APM events never change a debit. */
 function initialOutcome(fields: Record<string, string>): { outcome: EventOutcome; signedId: string | null; error: string | null } {

@@ -86,7 +86,7 @@ function judge(interpretation: Interpretation, attempts: LockedAttempts, attempt
 }
 
 /** A webhook_events row as written, column names as in the table. */
-interface EventRow {
+export interface EventRow {
   dedup_key: string;
   unique_id: string | null;
   transaction_id: string | null;
