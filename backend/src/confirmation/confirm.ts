@@ -196,12 +196,14 @@ interface AskedRound {
   decided: Decided[];
   waiting: Waiting[];
   waitReason: string;
+  /** Not asked about this round: given back to be claimed again at once. */
+  later: Waiting[];
 }
 
 /** Claims up to `limit` due notifications, asks EMP about them and judges each. */
 async function askRound(context: BillingContext, limit: number): Promise<AskedRound> {
   const due = await claimDue(context, limit);
-  const round: AskedRound = { claimed: due.length, decided: [], waiting: [], waitReason: '' };
+  const round: AskedRound = { claimed: due.length, decided: [], waiting: [], waitReason: '', later: [] };
   if (due.length === 0) return round;
 
   const signed = new Map<number, Omit<SignedId, 'sentAt'>>();
@@ -221,6 +223,10 @@ async function askRound(context: BillingContext, limit: number): Promise<AskedRo
     if (answer.found === 'unavailable') {
       round.waiting.push(row);
       round.waitReason = answer.error;
+      continue;
+    }
+    if (answer.found === 'later') {
+      round.later.push(row);
       continue;
     }
     round.decided.push({ row, answer, judgement: judgeNotification(row.payload, answer, attemptOf(answer), context.terminalToken) });
@@ -245,8 +251,16 @@ async function settleRound(context: BillingContext, round: AskedRound): Promise<
     context.log.warn({ error: waitReason, notifications: round.decided.length }, 'confirmed notifications not settled; they wait');
   }
   await defer(context, waiting, waitReason);
+  await giveBack(context, round.later);
   summary.deferred = waiting.length;
   return summary;
+}
+
+async function giveBack(context: BillingContext, rows: readonly Waiting[]) {
+  if (rows.length === 0) return;
+  await context.db.execute(sql`
+    update webhook_events set confirm_after = clock_timestamp()
+    where id = any(${sql.param(rows.map((row) => row.id))}::bigint[]) and outcome = 'awaiting_confirmation'`);
 }
 
 /** One round: claims up to `limit` due notifications and settles each (or defers it). */

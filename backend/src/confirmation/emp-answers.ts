@@ -30,7 +30,15 @@ export interface Unavailable {
   error: string;
 }
 
-export type EmpAnswer = SignedAnswer | Unavailable;
+/** Not asked this round: the single requests it had time for (within the lease) were spent. */
+export interface Later {
+  found: 'later';
+}
+
+export type EmpAnswer = SignedAnswer | Unavailable | Later;
+
+/** Single requests a round may make: what the reconcile limit allows in half the confirmer's 60 s lease. */
+const SINGLES_WITHIN_MS = 30_000;
 
 export type AnswerContext = Pick<BillingContext, 'genesis' | 'reconcileLimiter' | 'log'> & { metrics: EventMetrics };
 
@@ -140,9 +148,14 @@ export async function askEmp(context: AnswerContext, ids: readonly SignedId[]): 
     }
   }
   let next = 0;
+  let singles = Math.max(CONCURRENCY, Math.floor(SINGLES_WITHIN_MS / context.reconcileLimiter.intervalMs));
   const worker = async () => {
     while (!failure && next < ids.length) {
       const signed = ids[next++]!;
+      if (!fromPages.has(signed.id) && singles-- <= 0) {
+        answers.set(signed.id, { found: 'later' });
+        continue;
+      }
       try {
         answers.set(signed.id, await answerSingly(context, signed, fromPages.get(signed.id)));
       } catch (error) {
