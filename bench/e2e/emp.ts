@@ -125,6 +125,7 @@ export class EmpSender {
     if (!this.echoed.has(notification.dedupKey)) this.unechoed.set(notification.dedupKey, notification);
     const started = performance.now();
     let status = 0;
+    let text = '';
     try {
       const response = await fetch(this.url, {
         method: 'POST',
@@ -132,7 +133,7 @@ export class EmpSender {
         body: notification.body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      const text = await response.text();
+      text = await response.text();
       status = response.status;
       if (status === 200 && parseNotificationEcho(text)?.id === notification.uniqueId) {
         this.echoed.add(notification.dedupKey);
@@ -144,7 +145,7 @@ export class EmpSender {
     this.answers.push({ at: Date.now(), latencyMs: performance.now() - started, status });
     const label = status === 0 ? 'no answer' : String(status);
     if (this.echoed.has(notification.dedupKey)) this.lastAnswer.delete(notification.dedupKey);
-    else this.lastAnswer.set(notification.dedupKey, label);
+    else this.lastAnswer.set(notification.dedupKey, status === 200 || status === 0 ? label : `${label} ${text.slice(0, 80)}`);
     this.statuses[label] = (this.statuses[label] ?? 0) + 1;
     if (!this.echoed.has(notification.dedupKey)) {
       setTimeout(() => this.resend(notification), this.options.resendAfterMs).unref();

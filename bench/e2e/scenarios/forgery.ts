@@ -219,21 +219,19 @@ export async function forgeryScenario(stack: E2EStack, options: ForgeryOptions):
   const forgedKeys = new Set(variants.map((variant) => variant.notification.dedupKey));
   forgedKeys.delete(pairNotification.dedupKey);
   const dedupedAtEdge = variants.length - forgedKeys.size;
-  const expectationOf = new Map<string, Expectation>();
-  const shapeOf = new Map<string, string>();
-  for (const variant of variants) {
-    if (expectationOf.has(variant.notification.dedupKey)) continue;
-    expectationOf.set(variant.notification.dedupKey, variant.expect);
-    shapeOf.set(variant.notification.dedupKey, variant.shape);
-  }
+  // Variants sharing a key race to the edge: whichever claims the key first is the one forwarded.
+  // What the backend judged is told by the recorded payload (kept without the signature).
+  const canonical = (fields: Record<string, string>) =>
+    JSON.stringify(Object.entries(fields).filter(([name]) => name !== 'signature').sort(([a], [b]) => a.localeCompare(b)));
+  const variantOf = new Map(variants.map((variant) => [canonical(Object.fromEntries(new URLSearchParams(variant.notification.body))), variant]));
   const keys = [...forgedKeys];
   const settleDeadline = Date.now() + options.settleMs;
-  type Row = { dedup_key: string; outcome: string; reason: string; billing_attempt_id: number | null; source: string };
+  type Row = { dedup_key: string; outcome: string; reason: string; billing_attempt_id: number | null; source: string; payload: Record<string, string> };
   let rows: Row[] = [];
   for (;;) {
     rows = (
       await pool.query<Row>(
-        `select dedup_key, outcome, split_part(error, ':', 1) as reason, billing_attempt_id, source from webhook_events where dedup_key = any($1)`,
+        `select dedup_key, outcome, split_part(error, ':', 1) as reason, billing_attempt_id, source, payload from webhook_events where dedup_key = any($1)`,
         [keys],
       )
     ).rows;
@@ -251,14 +249,15 @@ export async function forgeryScenario(stack: E2EStack, options: ForgeryOptions):
   const neitherRejectedNorContradicted = rows.filter((row) => row.outcome !== 'rejected' && row.outcome !== 'contradicted');
   const contradictedElsewhere = rows.filter((row) => row.outcome === 'contradicted' && row.billing_attempt_id !== pairAttemptId);
   const unexpected = rows.filter((row) => {
-    const expected = expectationOf.get(row.dedup_key);
+    const expected = variantOf.get(canonical(row.payload))?.expect;
     return expected === 'contradicted' ? row.outcome !== 'contradicted' : row.outcome !== 'rejected' || row.reason !== expected;
   });
   const after = await attemptStates(stack, watched);
   const changed = watched.filter((transactionId) => before.get(transactionId) !== after.get(transactionId));
   const blacklistedAfter = (await pool.query<{ n: number }>('select count(*)::int as n from blacklist where iban = any($1)', [[pair, ...victims].map((sale) => sale.iban)])).rows[0]!.n;
   const empPair = attemptStatusFromGenesis((await stack.sim<{ status: string }>('GET', `/transactions/${pair.uniqueId}`)).status);
-  const describeRow = (row: Row | undefined) => (row ? `${shapeOf.get(row.dedup_key)} (${row.dedup_key}) → ${row.outcome}: ${row.reason}` : '');
+  const describeRow = (row: Row | undefined) =>
+    row ? `${variantOf.get(canonical(row.payload))?.shape ?? 'a payload no variant had'} (${row.dedup_key}) → ${row.outcome}: ${row.reason}` : '';
 
   const checks: Check[] = [
     {
