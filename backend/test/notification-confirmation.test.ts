@@ -195,6 +195,25 @@ describe('waiting for EMP is durable', () => {
   });
 });
 
+describe('an API and a WPF notification signed over the same id', () => {
+  it('are judged in one round each by its own answer: the genuine chargeback applied, the WPF forgery rejected', async () => {
+    const attempt = await emp.sale(database.db, { status: 'approved' });
+    emp.sim.control.chargeback(attempt.uniqueId, { reasonCode: 'MD06' });
+    const context = billingContext(node.services);
+    const genuine = saleNotification(attempt, attempt.uniqueId, 'chargebacked', { event: 'chargeback' });
+    const forged = forwarded({ wpf_unique_id: attempt.uniqueId, wpf_status: 'approved', wpf_transaction_id: attempt.transactionId, payment_transaction_unique_id: attempt.uniqueId });
+    // Recorded together, so that one round judges both.
+    await recordNotifications(context.events, [genuine, forged]);
+    await confirmAllDue(context);
+    await waitFor(async () => (await eventOf(genuine))?.outcome !== 'awaiting_confirmation' && (await eventOf(forged))?.outcome !== 'awaiting_confirmation');
+
+    expect(await eventOf(genuine)).toMatchObject({ outcome: 'confirmed' });
+    expect((await eventOf(forged))?.error).toMatch(/^unknown_transaction:/);
+    expect((await readAttempt(database.db, attempt.id)).status).toBe('chargebacked');
+    expect(await listed(attempt.iban)).toEqual([expect.objectContaining({ reasonCode: 'MD06' })]);
+  });
+});
+
 describe('a replayed notification', () => {
   it('is asked about again, never applied as it claims', async () => {
     const attempt = await emp.sale(database.db, { status: 'approved' });

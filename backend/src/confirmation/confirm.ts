@@ -19,7 +19,7 @@ import { recordOutcome } from '../events/metrics';
 import type { NotificationVerdict } from '../events/outcome';
 import { processEvents, type IncomingEvent } from '../events/process';
 import { chargebackRecordFromGenesis } from '../reconciliation/chargeback-record';
-import { askEmp, type EmpAnswer, type SignedId } from './emp-answers';
+import { answerKey, askEmp, type EmpAnswer, type SignedId } from './emp-answers';
 import { debitOf, judgeNotification, type AttemptFacts, type Judgement } from './verdict';
 
 /** A claimed notification is someone else's for this long; past it, another pass may take it over. */
@@ -213,13 +213,13 @@ async function askRound(context: BillingContext, limit: number): Promise<AskedRo
     else round.decided.push({ row, judgement: { verdict: 'rejected', reason: 'unreadable_claim', detail: 'no signed id' }, answer: { found: false, reason: 'unknown_transaction' } });
   }
   const times = await sendTimes(context, [...signed.values()].filter((id) => id.kind === 'api').map((id) => id.id));
-  const ids = [...new Map([...signed.values()].map((id) => [id.id, { ...id, sentAt: times.get(id.id) }])).values()];
+  const ids = [...new Map([...signed.values()].map((id) => [answerKey(id), { ...id, sentAt: id.kind === 'api' ? times.get(id.id) : undefined }])).values()];
   const answers = await askEmp({ ...context, metrics: context.events.metrics }, ids);
   const attemptOf = await attemptsOf(context, answers.values());
   for (const row of due) {
     const id = signed.get(row.id);
     if (!id) continue;
-    const answer = answers.get(id.id)!;
+    const answer = answers.get(answerKey(id))!;
     if (answer.found === 'unavailable') {
       round.waiting.push(row);
       round.waitReason = answer.error;

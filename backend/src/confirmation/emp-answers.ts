@@ -37,6 +37,12 @@ export interface Later {
 
 export type EmpAnswer = SignedAnswer | Unavailable | Later;
 
+/**
+ * Answers are keyed by kind and id: an API and a WPF notification may be signed over the same id
+ * (one forged as the other), and neither may be judged by the other's answer.
+ */
+export const answerKey = (signed: Pick<SignedId, 'kind' | 'id'>) => `${signed.kind}:${signed.id}`;
+
 /** Single requests a round may make: what the reconcile limit allows in half the confirmer's 60 s lease. */
 const SINGLES_WITHIN_MS = 30_000;
 
@@ -129,7 +135,7 @@ async function answerByPages(context: AnswerContext, ids: readonly SignedId[], f
 const CONCURRENCY = 8;
 
 /**
- * EMP's answer for every signed id. Stops asking at the first failure: EMP is down or refusing,
+ * EMP's answer for every signed id, by answerKey. Stops asking at the first failure: EMP is down or refusing,
  * and every id not answered yet is reported unavailable, to wait and be asked again later.
  */
 export async function askEmp(context: AnswerContext, ids: readonly SignedId[]): Promise<Map<string, EmpAnswer>> {
@@ -152,12 +158,13 @@ export async function askEmp(context: AnswerContext, ids: readonly SignedId[]): 
   const worker = async () => {
     while (!failure && next < ids.length) {
       const signed = ids[next++]!;
-      if (!fromPages.has(signed.id) && singles-- <= 0) {
-        answers.set(signed.id, { found: 'later' });
+      const fromPage = signed.kind === 'api' ? fromPages.get(signed.id) : undefined;
+      if (!fromPage && singles-- <= 0) {
+        answers.set(answerKey(signed), { found: 'later' });
         continue;
       }
       try {
-        answers.set(signed.id, await answerSingly(context, signed, fromPages.get(signed.id)));
+        answers.set(answerKey(signed), await answerSingly(context, signed, fromPage));
       } catch (error) {
         failure ??= describeError(error);
       }
@@ -166,7 +173,7 @@ export async function askEmp(context: AnswerContext, ids: readonly SignedId[]): 
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
   if (failure) {
     context.log.warn({ error: failure, unanswered: ids.length - answers.size }, 'EMP could not confirm notifications; they wait and are asked about again');
-    for (const signed of ids) if (!answers.has(signed.id)) answers.set(signed.id, { found: 'unavailable', error: failure });
+    for (const signed of ids) if (!answers.has(answerKey(signed))) answers.set(answerKey(signed), { found: 'unavailable', error: failure });
   }
   return answers;
 }
