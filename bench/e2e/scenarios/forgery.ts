@@ -35,11 +35,10 @@ export interface ForgeryOptions {
   genuine: { rate: number; seconds: number };
   settleMs: number;
   /**
-   * 'apart' (the default): the API variants first, the WPF ones once those are judged.
-   * 'interleaved' (E2E_FORGERY_WPF=interleaved): both at once, as an attacker would; the
-   * confirmer then answers an API and a WPF notification signed over the same id, judged in
-   * one round, with one of the two answers (backend/src/confirmation/confirm.ts keys EMP's
-   * answers by the id alone), and the classification check fails: see bench/README.md.
+   * 'interleaved' (the default): API and WPF variants mixed, as an attacker would send them, so
+   * that API and WPF notifications signed over the same id are judged in the same confirmation
+   * rounds (EMP's answers must be told apart by kind as well as id: d3e8089).
+   * 'apart' (E2E_FORGERY_WPF=apart): the API variants first, the WPF ones once those are judged.
    */
   wpf?: 'apart' | 'interleaved';
 }
@@ -178,7 +177,7 @@ export async function forgeryScenario(stack: E2EStack, options: ForgeryOptions):
   const blacklistedBefore = (await pool.query<{ n: number }>('select count(*)::int as n from blacklist where iban = any($1)', [[pair, ...victims].map((sale) => sale.iban)])).rows[0]!.n;
 
   const attacker = new EmpSender(stack.urls.notifications, { resendAfterMs: 1_000, timeoutMs: 10_000, maxInFlight: 64 });
-  const interleaved = (options.wpf ?? process.env.E2E_FORGERY_WPF) === 'interleaved';
+  const interleaved = (options.wpf ?? process.env.E2E_FORGERY_WPF) !== 'apart';
   const apiVariants = variants.filter((variant) => variant.kind === 'api');
   const wpfVariants = variants.filter((variant) => variant.kind === 'wpf');
   /** Waits until every variant's key that reached the backend has its verdict. */
