@@ -32,8 +32,14 @@ const FROM_STATUS: Record<string, AttemptStatus> = {
 
 const normalize = (value: string) => value.trim().toLowerCase();
 
+/** The table's entry for a Genesis word, compared trimmed and lower-cased; undefined for a word it does not hold. */
+function lookUp<T>(table: Record<string, T>, word: string): T | undefined {
+  const key = normalize(word);
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function attemptStatusFromGenesis(genesisStatus: string): AttemptStatus | undefined {
-  return FROM_STATUS[normalize(genesisStatus)];
+  return lookUp(FROM_STATUS, genesisStatus);
 }
 
 /**
@@ -104,8 +110,7 @@ const CHARGEBACK_TRANSACTION_TYPES: Record<string, GenesisEvent> = {
 };
 
 export function eventOfTransactionType(transactionType: string): GenesisEvent | undefined {
-  const type = normalize(transactionType);
-  return Object.hasOwn(CHARGEBACK_TRANSACTION_TYPES, type) ? CHARGEBACK_TRANSACTION_TYPES[type] : undefined;
+  return lookUp(CHARGEBACK_TRANSACTION_TYPES, transactionType);
 }
 
 /** Reference transactions that change the original debit once approved. */
@@ -116,8 +121,7 @@ const REFERENCE_TARGETS: Record<string, AttemptStatus> = {
 };
 
 export function referenceTarget(transactionType: string): AttemptStatus | undefined {
-  const type = normalize(transactionType);
-  return Object.hasOwn(REFERENCE_TARGETS, type) ? REFERENCE_TARGETS[type] : undefined;
+  return lookUp(REFERENCE_TARGETS, transactionType);
 }
 
 /** Transaction types that are a direct debit of their own: what Tether sends, and what attempts are. */
