@@ -12,7 +12,7 @@ import type { EventContext } from './context';
 import { describeError } from './describe-error';
 import { recordOutcome } from './metrics';
 import type { EventOutcome } from './outcome';
-import type { EventRow, IncomingEvent, ProcessResult } from './process';
+import { recordFailedEvent, type EventRow, type IncomingEvent, type ProcessResult } from './process';
 
 /** The fields worth keeping: everything but the signature, which with the id is a replayable credential. */
 export function storedNotificationFields(fields: Record<string, string>): Record<string, string> {
@@ -21,7 +21,7 @@ export function storedNotificationFields(fields: Record<string, string>): Record
 }
 
 /** A notification's row says nothing of an attempt until EMP has been asked. */
-type NotificationRow = Omit<EventRow, 'attempt_unique_id' | 'billing_attempt_id'>;
+type NotificationRow = Omit<EventRow, 'attempt_unique_id' | 'billing_attempt_id' | 'source'>;
 
 /** API and WPF notifications speak of payments; KYC and APM events never change a debit. */
 function initialOutcome(fields: Record<string, string>): { outcome: EventOutcome; signedId: string | null; error: string | null } {
@@ -114,19 +114,6 @@ export async function recordNotification(context: EventContext, event: IncomingE
 }
 
 /** A delivery that could not be recorded, kept as failed (without its signature) so that it is visible; a redelivery replaces it. */
-export async function recordFailedNotification(context: EventContext, event: IncomingEvent, error: unknown): Promise<number | undefined> {
-  const row = { ...notificationRow(event), outcome: 'failed' as const, error: describeError(error) };
-  const result = await context.db.execute<{ id: number }>(sql`
-    insert into webhook_events (dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
-                                received_at, outcome, error, source, processed_at)
-    values (${row.dedup_key}, ${row.unique_id}, ${row.transaction_id}, ${row.transaction_type}, ${row.emp_status},
-            ${JSON.stringify(row.payload)}::jsonb, ${row.trace_id}, ${row.received_at.toISOString()}, 'failed', ${row.error},
-            'notification', clock_timestamp())
-    on conflict (dedup_key) do update
-      set error = excluded.error, processed_at = excluded.processed_at, attempts = webhook_events.attempts + 1
-      where webhook_events.outcome = 'failed'
-    returning id`);
-  const [recorded] = result.rows;
-  if (recorded) recordOutcome(context.metrics, 'failed', event.receivedAt);
-  return recorded?.id;
+export function recordFailedNotification(context: EventContext, event: IncomingEvent, error: unknown): Promise<number | undefined> {
+  return recordFailedEvent(context, { ...event, fields: storedNotificationFields(event.fields) }, error, 'notification');
 }

@@ -30,7 +30,7 @@ import {
 import { interpretEvent, type EventMeaning, type Interpretation } from './interpret';
 import { matchPendingEvents, type MatchKeys } from './match';
 import { recordOutcome } from './metrics';
-import { REOPENABLE_OUTCOMES, type EventOutcome } from './outcome';
+import { REOPENABLE_OUTCOMES, type EventOutcome, type EventSource } from './outcome';
 
 // Billing and reconciliation import it from here.
 export { describeError };
@@ -99,9 +99,13 @@ export interface EventRow {
   outcome: EventOutcome;
   error: string | null;
   billing_attempt_id: number | null;
+  source: EventSource;
 }
 
-function eventRow(event: IncomingEvent, processing: Pick<EventRow, 'attempt_unique_id' | 'outcome' | 'error' | 'billing_attempt_id'>): EventRow {
+function eventRow(
+  event: IncomingEvent,
+  processing: Pick<EventRow, 'attempt_unique_id' | 'outcome' | 'error' | 'billing_attempt_id'> & Partial<Pick<EventRow, 'source'>>,
+): EventRow {
   const { fields } = event;
   return {
     dedup_key: event.dedupKey,
@@ -112,6 +116,7 @@ function eventRow(event: IncomingEvent, processing: Pick<EventRow, 'attempt_uniq
     payload: fields,
     trace_id: event.traceId ?? null,
     received_at: event.receivedAt,
+    source: 'emp_api',
     ...processing,
   };
 }
@@ -123,12 +128,13 @@ function eventRow(event: IncomingEvent, processing: Pick<EventRow, 'attempt_uniq
 function insertEventRows(rows: readonly EventRow[], onConflict: SQL) {
   return sql`
     insert into webhook_events (dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
-                                received_at, attempt_unique_id, outcome, error, billing_attempt_id, processed_at)
+                                received_at, attempt_unique_id, outcome, error, billing_attempt_id, source, processed_at)
     select dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
-           received_at, attempt_unique_id, outcome, error, billing_attempt_id, clock_timestamp()
+           received_at, attempt_unique_id, outcome, error, billing_attempt_id, source, clock_timestamp()
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
       dedup_key text, unique_id text, transaction_id text, transaction_type text, emp_status text, payload jsonb,
-      trace_id text, received_at timestamptz, attempt_unique_id text, outcome text, error text, billing_attempt_id bigint)
+      trace_id text, received_at timestamptz, attempt_unique_id text, outcome text, error text, billing_attempt_id bigint,
+      source text)
     order by dedup_key
     ${onConflict}
     returning id, dedup_key`;
@@ -160,8 +166,13 @@ async function afterCommit(context: EventContext, committed: readonly Committed[
 }
 
 /** Records a delivery that could not be processed, so it is visible and replayable; retried on redelivery. */
-export async function recordFailedEvent(context: EventContext, event: IncomingEvent, error: unknown): Promise<number | undefined> {
-  const row = eventRow(event, { attempt_unique_id: null, outcome: 'failed', error: describeError(error), billing_attempt_id: null });
+export async function recordFailedEvent(
+  context: EventContext,
+  event: IncomingEvent,
+  error: unknown,
+  source: EventSource = 'emp_api',
+): Promise<number | undefined> {
+  const row = eventRow(event, { attempt_unique_id: null, outcome: 'failed', error: describeError(error), billing_attempt_id: null, source });
   const result = await context.db.execute<{ id: number }>(
     insertEventRows(
       [row],
