@@ -163,6 +163,13 @@ function listingCode({ meaning }: Application): string | undefined {
   return meaning.target === 'chargebacked' ? meaning.chargeback?.reasonCode : meaning.code;
 }
 
+/** A chargeback always (its missing reason code is warned about); a decline or an error only with a code. */
+function asksBlacklistPolicy(application: Application): boolean {
+  const { target, chargeback } = application.meaning;
+  if (!target || !LISTABLE_TARGETS.has(target)) return false;
+  return target === 'chargebacked' ? chargeback !== undefined : listingCode(application) !== undefined;
+}
+
 async function blacklistForOutcome(tx: Executor, context: EventContext, application: Application): Promise<BlacklistNote> {
   const { attempt, event } = application;
   const reasonCode = listingCode(application);
@@ -244,7 +251,7 @@ export async function applyToAttempts(
   // Blacklist inserts in IBAN order, so two transactions listing the same IBANs cannot deadlock.
   const notes = new Map<Application, BlacklistNote>();
   const listable = applications
-    .filter((application) => application.meaning.target && LISTABLE_TARGETS.has(application.meaning.target) && (application.meaning.target === 'chargebacked' ? application.meaning.chargeback : listingCode(application)))
+    .filter(asksBlacklistPolicy)
     .sort((a, b) => a.attempt.debtorIban.localeCompare(b.attempt.debtorIban));
   for (const application of listable) notes.set(application, await blacklistForOutcome(tx, context, application));
 
