@@ -1,13 +1,15 @@
 /** Operator accounts: created from the CLI, used to log in to the dashboard. */
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../db/executor';
 import { operators, operatorSessions } from '../db/schema';
+import type { Role } from '@tether/shared/roles';
 import { hashPassword, passwordProblem } from './passwords';
 
 export interface Operator {
   id: number;
   email: string;
+  role: Role;
 }
 
 /** One account per address, whatever its case or surrounding spaces. */
@@ -39,7 +41,7 @@ export async function createOperator(db: Executor, email: string, password: stri
     .insert(operators)
     .values({ email: normalized, passwordHash: await hashPassword(password) })
     .onConflictDoNothing({ target: operators.email })
-    .returning({ id: operators.id, email: operators.email });
+    .returning({ id: operators.id, email: operators.email, role: operators.role });
   if (!created) throw new OperatorInputError(`an operator ${normalized} exists already`);
   return created;
 }
@@ -53,7 +55,7 @@ export async function changePassword(db: Executor, email: string, password: stri
       .update(operators)
       .set({ passwordHash })
       .where(eq(operators.email, normalized))
-      .returning({ id: operators.id, email: operators.email });
+      .returning({ id: operators.id, email: operators.email, role: operators.role });
     if (!operator) throw new OperatorInputError(`no operator ${normalized}`);
     await tx.delete(operatorSessions).where(eq(operatorSessions.operatorId, operator.id));
     return operator;
@@ -62,15 +64,23 @@ export async function changePassword(db: Executor, email: string, password: stri
 
 export async function findOperatorForLogin(db: Executor, email: string) {
   const [operator] = await db
-    .select({ id: operators.id, email: operators.email, passwordHash: operators.passwordHash })
+    .select({ id: operators.id, email: operators.email, role: operators.role, passwordHash: operators.passwordHash })
     .from(operators)
-    .where(eq(operators.email, normalizeEmail(email)));
+    // A disabled account is treated as no account: its password no longer opens anything.
+    .where(and(eq(operators.email, normalizeEmail(email)), isNull(operators.disabledAt)));
   return operator;
 }
 
 export async function listOperators(db: Executor) {
   return db
-    .select({ id: operators.id, email: operators.email, createdAt: operators.createdAt, lastLoginAt: operators.lastLoginAt })
+    .select({
+      id: operators.id,
+      email: operators.email,
+      role: operators.role,
+      disabledAt: operators.disabledAt,
+      createdAt: operators.createdAt,
+      lastLoginAt: operators.lastLoginAt,
+    })
     .from(operators)
     .orderBy(asc(operators.email));
 }

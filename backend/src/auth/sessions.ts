@@ -4,7 +4,7 @@
  * `idleSeconds` without a request, and `maxAgeSeconds` after log-in whatever happens.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { operators, operatorSessions } from '../db/schema';
 import type { Operator } from './operators';
@@ -58,13 +58,14 @@ export async function resumeSession(db: Executor, token: string, policy: Session
     .select({
       operatorId: operators.id,
       email: operators.email,
+      role: operators.role,
       csrfToken: operatorSessions.csrfToken,
       expiresAt: operatorSessions.expiresAt,
       refresh: sql<boolean>`${operatorSessions.expiresAt} < ${nextExpiry(policy)} - make_interval(secs => ${REFRESH_AFTER_SECONDS})`,
     })
     .from(operatorSessions)
     .innerJoin(operators, eq(operators.id, operatorSessions.operatorId))
-    .where(and(eq(operatorSessions.tokenHash, tokenHash), gt(operatorSessions.expiresAt, sql`now()`)));
+    .where(and(eq(operatorSessions.tokenHash, tokenHash), gt(operatorSessions.expiresAt, sql`now()`), isNull(operators.disabledAt)));
   if (!row) return undefined;
   let expiresAt = row.expiresAt;
   if (row.refresh) {
@@ -75,7 +76,7 @@ export async function resumeSession(db: Executor, token: string, policy: Session
       .returning({ expiresAt: operatorSessions.expiresAt });
     expiresAt = updated?.expiresAt ?? expiresAt;
   }
-  return { operator: { id: row.operatorId, email: row.email }, csrfToken: row.csrfToken, expiresAt };
+  return { operator: { id: row.operatorId, email: row.email, role: row.role }, csrfToken: row.csrfToken, expiresAt };
 }
 
 export async function endSession(db: Executor, token: string): Promise<void> {

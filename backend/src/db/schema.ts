@@ -19,6 +19,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AttemptStatus } from '@tether/shared/attempt-status';
+import type { Role } from '@tether/shared/roles';
 import type { VopResult } from '../vop/result';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -275,7 +276,11 @@ export const operators = pgTable('operators', {
   passwordHash: text('password_hash').notNull(),
   createdAt: createdAt(),
   lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
-});
+  /** What the operator may do (shared/src/roles.ts). Accounts from before roles existed became admins: they could do everything. */
+  role: text('role').$type<Role>().notNull().default('operator'),
+  /** Set when an admin disables the account: it can no longer log in, and its sessions end at once. */
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+}, (table) => [check('operators_role_known', sql`${table.role} in ('viewer', 'operator', 'admin')`)]);
 
 /**
  * Logged-in browsers. The cookie carries a random token; only its SHA-256 is stored, so reading
@@ -327,5 +332,36 @@ export const loginFailureEvents = pgTable(
     index('login_failure_events_failed_at_idx').on(table.failedAt),
     index('login_failure_events_address_idx').on(table.address, table.failedAt),
     index('login_failure_events_email_address_idx').on(table.email, table.address, table.failedAt),
+  ],
+);
+
+/**
+ * Append-only record of every state-changing action by a person (issue 17; audit/record.ts writes
+ * it in the action's own transaction). Nothing updates or deletes these rows; a trigger in the
+ * migration refuses both.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actorKind: text('actor_kind').$type<'operator' | 'cli' | 'system'>().notNull(),
+    /** No foreign key: the entry outlives the account. */
+    actorOperatorId: bigint('actor_operator_id', { mode: 'number' }),
+    /** The operator's email, the CLI's "os-user as email", or the system job's name, as it was then. */
+    actorName: text('actor_name').notNull(),
+    action: text('action').notNull(),
+    targetKind: text('target_kind'),
+    targetId: text('target_id'),
+    before: jsonb('before').$type<Record<string, unknown>>(),
+    after: jsonb('after').$type<Record<string, unknown>>(),
+    reason: text('reason'),
+  },
+  (table) => [
+    check('audit_log_actor_kind_known', sql`${table.actorKind} in ('operator', 'cli', 'system')`),
+    index('audit_log_at_idx').on(table.at),
+    index('audit_log_action_at_idx').on(table.action, table.at),
+    index('audit_log_target_idx').on(table.targetKind, table.targetId),
+    index('audit_log_actor_at_idx').on(table.actorOperatorId, table.at),
   ],
 );
