@@ -17,6 +17,7 @@ describe('migrations', () => {
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
     expect(result.rows.map((row) => row.table_name)).toEqual([
+      'audit_log',
       'billing_attempts',
       'billing_runs',
       'blacklist',
