@@ -127,6 +127,13 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_MINUTE: positiveInt.default(60),
   /** Proxies in front of the nodes that append to X-Forwarded-For (1 behind one load balancer); 0 = the socket's peer is the client. */
   TRUSTED_PROXIES: z.coerce.number({ error: 'must be a number' }).int().min(0).default(0),
+  /**
+   * The reports page warns when the trailing-30-day chargeback ratio (by count or by amount)
+   * reaches this percentage. 0.5 %: card schemes' monitoring programmes start near 1 % and PSPs
+   * underwriting SEPA Direct Debit ask merchants to stay well below it; half of that warns early
+   * enough to act (reports/chargeback-ratio.ts).
+   */
+  CHARGEBACK_RATIO_WARNING_PERCENT: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(100).default(0.5),
 });
 
 /**
@@ -200,6 +207,7 @@ export interface Config {
   vop: VopSettings;
   reconciliation: ReconciliationSettings;
   auth: AuthSettings;
+  reports: { chargebackRatioWarning: number };
 }
 
 export interface AuthSettings {
@@ -350,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       staleClaimAfterMs: e.RECONCILE_STALE_CLAIM_AFTER ?? 2 * e.EMP_TIMEOUT + 60_000,
       sweepDays: e.RECONCILE_SWEEP_DAYS,
     },
+    reports: { chargebackRatioWarning: e.CHARGEBACK_RATIO_WARNING_PERCENT / 100 },
   };
 }
 

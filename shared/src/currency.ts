@@ -41,3 +41,11 @@ export function minorToMajorUnits(minor: number, currency: string | undefined): 
   const fraction = exponent === 0 ? '' : digits.slice(-exponent).replace(/0+$/, '');
   return `${sign}${whole}.${fraction || '0'}`;
 }
+
+/** 14850 EUR → "148.50": every decimal the currency has, as accounting exports write money. */
+export function minorUnitsAsDecimal(minor: number, currency: string | undefined): string {
+  const exponent = currencyExponent(currency);
+  const sign = minor < 0 ? '-' : '';
+  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0');
+  return exponent === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+}

@@ -1,6 +1,7 @@
 import type { Client as QStashClient } from '@upstash/qstash';
 import { authContext, type AuthContext } from '../auth/context';
 import type { BillingContext } from '../billing/context';
+import type { Config } from '../config';
 import type { Database } from '../db/client';
 import { eventContext, type EventContext } from '../events/context';
 import type { HealthProbe } from '../http/health';
@@ -20,6 +21,7 @@ export interface DashboardContext {
   billing: BillingContext;
   /** The same probes as GET /health, with what only operators see: each dependency's state and error. */
   health: HealthProbe;
+  reports: Config['reports'];
 }
 
 export function dashboardContext(services: Services, billing: BillingContext, health: HealthProbe): DashboardContext {
@@ -32,5 +34,6 @@ export function dashboardContext(services: Services, billing: BillingContext, he
     qstash: services.qstash,
     billing,
     health,
+    reports: services.config.reports,
   };
 }

@@ -1,4 +1,5 @@
 /** How values read on screen: times in UTC (operators in several countries read the same page), money with its currency. */
+import { currencyExponent } from '@tether/shared/currency';
 
 export function formatTime(value: Date | string | null | undefined): string {
   if (!value) return '';
@@ -6,8 +7,9 @@ export function formatTime(value: Date | string | null | undefined): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-export function formatMoney(cents: number, currency = 'EUR'): string {
-  return new Intl.NumberFormat('en-IE', { style: 'currency', currency }).format(cents / 100);
+/** Minor units of `currency` (cents for EUR, yen for JPY), shown in major units. */
+export function formatMoney(minor: number, currency = 'EUR'): string {
+  return new Intl.NumberFormat('en-IE', { style: 'currency', currency }).format(minor / 10 ** currencyExponent(currency));
 }
 
 export function formatCount(value: number): string {

@@ -14,6 +14,7 @@ export const NAVIGATION = [
   { href: '/dashboard/runs', label: 'Billing runs' },
   { href: '/dashboard/blacklist', label: 'Blacklist' },
   { href: '/dashboard/events', label: 'Events' },
+  { href: '/dashboard/reports', label: 'Reports' },
 ] as const;
 
 export type Section = (typeof NAVIGATION)[number]['href'];

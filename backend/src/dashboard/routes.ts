@@ -12,6 +12,7 @@ import { deadLetterPage } from './pages/dead-letters';
 import { debtorsPage } from './pages/debtors';
 import { eventPages } from './pages/events';
 import { loginPages } from './pages/login';
+import { reportPages } from './pages/reports';
 import { runPages } from './pages/runs';
 import { statusPage } from './pages/status';
 import { uploadPages } from './pages/uploads';
@@ -29,5 +30,6 @@ export function dashboardRoutes(context: DashboardContext) {
   app.route('/', blacklistPage(context));
   app.route('/', deadLetterPage(context));
   app.route('/', eventPages(context));
+  app.route('/', reportPages(context));
   return app;
 }

@@ -1,26 +1,15 @@
 /**
  * The error report of an upload: one CSV line per problem (row, column, value, code, reason),
- * streamed from upload_errors into object storage page by page. Operators open it in a
- * spreadsheet, and the values come from an untrusted file, so every cell that a spreadsheet
- * would read as a formula is neutralised (OWASP CSV injection) and every cell is quoted
- * (RFC 4180). UTF-8 with a byte-order mark, so Excel shows names with umlauts correctly.
+ * streamed from upload_errors into object storage page by page, in the spreadsheet-safe CSV of
+ * shared/src/spreadsheet-csv.ts (the values come from an untrusted file).
  */
 import { Readable } from 'node:stream';
 import type pg from 'pg';
+import { csvLine, UTF8_BOM } from '@tether/shared/spreadsheet-csv';
 import type { ObjectStorage } from '../storage/object-storage';
 
 const PAGE_SIZE = 5_000;
-const FORMULA_START = /^[=+\-@\t\r\0]/;
 const HEADER = ['row', 'column', 'value', 'code', 'reason'];
-
-/** A leading apostrophe makes a spreadsheet show the cell as text instead of evaluating it. */
-export function neutraliseCell(value: string): string {
-  return FORMULA_START.test(value) ? `'${value}` : value;
-}
-
-export function csvLine(cells: readonly string[], delimiter = ','): string {
-  return `${cells.map((cell) => `"${neutraliseCell(cell).replace(/"/g, '""')}"`).join(delimiter)}\r\n`;
-}
 
 interface ProblemLine {
   id: number;
@@ -32,7 +21,7 @@ interface ProblemLine {
 }
 
 async function* reportLines(pool: pg.Pool, uploadId: string, delimiter: string): AsyncGenerator<Buffer> {
-  yield Buffer.from(`\ufeff${csvLine(HEADER, delimiter)}`);
+  yield Buffer.from(`${UTF8_BOM}${csvLine(HEADER, delimiter)}`);
   let after = { row: 0, id: 0 };
   for (;;) {
     const { rows } = await pool.query<ProblemLine>(

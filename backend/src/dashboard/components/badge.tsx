@@ -26,6 +26,8 @@ const TONES: Record<string, 'ok' | 'warn' | 'bad'> = {
   illegal: 'bad',
   open: 'bad',
   down: 'bad',
+  above_warning: 'bad',
+  below_warning: 'ok',
 };
 
 /** A status as a coloured label; the word is always shown, the colour only helps. */

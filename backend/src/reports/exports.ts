@@ -1,0 +1,135 @@
+/**
+ * The finance exports (issue 18), as spreadsheet-safe CSV (shared/src/spreadsheet-csv.ts):
+ * the figures of a report view, and the attempts behind them, one line each. The attempts are
+ * read in pages by id and written as they come, so a million of them stream in the memory of
+ * one page. IBANs are masked: the export is for accounting, open to viewers.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { AttemptStatus } from '@tether/shared/attempt-status';
+import { minorUnitsAsDecimal } from '@tether/shared/currency';
+import { maskIban } from '@tether/shared/mask';
+import { REPORT_CLASSES, reportClassOf } from '@tether/shared/report-classes';
+import { csvLine, UTF8_BOM } from '@tether/shared/spreadsheet-csv';
+import type { Executor } from '../db/executor';
+import { grossCollected, monthBounds, type FigureGrouping, type FigureLine } from './figures';
+
+export const EXPORT_PAGE_SIZE = 5_000;
+
+const money = minorUnitsAsDecimal;
+
+export function figuresCsv(grouping: FigureGrouping, lines: readonly FigureLine[]): string {
+  const header = [grouping, 'currency', 'attempts', 'attempts_amount', 'gross_collected', 'gross_collected_amount'];
+  for (const name of REPORT_CLASSES) header.push(name, `${name}_amount`);
+  header.push('declined_by_reason', 'charged_back_by_reason');
+  const body = lines.map((line) => {
+    const gross = grossCollected(line);
+    const cells = [line.key, line.currency, String(line.attempts.count), money(line.attempts.amount, line.currency), String(gross.count), money(gross.amount, line.currency)];
+    for (const name of REPORT_CLASSES) cells.push(String(line.classes[name].count), money(line.classes[name].amount, line.currency));
+    for (const name of ['declined', 'charged_back'] as const) {
+      const byCode = Object.entries(line.reasons[name] ?? {}).sort(([a], [b]) => a.localeCompare(b));
+      cells.push(byCode.map(([code, tally]) => `${code}:${tally.count}:${money(tally.amount, line.currency)}`).join(' '));
+    }
+    return csvLine(cells);
+  });
+  return UTF8_BOM + csvLine(header) + body.join('');
+}
+
+/** Which attempts an export holds: one month's, narrowed to one run or one upload ('none': without one). */
+export interface AttemptSelection {
+  month: string;
+  runId?: string;
+  uploadId?: string;
+}
+
+const ATTEMPT_HEADER = [
+  'attempt_id',
+  'transaction_id',
+  'emp_unique_id',
+  'upload_id',
+  'billing_run_id',
+  'attempt_number',
+  'created_at',
+  'sent_at',
+  'status',
+  'report_class',
+  'amount',
+  'currency',
+  'reason_code',
+  'reason',
+  'iban',
+  'mandate_reference',
+  'external_reference',
+];
+
+interface AttemptLine extends Record<string, unknown> {
+  id: number;
+  transaction_id: string;
+  emp_unique_id: string | null;
+  upload_id: string | null;
+  billing_run_id: string | null;
+  attempt_number: number;
+  created_at: string;
+  sent_at: string | null;
+  status: AttemptStatus;
+  amount_cents: string;
+  currency: string;
+  error_code: string | null;
+  error_message: string | null;
+  iban: string;
+  mandate_reference: string | null;
+  external_reference: string | null;
+}
+
+function narrowedTo(column: 'billing_run_id' | 'upload_id', id: string | undefined): SQL {
+  if (id === undefined) return sql`true`;
+  return id === 'none' ? sql`a.${sql.raw(column)} is null` : sql`a.${sql.raw(column)} = ${id}::uuid`;
+}
+
+function attemptCells(row: AttemptLine): string[] {
+  return [
+    String(row.id),
+    row.transaction_id,
+    row.emp_unique_id ?? '',
+    row.upload_id ?? '',
+    row.billing_run_id ?? '',
+    String(row.attempt_number),
+    row.created_at,
+    row.sent_at ?? '',
+    row.status,
+    reportClassOf(row.status),
+    money(Number(row.amount_cents), row.currency),
+    row.currency,
+    row.error_code ?? '',
+    row.error_message ?? '',
+    maskIban(row.iban),
+    row.mandate_reference ?? '',
+    row.external_reference ?? '',
+  ];
+}
+
+/** The selection's attempts as CSV, page by page; a RangeError before any output when the month is not one. */
+export function attemptsCsv(db: Executor, selection: AttemptSelection): AsyncGenerator<string> {
+  const bounds = monthBounds(selection.month);
+  if (!bounds) throw new RangeError(`not a month: ${selection.month} (expected YYYY-MM)`);
+  const where = sql`coalesce(a.sent_at, a.created_at) >= ${bounds.start.toISOString()}::timestamptz
+    and coalesce(a.sent_at, a.created_at) < ${bounds.end.toISOString()}::timestamptz
+    and ${narrowedTo('billing_run_id', selection.runId)} and ${narrowedTo('upload_id', selection.uploadId)}`;
+  return (async function* pages() {
+    yield UTF8_BOM + csvLine(ATTEMPT_HEADER);
+    let after = 0;
+    for (;;) {
+      const { rows } = await db.execute<AttemptLine>(sql`
+        select a.id, a.transaction_id, a.emp_unique_id, a.upload_id, a.billing_run_id, a.attempt_number,
+               to_char(a.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
+               to_char(a.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as sent_at,
+               a.status, a.amount_cents::text, a.currency, a.error_code, a.error_message,
+               d.iban, d.mandate_reference, d.external_reference
+          from billing_attempts a join debtors d on d.id = a.debtor_id
+         where a.id > ${after} and ${where}
+         order by a.id limit ${EXPORT_PAGE_SIZE}`);
+      if (rows.length > 0) yield rows.map((row) => csvLine(attemptCells(row))).join('');
+      if (rows.length < EXPORT_PAGE_SIZE) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  })();
+}
