@@ -179,6 +179,11 @@ describe('exports', () => {
     expect(csv).toContain('"5.00","EUR","AM04"');
   });
 
+  it('export an upload whole, across months', async () => {
+    const csv = await collect(attemptsCsv(database.db, { uploadId: uploadB }));
+    expect(csv.trim().split('\r\n')).toHaveLength(1 + 7);
+  });
+
   it('narrow to attempts without a run', async () => {
     const csv = await collect(attemptsCsv(database.db, { month: '2026-11', runId: 'none' }));
     expect(csv.trim().split('\r\n')).toHaveLength(1 + 5);
@@ -233,5 +238,8 @@ describe('over HTTP', () => {
     expect(csv.status).toBe(400);
     expect(await csv.text()).toBe('run and upload must each be an id or "none"');
     expect((await session.fetch('/dashboard/reports/figures.csv?by=debtor')).status).toBe(400);
+    const unbounded = await session.fetch('/dashboard/reports/attempts.csv?run=none');
+    expect(unbounded.status).toBe(400);
+    expect(await unbounded.text()).toBe('choose a month, a run or an upload');
   });
 });

@@ -34,9 +34,12 @@ export function figuresCsv(grouping: FigureGrouping, lines: readonly FigureLine[
   return UTF8_BOM + csvLine(header) + body.join('');
 }
 
-/** Which attempts an export holds: one month's, narrowed to one run or one upload ('none': without one). */
+/**
+ * Which attempts an export holds: one month's, or one run's or upload's whole (every month), or
+ * a month's narrowed to one run or upload ('none': the attempts without one).
+ */
 export interface AttemptSelection {
-  month: string;
+  month?: string;
   runId?: string;
   uploadId?: string;
 }
@@ -107,12 +110,22 @@ function attemptCells(row: AttemptLine): string[] {
   ];
 }
 
-/** The selection's attempts as CSV, page by page; a RangeError before any output when the month is not one. */
+function inMonth(month: string | undefined): SQL {
+  if (month === undefined) return sql`true`;
+  const bounds = monthBounds(month);
+  if (!bounds) throw new RangeError(`not a month: ${month} (expected YYYY-MM)`);
+  return sql`coalesce(a.sent_at, a.created_at) >= ${bounds.start.toISOString()}::timestamptz
+    and coalesce(a.sent_at, a.created_at) < ${bounds.end.toISOString()}::timestamptz`;
+}
+
+/**
+ * The selection's attempts as CSV, page by page. A RangeError before any output when the month is
+ * not one, or when nothing bounds the selection (a month, or one run or upload).
+ */
 export function attemptsCsv(db: Executor, selection: AttemptSelection): AsyncGenerator<string> {
-  const bounds = monthBounds(selection.month);
-  if (!bounds) throw new RangeError(`not a month: ${selection.month} (expected YYYY-MM)`);
-  const where = sql`coalesce(a.sent_at, a.created_at) >= ${bounds.start.toISOString()}::timestamptz
-    and coalesce(a.sent_at, a.created_at) < ${bounds.end.toISOString()}::timestamptz
+  const bounded = selection.month !== undefined || [selection.runId, selection.uploadId].some((id) => id !== undefined && id !== 'none');
+  if (!bounded) throw new RangeError('choose a month, a run or an upload');
+  const where = sql`${inMonth(selection.month)}
     and ${narrowedTo('billing_run_id', selection.runId)} and ${narrowedTo('upload_id', selection.uploadId)}`;
   return (async function* pages() {
     yield UTF8_BOM + csvLine(ATTEMPT_HEADER);

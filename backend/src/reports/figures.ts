@@ -89,19 +89,22 @@ function foldLines(rows: readonly GroupRow[]): FigureLine[] {
   return [...lines.values()];
 }
 
-function groupedQuery(keyExpression: SQL, where: SQL, order: SQL): SQL {
+/** Grouped in SQL by key, currency, status and reason code; `keyText` formats the key once a group, not once a row. */
+function groupedQuery(key: SQL, keyText: (grouped: SQL) => SQL, where: SQL, order: SQL): SQL {
+  const grouped = sql.raw('grouped.key');
   return sql`
-    select ${keyExpression} as key, currency, status, error_code, count(*)::int as count, sum(amount_cents)::text as amount
-      from billing_attempts
-     where ${where}
-     group by 1, currency, status, error_code
+    select ${keyText(grouped)} as key, currency, status, error_code, count, amount
+      from (select ${key} as key, currency, status, error_code, count(*)::int as count, sum(amount_cents)::text as amount
+              from billing_attempts
+             where ${where}
+             group by 1, currency, status, error_code) grouped
      order by ${order}, currency`;
 }
 
 /** Every month's line, newest first. */
 export async function figuresByMonth(db: Executor): Promise<FigureLine[]> {
-  const month = sql`to_char(date_trunc('month', ${COLLECTION_TIME} at time zone 'UTC'), 'YYYY-MM')`;
-  const { rows } = await db.execute<GroupRow>(groupedQuery(month, sql`true`, sql`1 desc`));
+  const month = sql`date_trunc('month', ${COLLECTION_TIME} at time zone 'UTC')`;
+  const { rows } = await db.execute<GroupRow>(groupedQuery(month, (grouped) => sql`to_char(${grouped}, 'YYYY-MM')`, sql`true`, sql`grouped.key desc`));
   return foldLines(rows);
 }
 
@@ -109,9 +112,9 @@ export async function figuresByMonth(db: Executor): Promise<FigureLine[]> {
 export async function figuresOfMonthBy(db: Executor, grouping: 'run' | 'upload', month: string): Promise<FigureLine[]> {
   const bounds = monthBounds(month);
   if (!bounds) throw new RangeError(`not a month: ${month} (expected YYYY-MM)`);
-  const key = grouping === 'run' ? sql.raw('billing_run_id::text') : sql.raw('upload_id::text');
+  const key = sql.raw(grouping === 'run' ? 'billing_run_id' : 'upload_id');
   const where = sql`${COLLECTION_TIME} >= ${bounds.start.toISOString()}::timestamptz and ${COLLECTION_TIME} < ${bounds.end.toISOString()}::timestamptz`;
-  const { rows } = await db.execute<GroupRow>(groupedQuery(key, where, sql`1 nulls last`));
+  const { rows } = await db.execute<GroupRow>(groupedQuery(key, (grouped) => sql`${grouped}::text`, where, sql`grouped.key nulls last`));
   return foldLines(rows);
 }
 

@@ -234,13 +234,20 @@ export function reportPages(context: DashboardContext) {
     })
     .get('/dashboard/reports/attempts.csv', (c) => {
       const query = c.req.query();
-      const month = query.month ?? '';
-      if (!monthBounds(month)) return c.text(`not a month: "${month}" (expected YYYY-MM)`, 400);
+      const month = query.month || undefined;
+      if (month !== undefined && !monthBounds(month)) return c.text(`not a month: "${month}" (expected YYYY-MM)`, 400);
       const runId = narrowing(query.run);
       const uploadId = narrowing(query.upload);
       if (runId === false || uploadId === false) return c.text('run and upload must each be an id or "none"', 400);
       const selection: AttemptSelection = { month, runId, uploadId };
-      const suffix = runId ? `-run-${runId}` : uploadId ? `-upload-${uploadId}` : '';
-      return csvResponse(c, `tether-attempts-${month}${suffix}.csv`, attemptsCsv(context.db, selection), context);
+      let chunks: AsyncGenerator<string>;
+      try {
+        chunks = attemptsCsv(context.db, selection);
+      } catch (error) {
+        if (error instanceof RangeError) return c.text(error.message, 400);
+        throw error;
+      }
+      const name = ['tether-attempts', month, runId && `run-${runId}`, uploadId && `upload-${uploadId}`].filter(Boolean).join('-');
+      return csvResponse(c, `${name}.csv`, chunks, context);
     });
 }
