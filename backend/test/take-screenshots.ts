@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { addToBlacklist } from '../src/blacklist/blacklist';
 import { webhookEvents } from '../src/db/schema';
@@ -40,6 +41,33 @@ function debtorFile(): Buffer {
   }
   lines.push('Falsche IBAN;DE12 3456;19,90;MND-X;x@example.org', 'Ohne Betrag;' + germanIban(799_999) + ';;MND-Y;y@example.org');
   return Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+}
+
+/**
+ * Six months of debits for the reports page, written straight into billing_attempts: mostly
+ * approved, declines and chargebacks with their reason codes, a chargeback rate drifting up.
+ */
+async function seedSixMonthsOfCollections(stack: Awaited<ReturnType<typeof startDashboardStack>>) {
+  await stack.environment.database.db.execute(sql`
+    with debtor as (
+      insert into debtors (iban, name, name_original) values ('DE89370400440532013000', 'Erika Mustermann', 'Erika Mustermann') returning id
+    )
+    insert into billing_attempts (transaction_id, debtor_id, amount_cents, status, error_code, sent_at, history)
+    select 'tth_book_' || n, debtor.id, 990 + (n % 40) * 250, s.status, s.code, s.sent_at,
+           case when s.status = 'chargebacked'
+                then jsonb_build_array(jsonb_build_object('at', s.sent_at + interval '8 days', 'from', 'approved', 'to', 'chargebacked'))
+                else '[]'::jsonb end
+      from debtor, generate_series(1, 6000) n
+      cross join lateral (
+        select now() - make_interval(secs => n * 2592) as sent_at,
+               case when n % 100 < 84 then 'approved'
+                    when n % 100 < 93 then 'declined'
+                    when n % 100 < 93 + (6000 - n) / 1500 then 'chargebacked'
+                    when n % 100 < 97 then 'refunded'
+                    else 'approved' end as status,
+               case when n % 100 between 84 and 92 then (array['AM04', 'AC04', 'MS03'])[1 + n % 3]
+                    when n % 100 between 93 and 96 then (array['MD06', 'MD01', 'AM04'])[1 + n % 3] end as code
+      ) s`);
 }
 
 /** An hour of EMP traffic for the status chart: a few dozen events a minute, committed 20–300 ms after receipt. */
@@ -139,6 +167,10 @@ async function main() {
     await page.waitForTimeout(6_000);
     await page.reload();
     await shoot(page, 'billing-run');
+
+    await seedSixMonthsOfCollections(stack);
+    await page.goto('/dashboard/reports');
+    await shoot(page, 'reports');
   } finally {
     await browser.close();
     await stack.close();
