@@ -5,7 +5,7 @@
  */
 import type { AttemptStatus } from './attempt-status';
 
-export const REPORT_CLASSES = ['outstanding', 'collected', 'declined', 'charged_back', 'refunded', 'cancelled'] as const;
+export const REPORT_CLASSES = ['collected', 'declined', 'charged_back', 'refunded', 'outstanding', 'cancelled'] as const;
 export type ReportClass = (typeof REPORT_CLASSES)[number];
 
 const CLASS_OF: Record<AttemptStatus, ReportClass> = {
