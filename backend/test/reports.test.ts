@@ -168,7 +168,7 @@ async function collect(chunks: AsyncGenerator<string>): Promise<string> {
 
 describe('exports', () => {
   it('write attempts spreadsheet-safe with masked IBANs', async () => {
-    const csv = await collect(attemptsCsv(database.db, { month: '2026-11', runId: runA }));
+    const csv = await collect(attemptsCsv(database.pool, { month: '2026-11', runId: runA }));
     const lines = csv.trim().split('\r\n');
     expect(lines).toHaveLength(5);
     expect(csv.startsWith('\ufeff"attempt_id"')).toBe(true);
@@ -180,12 +180,12 @@ describe('exports', () => {
   });
 
   it('export an upload whole, across months', async () => {
-    const csv = await collect(attemptsCsv(database.db, { uploadId: uploadB }));
+    const csv = await collect(attemptsCsv(database.pool, { uploadId: uploadB }));
     expect(csv.trim().split('\r\n')).toHaveLength(1 + 7);
   });
 
   it('narrow to attempts without a run', async () => {
-    const csv = await collect(attemptsCsv(database.db, { month: '2026-11', runId: 'none' }));
+    const csv = await collect(attemptsCsv(database.pool, { month: '2026-11', runId: 'none' }));
     expect(csv.trim().split('\r\n')).toHaveLength(1 + 5);
   });
 
@@ -197,12 +197,21 @@ describe('exports', () => {
       select 'tth_page_' || n, ${debtorId}, n, 'approved', '2027-01-15T00:00:00Z'::timestamptz from generate_series(1, ${count}) n`);
     let chunks = 0;
     const ids = new Set<string>();
-    for await (const chunk of attemptsCsv(database.db, { month })) {
+    for await (const chunk of attemptsCsv(database.pool, { month })) {
       chunks += 1;
       for (const line of chunk.split('\r\n').filter(Boolean).slice(chunks === 1 ? 1 : 0)) ids.add(line.split(',')[0]!);
     }
     expect(chunks).toBe(1 + 3);
     expect(ids.size).toBe(count);
+  });
+
+  it('give the connection of the cursor back when the reader stops early', async () => {
+    const chunks = attemptsCsv(database.pool, { month: '2027-01' });
+    await chunks.next();
+    await chunks.next();
+    expect(database.pool.totalCount - database.pool.idleCount).toBe(1);
+    await chunks.return(undefined);
+    expect(database.pool.totalCount - database.pool.idleCount).toBe(0);
   });
 
   it('write the figures of a view with reason codes', async () => {

@@ -1,4 +1,5 @@
 import type { Client as QStashClient } from '@upstash/qstash';
+import type pg from 'pg';
 import { authContext, type AuthContext } from '../auth/context';
 import type { BillingContext } from '../billing/context';
 import type { Config } from '../config';
@@ -12,6 +13,8 @@ import { uploadContext, type UploadContext } from '../uploads/context';
 /** What the pages need: the database for reading, and the other concerns' contexts for acting. */
 export interface DashboardContext {
   db: Database;
+  /** For what drizzle does not do: the exports' cursors. */
+  pool: pg.Pool;
   log: Logger;
   auth: AuthContext;
   uploads: UploadContext;
@@ -27,6 +30,7 @@ export interface DashboardContext {
 export function dashboardContext(services: Services, billing: BillingContext, health: HealthProbe): DashboardContext {
   return {
     db: services.database.db,
+    pool: services.database.pool,
     log: services.log.child({ component: 'dashboard' }),
     auth: authContext(services),
     uploads: uploadContext(services),

@@ -4,13 +4,12 @@
  * read in pages by id and written as they come, so a million of them stream in the memory of
  * one page. IBANs are masked: the export is for accounting, open to viewers.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import type pg from 'pg';
 import type { AttemptStatus } from '@tether/shared/attempt-status';
 import { minorUnitsAsDecimal } from '@tether/shared/currency';
 import { maskIban } from '@tether/shared/mask';
 import { REPORT_CLASSES, reportClassOf } from '@tether/shared/report-classes';
 import { csvLine, UTF8_BOM } from '@tether/shared/spreadsheet-csv';
-import type { Executor } from '../db/executor';
 import { grossCollected, monthBounds, type FigureGrouping, type FigureLine } from './figures';
 
 export const EXPORT_PAGE_SIZE = 5_000;
@@ -64,7 +63,7 @@ const ATTEMPT_HEADER = [
   'external_reference',
 ];
 
-interface AttemptLine extends Record<string, unknown> {
+interface AttemptLine {
   id: number;
   transaction_id: string;
   emp_unique_id: string | null;
@@ -83,9 +82,20 @@ interface AttemptLine extends Record<string, unknown> {
   external_reference: string | null;
 }
 
-function narrowedTo(column: 'billing_run_id' | 'upload_id', id: string | undefined): SQL {
-  if (id === undefined) return sql`true`;
-  return id === 'none' ? sql`a.${sql.raw(column)} is null` : sql`a.${sql.raw(column)} = ${id}::uuid`;
+/** The selection as a WHERE clause over billing_attempts `a`, with its parameters; a RangeError for a month that is not one. */
+function selectionFilter(selection: AttemptSelection): { where: string; params: unknown[] } {
+  const clauses = ['true'];
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  if (selection.month !== undefined) {
+    const bounds = monthBounds(selection.month);
+    if (!bounds) throw new RangeError(`not a month: ${selection.month} (expected YYYY-MM)`);
+    clauses.push(`coalesce(a.sent_at, a.created_at) >= ${param(bounds.start)} and coalesce(a.sent_at, a.created_at) < ${param(bounds.end)}`);
+  }
+  for (const [column, id] of [['billing_run_id', selection.runId], ['upload_id', selection.uploadId]] as const) {
+    if (id !== undefined) clauses.push(id === 'none' ? `a.${column} is null` : `a.${column} = ${param(id)}::uuid`);
+  }
+  return { where: clauses.join(' and '), params };
 }
 
 function attemptCells(row: AttemptLine): string[] {
@@ -110,39 +120,46 @@ function attemptCells(row: AttemptLine): string[] {
   ];
 }
 
-function inMonth(month: string | undefined): SQL {
-  if (month === undefined) return sql`true`;
-  const bounds = monthBounds(month);
-  if (!bounds) throw new RangeError(`not a month: ${month} (expected YYYY-MM)`);
-  return sql`coalesce(a.sent_at, a.created_at) >= ${bounds.start.toISOString()}::timestamptz
-    and coalesce(a.sent_at, a.created_at) < ${bounds.end.toISOString()}::timestamptz`;
-}
-
 /**
- * The selection's attempts as CSV, page by page. A RangeError before any output when the month is
- * not one, or when nothing bounds the selection (a month, or one run or upload).
+ * The selection's attempts as CSV, read through a cursor a page at a time and written as read.
+ * A RangeError before any output when the month is not one, or when nothing bounds the selection
+ * (a month, or one run or upload). The cursor lives in a read-only transaction on a connection of
+ * its own, given back when the export ends, fails or its reader stops.
  */
-export function attemptsCsv(db: Executor, selection: AttemptSelection): AsyncGenerator<string> {
+export function attemptsCsv(pool: pg.Pool, selection: AttemptSelection): AsyncGenerator<string> {
   const bounded = selection.month !== undefined || [selection.runId, selection.uploadId].some((id) => id !== undefined && id !== 'none');
   if (!bounded) throw new RangeError('choose a month, a run or an upload');
-  const where = sql`${inMonth(selection.month)}
-    and ${narrowedTo('billing_run_id', selection.runId)} and ${narrowedTo('upload_id', selection.uploadId)}`;
+  const { where, params } = selectionFilter(selection);
   return (async function* pages() {
-    yield UTF8_BOM + csvLine(ATTEMPT_HEADER);
-    let after = 0;
-    for (;;) {
-      const { rows } = await db.execute<AttemptLine>(sql`
-        select a.id, a.transaction_id, a.emp_unique_id, a.upload_id, a.billing_run_id, a.attempt_number,
-               to_char(a.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
-               to_char(a.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as sent_at,
-               a.status, a.amount_cents::text, a.currency, a.error_code, a.error_message,
-               d.iban, d.mandate_reference, d.external_reference
-          from billing_attempts a join debtors d on d.id = a.debtor_id
-         where a.id > ${after} and ${where}
-         order by a.id limit ${EXPORT_PAGE_SIZE}`);
-      if (rows.length > 0) yield rows.map((row) => csvLine(attemptCells(row))).join('');
-      if (rows.length < EXPORT_PAGE_SIZE) return;
-      after = rows[rows.length - 1]!.id;
+    const client = await pool.connect();
+    let finished = false;
+    try {
+      await client.query('begin read only');
+      // Every row will be read: plan for the whole result (one pass, a hash join), not for the first rows.
+      await client.query('set local cursor_tuple_fraction = 1');
+      await client.query(
+        `declare attempts_export no scroll cursor for
+         select a.id, a.transaction_id, a.emp_unique_id, a.upload_id, a.billing_run_id, a.attempt_number,
+                to_char(a.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
+                to_char(a.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as sent_at,
+                a.status, a.amount_cents::text, a.currency, a.error_code, a.error_message,
+                d.iban, d.mandate_reference, d.external_reference
+           from billing_attempts a join debtors d on d.id = a.debtor_id
+          where ${where}
+          order by a.id`,
+        params,
+      );
+      yield UTF8_BOM + csvLine(ATTEMPT_HEADER);
+      for (;;) {
+        const { rows } = await client.query<AttemptLine>(`fetch ${EXPORT_PAGE_SIZE} from attempts_export`);
+        if (rows.length > 0) yield rows.map((row) => csvLine(attemptCells(row))).join('');
+        if (rows.length < EXPORT_PAGE_SIZE) break;
+      }
+      await client.query('commit');
+      finished = true;
+    } finally {
+      if (!finished) await client.query('rollback').catch(() => undefined);
+      client.release();
     }
   })();
 }
