@@ -110,6 +110,11 @@ const envSchema = z.object({
   UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES: positiveInt.default(16 * 1024 * 1024),
   /** Rows committed per transaction; a crash repeats at most one batch. */
   UPLOAD_BATCH_SIZE: positiveInt.default(5_000),
+  /**
+   * Uploads processed at once, all nodes together (QStash flow control): the others wait in QStash,
+   * holding no connection. Each takes one or two connections of its node's pool (docs/pgbouncer.md).
+   */
+  UPLOAD_PARALLELISM: positiveInt.default(2),
   /** A cap below the SEPA maximum of 999,999,999.99 EUR, as PSPs impose (§6.1). */
   UPLOAD_MAX_AMOUNT_CENTS: positiveInt.default(99_999_999_999),
   /** Lifetime of presigned upload and download URLs, seconds. */
@@ -255,6 +260,8 @@ export interface UploadLimits {
   batchSize: number;
   maxAmountCents: number;
   urlTtlSeconds: number;
+  /** Uploads processed at once across all nodes. */
+  parallelism: number;
 }
 
 export class ConfigError extends Error {
@@ -320,6 +327,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.UPLOAD_BATCH_SIZE,
       maxAmountCents: e.UPLOAD_MAX_AMOUNT_CENTS,
       urlTtlSeconds: e.UPLOAD_URL_TTL,
+      parallelism: e.UPLOAD_PARALLELISM,
     },
     rateLimitHeadroom: e.RATE_LIMIT_HEADROOM,
     auth: {

@@ -12,7 +12,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import * as schema from '../src/db/schema';
 import { CheckpointMovedError, commitBatch } from '../src/uploads/batch-commit';
 import { processUpload } from '../src/uploads/process-upload';
-import { findUpload, type UploadRecord } from '../src/uploads/repository';
+import { findUpload, PROCESSING_LEASE_SECONDS, type UploadRecord } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -85,6 +85,11 @@ describe('resuming an interrupted upload', () => {
     expect(interrupted.committedRow).toBeGreaterThanOrEqual(3_001);
     expect(interrupted.committedRow).toBeLessThan(rows + 1);
 
+    // The dead process's lease still holds the upload, then runs out (here: at once).
+    const busy = await processUpload(environment.context({ batchSize: 1000 }), upload.id);
+    expect(busy).toMatchObject({ outcome: 'busy' });
+    expect(busy.outcome === 'busy' && busy.retryAfterSeconds).toBeLessThanOrEqual(PROCESSING_LEASE_SECONDS);
+    await environment.database.db.execute(sql`update uploads set processing_lease_until = now() where id = ${upload.id}`);
     expect((await processUpload(environment.context({ batchSize: 1000 }), upload.id)).outcome).toBe('completed');
     await expectEveryRowOnce(upload, file, rows);
   });
@@ -147,7 +152,7 @@ describe('resuming an interrupted upload', () => {
         { client, db: drizzle(client, { schema }) },
         { id: upload.id, ibanColumn: 'IBAN' },
         { rows: [{ row: 2, debtor, problems: [] }], lastRow: 2, bytesRead: 0 },
-        { accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: 1 },
+        { locked: Promise.resolve(), accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: 1 },
       );
       await expect(batch.committed).rejects.toBeInstanceOf(CheckpointMovedError);
     } finally {

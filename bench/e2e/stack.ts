@@ -258,7 +258,7 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
   nodeEnvironment(index: number): Record<string, string> {
     const { urls } = this;
     const database = new URL(this.databases.backend.url);
-    // Names the node in pg_stat_activity: the harness finds which node holds an upload's lock.
+    // Names the node in pg_stat_activity.
     database.searchParams.set('application_name', `tether-node-${index + 1}`);
     return {
       // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
@@ -326,15 +326,15 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
     return node !== undefined && isRunning(node);
   }
 
-  /** The node (index) whose database session holds an advisory lock in `namespace`, if any. */
-  async nodeHoldingLock(namespace: number): Promise<number | undefined> {
-    const { rows } = await this.database.pool.query<{ application_name: string }>(
-      `select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
-       where l.locktype = 'advisory' and l.classid = $1::oid and l.granted and a.application_name like 'tether-node-%' limit 1`,
-      [namespace],
+  /** The node (index) whose run holds the upload's processing lease, if any (`processing_by` is host:pid:run). */
+  async nodeProcessingUpload(uploadId: string): Promise<number | undefined> {
+    const { rows } = await this.database.pool.query<{ processing_by: string }>(
+      'select processing_by from uploads where id = $1 and processing_lease_until > now()',
+      [uploadId],
     );
-    const name = rows[0]?.application_name;
-    return name === undefined ? undefined : Number(name.slice('tether-node-'.length)) - 1;
+    const pid = Number(rows[0]?.processing_by.split(':')[1]);
+    const index = this.nodeProcesses.findIndex((node) => node !== undefined && node.pid === pid);
+    return index === -1 ? undefined : index;
   }
 
   async startQStash(): Promise<void> {

@@ -1,14 +1,15 @@
 /**
  * The delivery loop. It claims due messages in batches (ungrouped ones in one statement, flow-
  * controlled and queued ones per key within their limits), delivers them concurrently, and records
- * each outcome: delivered messages are deleted in batches, failed ones are rescheduled with backoff
- * or moved to the DLQ. It sleeps until woken by a publish, a finished delivery, a key's rate window
+ * each outcome: delivered messages are deleted in batches, failed ones are rescheduled (when the
+ * destination's Retry-After asks, else with backoff) or moved to the DLQ. It sleeps until woken by a publish, a finished delivery, a key's rate window
  * opening, or the poll interval, which is also how it notices work from other instances.
  */
 import type pg from 'pg';
 import { publishCallback } from './callbacks';
 import { attemptDelivery, DestinationAgents, type AttemptOutcome } from './delivery';
 import { moveToDlq } from './dlq-store';
+import { retryAfterMs } from './durations';
 import { claimFromGroup, listDueGroups } from './group-claims';
 import type { MessageStore, StoredMessage } from './message-store';
 import { WriteBatcher } from './write-batcher';
@@ -209,7 +210,8 @@ export class Dispatcher {
     const { store, pool } = this.options;
     if (message.retried < message.spec.maxRetries) {
       const retried = message.retried + 1;
-      const nextAt = Math.round(Date.now() + this.options.retryBackoffMs(retried));
+      const now = Date.now();
+      const nextAt = Math.round(now + (retryAfterMs(outcome.responseHeaders, now) ?? this.options.retryBackoffMs(retried)));
       await store.scheduleRetry(message.messageId, retried, nextAt);
       this.wakeAt(nextAt, { grouped: isGrouped(message) });
       return;

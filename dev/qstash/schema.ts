@@ -3,6 +3,7 @@
  * milliseconds (bigint) so that every comparison is against the same clock the server computes with.
  */
 import type pg from 'pg';
+import { inTransaction } from './transaction';
 
 export const SCHEMA = 'qstash_dev';
 
@@ -92,15 +93,12 @@ create index if not exists schedules_due on ${SCHEMA}.schedules (next_run_at) wh
 `;
 
 // Instances starting together on one database would otherwise race on "create ... if not exists".
+// Transaction-scoped, so that it holds behind a pooler in transaction mode as well.
 const SCHEMA_LOCK_ID = 7_406_277;
 
 export async function ensureSchema(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_advisory_lock($1)', [SCHEMA_LOCK_ID]);
+  await inTransaction(pool, async (client) => {
+    await client.query('select pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
     await client.query(DDL);
-  } finally {
-    await client.query('select pg_advisory_unlock($1)', [SCHEMA_LOCK_ID]).catch(() => undefined);
-    client.release();
-  }
+  });
 }

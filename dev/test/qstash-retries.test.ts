@@ -1,5 +1,6 @@
 import { Client } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retryAfterMs } from '../qstash/durations';
 import type { QStashDevServer } from '../qstash/server';
 import { startTestQStash } from '../testing/qstash';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres';
@@ -20,6 +21,7 @@ beforeAll(async () => {
     const path = new URL(request.url).pathname;
     if (path === '/hanging') await new Promise((resolve) => setTimeout(resolve, 3_000));
     const attemptsSoFar = destination.requests.filter((other) => other.url === request.url).length;
+    if (path === '/later' && attemptsSoFar === 1) return new Response('busy', { status: 429, headers: { 'Retry-After': '1' } });
     if (failing.has(path) || (path === '/flaky' && attemptsSoFar <= 2)) {
       return new Response(`failed ${path}`, { status: 500, headers: { 'X-Reason': 'test' } });
     }
@@ -48,6 +50,27 @@ describe('retries and the DLQ', () => {
     expect(attempts[2]!.receivedAt - attempts[1]!.receivedAt).toBeGreaterThanOrEqual(200);
     const { messages } = await client.dlq.listMessages({ filter: { url: `${destination.url}/flaky` } });
     expect(messages).toHaveLength(0);
+  });
+
+  it('retries when the destination\'s Retry-After asks, instead of after the backoff', async () => {
+    await client.publishJSON({ url: `${destination.url}/later`, body: { n: 1 }, retries: 3 });
+    await waitUntil(() => attemptsAt('/later').length === 2);
+    const [first, second] = attemptsAt('/later');
+    // The backoff would have retried after 100 ms.
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1_000);
+    expect(second!.headers.get('upstash-retried')).toBe('1');
+  });
+
+  it('reads Retry-After as seconds, a date or a duration, and ignores waits beyond a day', () => {
+    const now = Date.parse('2026-12-03T10:00:00Z');
+    expect(retryAfterMs({ 'retry-after': ['10'] }, now)).toBe(10_000);
+    expect(retryAfterMs({ 'retry-after': ['Thu, 03 Dec 2026 10:00:30 GMT'] }, now)).toBe(30_000);
+    expect(retryAfterMs({ 'x-ratelimit-reset': ['6m5s'] }, now)).toBe(365_000);
+    expect(retryAfterMs({ 'x-ratelimit-reset-tokens': ['1.5s'] }, now)).toBe(1_500);
+    expect(retryAfterMs({ 'retry-after': ['Thu, 03 Dec 2026 09:00:00 GMT'] }, now)).toBe(0);
+    expect(retryAfterMs({ 'retry-after': ['172800'] }, now)).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after': ['soon'] }, now)).toBeUndefined();
+    expect(retryAfterMs({}, now)).toBeUndefined();
   });
 
   it('moves a message to the DLQ once its retries are exhausted, and a DLQ retry delivers it', async () => {

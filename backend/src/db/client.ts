@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { PgDialect, type PgSession } from 'drizzle-orm/pg-core';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import * as schema from './schema';
@@ -31,15 +33,19 @@ const MIGRATION_LOCK_ID = 7_406_113;
 
 /**
  * Applies every committed migration not yet applied. Nodes starting together serialise on an
- * advisory lock, so each migration runs once.
+ * advisory lock, so each migration runs once. The lock is transaction-scoped, taken in the
+ * transaction the migrations commit in: a session lock would outlive its transaction on a pooled
+ * server connection behind pgBouncer in transaction mode (docs/pgbouncer.md), and its unlock
+ * could reach another one.
  */
 export async function applyMigrations(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-    await migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
-  } finally {
-    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
-    client.release();
-  }
+  const config = { migrationsFolder: MIGRATIONS_FOLDER };
+  const migrations = readMigrationFiles(config);
+  await drizzle(pool, { schema }).transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`);
+    // drizzle's migrator (drizzle-orm/node-postgres/migrator) opens a transaction of its own with
+    // BEGIN; here it runs inside this one, which holds the lock until the migrations commit.
+    const session: PgSession = Object.assign(Object.create(tx._.session) as PgSession, { transaction: (work: (inner: typeof tx) => Promise<unknown>) => work(tx) });
+    await new PgDialect().migrate(migrations, session, config);
+  });
 }

@@ -49,6 +49,13 @@ export const uploads = pgTable(
     committedRow: integer('committed_row').notNull().default(0),
     /** Bytes of the file read up to the committed row: progress while processing. */
     bytesRead: bigint('bytes_read', { mode: 'number' }).notNull().default(0),
+    /** The run that processes the upload (node and run), while its lease lasts. */
+    processingBy: text('processing_by'),
+    /**
+     * Until when that run holds the upload: it renews the lease while it works, so a dead node's
+     * upload is free again soon after; no other run takes it before.
+     */
+    processingLeaseUntil: timestamp('processing_lease_until', { withTimezone: true }),
     errorReportKey: text('error_report_key'),
     error: text('error'),
     createdBy: text('created_by'),

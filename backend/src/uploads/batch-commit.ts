@@ -8,13 +8,15 @@
  * Inside the transaction the valid rows are checked against the database as a set: blacklisted
  * IBANs, duplicates of earlier rows of the same file (same IBAN, amount and reference; the first
  * wins), and IBANs with a debit still open from another upload. Accepted rows become debtors and
- * pending billing attempts in two set-based statements.
+ * pending billing attempts in two set-based statements. Another upload processed at the same time
+ * cannot accept the same new IBAN meanwhile: the batch holds a lock per IBAN (iban-locks.ts).
  */
 import type { ValidDebtorRow } from '@tether/shared/debtor-row';
 import { OPEN_ATTEMPT_STATUSES } from '@tether/shared/attempt-status';
 import type pg from 'pg';
 import { findBlacklisted } from '../blacklist/blacklist';
 import type { Executor } from '../db/executor';
+import { lockIbans } from './iban-locks';
 
 export interface RowProblem {
   /** The column header as written in the file. */
@@ -177,6 +179,8 @@ export interface BatchLane {
 
 /** What a batch needs from the one before it. */
 export interface PreviousBatch {
+  /** Settles once it holds the locks of its IBANs (iban-locks.ts): only then does this batch take its own. */
+  locked: Promise<unknown>;
   /** Duplicate keys it accepted, with their rows; settles once it has decided, long before it commits. */
   accepted: Promise<ReadonlyMap<string, number>>;
   committed: Promise<unknown>;
@@ -201,20 +205,28 @@ export class CheckpointMovedError extends Error {
  * it. If a batch fails, every later one rolls back too.
  */
 export function commitBatch(lane: BatchLane, upload: { id: string; ibanColumn: string }, batch: Batch, previous: PreviousBatch): BatchInFlight {
-  let decide!: (accepted: ReadonlyMap<string, number>) => void;
-  let refuse!: (error: unknown) => void;
-  const accepted = new Promise<ReadonlyMap<string, number>>((resolve, reject) => {
-    decide = resolve;
-    refuse = reject;
-  });
-  const committed = runBatch(lane, upload, batch, previous, decide).catch((error: unknown) => {
-    refuse(error);
+  const locked = settledLater<void>();
+  const accepted = settledLater<ReadonlyMap<string, number>>();
+  const committed = runBatch(lane, upload, batch, previous, { locked: locked.resolve, decide: accepted.resolve }).catch((error: unknown) => {
+    locked.reject(error);
+    accepted.reject(error);
     throw error;
   });
-  // Their failures surface through the next batch and through `committed` when awaited.
-  accepted.catch(() => undefined);
+  // Its failure surfaces through the next batch and through `committed` when awaited.
   committed.catch(() => undefined);
-  return { accepted, committed, lastRow: batch.lastRow };
+  return { locked: locked.promise, accepted: accepted.promise, committed, lastRow: batch.lastRow };
+}
+
+/** A promise settled from outside; a rejection no one awaits yet does not count as unhandled. */
+function settledLater<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((resolveWith, rejectWith) => {
+    resolve = resolveWith;
+    reject = rejectWith;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 async function runBatch(
@@ -222,13 +234,16 @@ async function runBatch(
   upload: { id: string; ibanColumn: string },
   batch: Batch,
   previous: PreviousBatch,
-  decide: (accepted: ReadonlyMap<string, number>) => void,
+  { locked, decide }: { locked: () => void; decide: (accepted: ReadonlyMap<string, number>) => void },
 ): Promise<BatchOutcome> {
   // JIT compiling these statements costs more CPU than running them: they touch a few thousand rows each.
   await client.query('begin; set local jit = off');
   try {
     const valid = batch.rows.filter((row): row is CheckedRow & { debtor: ValidDebtorRow } => row.debtor !== undefined);
     const ibans = [...new Set(valid.map((row) => row.debtor.iban))];
+    await previous.locked;
+    await lockIbans(client, ibans);
+    locked();
     const blacklisted = ibans.length > 0 ? await findBlacklisted(db, ibans) : new Map();
     const existing = ibans.length > 0 ? await findExistingDebits(client, upload.id, ibans) : { inFile: new Map(), openElsewhere: new Map() };
     for (const [key, row] of await previous.accepted) existing.inFile.set(key, Math.min(existing.inFile.get(key) ?? row, row));

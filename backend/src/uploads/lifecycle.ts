@@ -129,7 +129,7 @@ export async function completeUpload(context: UploadContext, id: string): Promis
   if (upload.status === 'created') upload = await sealAndCheck(context, upload);
   if (upload.status === 'uploaded' && (await markQueued(context.db, id))) {
     try {
-      await queueProcessing(context.qstash, context.publicUrl, id);
+      await queueProcessing(context.qstash, context.publicUrl, id, context.limits.parallelism);
     } catch (error) {
       await unmarkQueued(context.db, id);
       context.log.error({ uploadId: id, error: error instanceof Error ? error.message : String(error) }, 'queueing the upload failed');

@@ -3,14 +3,19 @@
  * the header, check each row, commit batches with their checkpoint, write the error report.
  *
  * Node parses the next batch while PostgreSQL writes the previous ones, on two connections at
- * once; batches still decide and commit strictly in order (see commitBatch). A session advisory
- * lock keeps a second delivery of the same upload from working alongside; should one get through
- * anyway (a lost connection frees the lock), the checkpoint, which only moves from where the
- * previous batch left it, stops it before it writes a row twice.
+ * once; batches still decide and commit strictly in order (see commitBatch). Different uploads
+ * are processed side by side, on any nodes: only batches with IBANs in common wait for each
+ * other, at the per-IBAN locks (iban-locks.ts). A lease on the upload's row keeps a second
+ * delivery of the same upload from working alongside; should one get through anyway (a lease run
+ * out under a stalled node), the checkpoint, which only moves from where the previous batch left
+ * it, stops it before it writes a row twice. Nothing here lives longer than a transaction on a
+ * database connection, so it all holds behind pgBouncer in transaction mode.
  */
 import { resolveColumns, type ColumnIndexes, type DebtorField } from '@tether/shared/debtor-columns';
 import { cellText, validateDebtorRow, type CellValue, type DebtorCells, type RowRules } from '@tether/shared/debtor-row';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setImmediate } from 'node:timers/promises';
 import type { UploadLimits } from '../config';
 import type { DatabaseHandle } from '../db/client';
@@ -21,7 +26,18 @@ import { commitBatch, type Batch, type BatchLane, type BatchOutcome, type Checke
 import type pg from 'pg';
 import { CsvFormatError, openCsvRows } from './csv-rows';
 import { writeErrorReport } from './error-report';
-import { claimForProcessing, findUpload, markCompleted, markFailed, type UploadRecord, type UploadStatus } from './repository';
+import {
+  claimForProcessing,
+  findUpload,
+  markCompleted,
+  markFailed,
+  PROCESSING_LEASE_SECONDS,
+  processingLeaseSecondsLeft,
+  releaseProcessingLease,
+  renewProcessingLease,
+  type UploadRecord,
+  type UploadStatus,
+} from './repository';
 import { isEmptyRow, type RowSource } from './sheet-row';
 import { MissingObjectError, StoredFile } from './stored-file';
 import { XlsxRefusedError } from './xlsx-package';
@@ -43,21 +59,21 @@ export interface ProcessingOptions {
 
 export type ProcessingResult =
   | { outcome: 'completed' | 'failed'; upload: UploadRecord }
-  /** Another run holds this upload. */
-  | { outcome: 'busy' }
+  /** Another run holds this upload, for `retryAfterSeconds` at most unless it renews its lease. */
+  | { outcome: 'busy'; retryAfterSeconds: number }
   /** Nothing to do: already finished, not uploaded yet, or unknown. */
   | { outcome: 'skipped'; status: UploadStatus | 'unknown' };
 
 /** The file cannot be processed as it is; retrying will not help. */
 class FileProblem extends Error {}
 
-export const UPLOAD_LOCK_NAMESPACE = 7_406_115;
-const ONE_UPLOAD_AT_A_TIME = 7_406_114;
 /**
  * Connections a batch may be written on at once. PostgreSQL's share of the work per row (index
  * and foreign-key maintenance) is about twice Node's, so two writers keep both busy.
  */
 const WRITE_LANES = 2;
+/** Names the runs of this process in `uploads.processing_by` (host, process id, run). */
+const PROCESS_NAME = `${hostname()}:${process.pid}`;
 const YIELD_EVERY_ROWS = 250;
 
 function isFileProblem(error: unknown): error is Error {
@@ -102,7 +118,7 @@ async function importRows(context: UploadProcessingContext, upload: UploadRecord
   const rules: RowRules = { amountLimits: { minCents: 1, maxCents: context.limits.maxAmountCents }, today: new Date() };
   let checker: RowChecker | undefined;
   let rows: CheckedRow[] = [];
-  let previous: PreviousBatch = { accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: upload.committedRow };
+  let previous: PreviousBatch = { locked: Promise.resolve(), accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: upload.committedRow };
   const laneDone: Promise<unknown>[] = lanes.map(() => Promise.resolve());
   let batches = 0;
 
@@ -146,25 +162,74 @@ async function importRows(context: UploadProcessingContext, upload: UploadRecord
   }
 }
 
+/**
+ * The connections the batches are written on: the first waits for the pool like any request (and
+ * holds nothing while it waits); the others are taken only when the pool has them to spare at
+ * once, so that uploads running side by side on a node never hold one connection each while
+ * waiting for another, and leave the pool to the node's other work.
+ */
+async function takeLanes(pool: pg.Pool): Promise<pg.PoolClient[]> {
+  const lanes = [await pool.connect()];
+  const spare = () => pool.waitingCount === 0 && (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10));
+  try {
+    while (lanes.length < WRITE_LANES && spare()) lanes.push(await pool.connect());
+  } catch (error) {
+    for (const lane of lanes) lane.release();
+    throw error;
+  }
+  return lanes;
+}
+
+/** Renews the run's lease every third of it while `work` runs; aborts `lost` if the upload is no longer the run's. */
+async function holdingLease<T>(context: UploadProcessingContext, uploadId: string, by: string, work: (lost: AbortSignal) => Promise<T>): Promise<T> {
+  const lost = new AbortController();
+  let renewal: Promise<void> = Promise.resolve();
+  const renew = () => {
+    renewal = renewProcessingLease(context.database.db, uploadId, by).then(
+      (held) => {
+        if (!held) lost.abort(new Error('the upload was taken over by another run after this one\'s lease ran out'));
+      },
+      // The database is unreachable: the batches will fail too, and say so.
+      () => undefined,
+    );
+  };
+  const timer = setInterval(renew, (PROCESSING_LEASE_SECONDS * 1000) / 3);
+  try {
+    return await work(lost.signal);
+  } finally {
+    clearInterval(timer);
+    await renewal;
+  }
+}
+
 export async function processUpload(context: UploadProcessingContext, uploadId: string, options: ProcessingOptions = {}): Promise<ProcessingResult> {
-  const { pool } = context.database;
+  const { db } = context.database;
+  const by = `${PROCESS_NAME}:${randomBytes(4).toString('hex')}`;
   const log = context.log.child({ uploadId });
-  const clients: pg.PoolClient[] = [];
+  const upload = await claimForProcessing(db, uploadId, by);
+  if (!upload) {
+    const retryAfterSeconds = await processingLeaseSecondsLeft(db, uploadId);
+    if (retryAfterSeconds !== undefined) return { outcome: 'busy', retryAfterSeconds };
+    return { outcome: 'skipped', status: (await findUpload(db, uploadId))?.status ?? 'unknown' };
+  }
+  log.info({ format: upload.format, resumeAfterRow: upload.committedRow }, 'processing upload');
+  let finished = false;
+  try {
+    const result = await holdingLease(context, uploadId, by, (lost) => processClaimed(context, upload, { ...options, signal: options.signal ? AbortSignal.any([options.signal, lost]) : lost }));
+    finished = true;
+    return result;
+  } finally {
+    // Stopped short (crash of a batch, abort): the next delivery may start at once.
+    if (!finished) await releaseProcessingLease(db, uploadId, by).catch(() => undefined);
+  }
+}
+
+async function processClaimed(context: UploadProcessingContext, upload: UploadRecord, options: ProcessingOptions): Promise<ProcessingResult> {
+  const { pool, db } = context.database;
+  const log = context.log.child({ uploadId: upload.id });
+  const clients = await takeLanes(pool);
   let failure: Error | undefined;
   try {
-    const client = await pool.connect();
-    clients.push(client);
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [UPLOAD_LOCK_NAMESPACE, uploadId]);
-    if (!rows[0]?.locked) return { outcome: 'busy' };
-    // Two uploads processed at once could each accept the same new IBAN, neither seeing the
-    // other's uncommitted rows: uploads take turns, across all nodes. A dead node's turn ends with its connection.
-    await client.query('select pg_advisory_lock($1)', [ONE_UPLOAD_AT_A_TIME]);
-    const db = drizzle(client, { schema });
-    const upload = await claimForProcessing(db, uploadId);
-    if (!upload) return { outcome: 'skipped', status: (await findUpload(db, uploadId))?.status ?? 'unknown' };
-    log.info({ format: upload.format, resumeAfterRow: upload.committedRow }, 'processing upload');
-
-    while (clients.length < WRITE_LANES) clients.push(await pool.connect());
     const lanes = clients.map((lane) => ({ client: lane, db: drizzle(lane, { schema }) }));
     try {
       await importRows(context, upload, lanes, options);
@@ -183,9 +248,7 @@ export async function processUpload(context: UploadProcessingContext, uploadId: 
     failure = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
-    // Session locks end with the session. After a failure a connection may be broken or
-    // mid-transaction, so it is closed, not pooled; otherwise the locks are given back first.
-    if (!failure) await clients[0]?.query('select pg_advisory_unlock_all()').catch(() => undefined);
+    // After a failure a connection may be broken or mid-transaction, so it is closed, not pooled.
     for (const client of clients) client.release(failure);
   }
 }

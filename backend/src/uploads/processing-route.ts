@@ -5,8 +5,9 @@
  * - 401: not signed by QStash for this URL; nothing is read or written.
  * - 200: done — processed, refused for its content (status failed, reason on the upload), or
  *   nothing left to do (already completed, unknown upload).
- * - 409: another node is processing this upload right now; QStash retries later and finds it
- *   completed, or takes over if that node died.
+ * - 409 with Retry-After: another run holds this upload's lease right now; QStash retries once
+ *   the lease would have run out, and finds it completed, or takes over if that node died. The
+ *   answer comes at once: a delivery that cannot proceed yet holds no connection while it waits.
  * - 489 with Upstash-NonRetryable-Error: a signed body that names no upload.
  * - 500: interrupted (database or storage unreachable); QStash retries and the next attempt
  *   resumes after the last committed batch.
@@ -36,7 +37,7 @@ export function uploadProcessingRoutes({ context, receiver }: { context: UploadC
     if (!parsed.success) return nonRetryable(c, 'the message names no upload');
     try {
       const result = await processUpload(context, parsed.data.uploadId);
-      if (result.outcome === 'busy') return c.json({ outcome: 'busy' }, 409);
+      if (result.outcome === 'busy') return c.json({ outcome: 'busy' }, 409, { 'Retry-After': String(result.retryAfterSeconds) });
       if (result.outcome === 'skipped') return c.json(result);
       return c.json({ outcome: result.outcome, upload: uploadView(result.upload) });
     } catch (error) {

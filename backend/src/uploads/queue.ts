@@ -14,7 +14,16 @@ export interface ProcessUploadMessage {
   uploadId: string;
 }
 
-export async function queueProcessing(qstash: QStashClient, publicUrl: string, uploadId: string): Promise<void> {
+/**
+ * Uploads beyond `parallelism` (all nodes together) wait in QStash until one finishes: a waiting
+ * upload holds neither a request nor a database connection on any node.
+ */
+export async function queueProcessing(qstash: QStashClient, publicUrl: string, uploadId: string, parallelism: number): Promise<void> {
   const body: ProcessUploadMessage = { uploadId };
-  await qstash.publishJSON({ url: `${publicUrl}${PROCESS_UPLOAD_PATH}`, body, retries: DELIVERY_RETRIES });
+  await qstash.publishJSON({
+    url: `${publicUrl}${PROCESS_UPLOAD_PATH}`,
+    body,
+    retries: DELIVERY_RETRIES,
+    flowControl: { key: 'tether-uploads', parallelism },
+  });
 }

@@ -5,7 +5,7 @@
  */
 import type { ColumnMapping } from '@tether/shared/debtor-columns';
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { uploads } from '../db/schema';
 import type { InspectedContent } from './content-check';
@@ -116,13 +116,58 @@ export async function unmarkQueued(db: Executor, id: string): Promise<void> {
     .where(and(eq(uploads.id, id), eq(uploads.status, 'queued')));
 }
 
-export async function claimForProcessing(db: Executor, id: string): Promise<UploadRecord | undefined> {
+/**
+ * How long a run holds an upload without renewing its lease. It renews every third of that while
+ * it works; a node that dies leaves the upload to the next delivery once the lease has run out.
+ */
+export const PROCESSING_LEASE_SECONDS = 20;
+
+/** Takes the upload for the run `by`, unless another run's lease on it still lasts. */
+export async function claimForProcessing(db: Executor, id: string, by: string): Promise<UploadRecord | undefined> {
   const [upload] = await db
     .update(uploads)
-    .set({ status: 'processing', updatedAt: sql`now()` })
-    .where(and(eq(uploads.id, id), inArray(uploads.status, PROCESSABLE)))
+    .set({
+      status: 'processing',
+      processingBy: by,
+      processingLeaseUntil: sql`now() + make_interval(secs => ${PROCESSING_LEASE_SECONDS})`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(uploads.id, id),
+        inArray(uploads.status, PROCESSABLE),
+        or(isNull(uploads.processingLeaseUntil), lte(uploads.processingLeaseUntil, sql`now()`)),
+      ),
+    )
     .returning();
   return upload;
+}
+
+/** The run still holds the upload, for another lease; false once it is no longer its own. */
+export async function renewProcessingLease(db: Executor, id: string, by: string): Promise<boolean> {
+  const renewed = await db
+    .update(uploads)
+    .set({ processingLeaseUntil: sql`now() + make_interval(secs => ${PROCESSING_LEASE_SECONDS})` })
+    .where(and(eq(uploads.id, id), eq(uploads.processingBy, by), eq(uploads.status, 'processing')))
+    .returning({ id: uploads.id });
+  return renewed.length === 1;
+}
+
+/** Gives the upload back before the lease runs out (the run stopped), so the next delivery need not wait. */
+export async function releaseProcessingLease(db: Executor, id: string, by: string): Promise<void> {
+  await db
+    .update(uploads)
+    .set({ processingLeaseUntil: null })
+    .where(and(eq(uploads.id, id), eq(uploads.processingBy, by)));
+}
+
+/** Seconds until another run's lease on the upload runs out (at least 1), or undefined when none holds it. */
+export async function processingLeaseSecondsLeft(db: Executor, id: string): Promise<number | undefined> {
+  const [row] = await db
+    .select({ seconds: sql<number>`ceil(extract(epoch from ${uploads.processingLeaseUntil} - now()))::int` })
+    .from(uploads)
+    .where(and(eq(uploads.id, id), inArray(uploads.status, PROCESSABLE), gt(uploads.processingLeaseUntil, sql`now()`)));
+  return row ? Math.max(1, row.seconds) : undefined;
 }
 
 export async function markCompleted(db: Executor, id: string, errorReportKey: string | undefined): Promise<void> {
@@ -132,6 +177,7 @@ export async function markCompleted(db: Executor, id: string, errorReportKey: st
       status: 'completed',
       errorReportKey: errorReportKey ?? null,
       bytesRead: sql`coalesce(${uploads.sizeBytes}, ${uploads.bytesRead})`,
+      processingLeaseUntil: null,
       completedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
@@ -142,6 +188,6 @@ export async function markCompleted(db: Executor, id: string, errorReportKey: st
 export async function markFailed(db: Executor, id: string, error: string): Promise<void> {
   await db
     .update(uploads)
-    .set({ status: 'failed', error, completedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({ status: 'failed', error, processingLeaseUntil: null, completedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(uploads.id, id), inArray(uploads.status, ['created', ...PROCESSABLE])));
 }

@@ -26,13 +26,18 @@ export function uploadServices(environment: UploadTestEnvironment, overrides: Re
 }
 
 /** A whole backend node (createApp) on an ephemeral port, with real storage and the dev QStash server. */
-export async function startUploadBackend(environment: UploadTestEnvironment, qstashUrl: string, overrides: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
+export async function startUploadBackend(
+  environment: UploadTestEnvironment,
+  qstashUrl: string,
+  overrides: Record<string, string> = {},
+): Promise<{ url: string; services: Services; close(): Promise<void> }> {
   let app: ReturnType<typeof createApp> | undefined;
   const server = await listen((request) => app!.fetch(request));
   const services = uploadServices(environment, { QSTASH_URL: qstashUrl, PUBLIC_URL: server.url, ...overrides });
   app = createApp(services);
   return {
     url: server.url,
+    services,
     async close() {
       await server.close();
       await services.close();

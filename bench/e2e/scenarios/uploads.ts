@@ -4,7 +4,6 @@
  * (refused with a reason, nothing of them in the database).
  */
 import { randomBytes } from 'node:crypto';
-import { UPLOAD_LOCK_NAMESPACE } from '../../../backend/src/uploads/process-upload';
 import { germanIban } from '../../../dev/testing/iban';
 import { waitUntil } from '../../support/processes';
 import { Operator } from '../operator';
@@ -32,7 +31,7 @@ export async function uploadCrashScenario(stack: E2EStack, options: { rows: numb
     async () => {
       const progress = await uploadProgress(stack, uploadId);
       if (progress?.status !== 'processing' || progress.committed_row === 0) return progress?.status === 'completed';
-      const node = await stack.nodeHoldingLock(UPLOAD_LOCK_NAMESPACE);
+      const node = await stack.nodeProcessingUpload(uploadId);
       if (node === undefined) return false;
       await stack.killNode(node);
       killedAt = { node, committedRow: progress.committed_row };
@@ -65,7 +64,7 @@ export async function uploadCrashScenario(stack: E2EStack, options: { rows: numb
   ];
   return {
     name: 'fault: upload node killed mid-file',
-    description: 'The node holding an upload\'s processing lock is killed (SIGKILL) once a batch is committed; QStash redelivers, another node resumes.',
+    description: 'The node holding an upload\'s processing lease is killed (SIGKILL) once a batch is committed; QStash redelivers, another node resumes.',
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     load: `${options.rows.toLocaleString('en-US')}-row CSV`,
     checks,

@@ -1,0 +1,2 @@
+ALTER TABLE "uploads" ADD COLUMN "processing_by" text;--> statement-breakpoint
+ALTER TABLE "uploads" ADD COLUMN "processing_lease_until" timestamp with time zone;
