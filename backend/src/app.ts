@@ -45,6 +45,7 @@ export function createApp(services: Services) {
   registerOperationalMetrics(services.metrics, {
     database,
     qstash,
+    qstashApi: { url: config.qstash.url, token: config.qstash.token },
     redis,
     redisKeyPrefix: config.redis.keyPrefix,
     empRateLimitPerSecond: config.emp.rateLimitPerSecond,

@@ -124,6 +124,7 @@ describe('GET /metrics', () => {
       registerOperationalMetrics(registry, {
         database: services.database,
         qstash: new Client({ baseUrl: silent.url, token: 'x', retry: false }),
+        qstashApi: { url: silent.url, token: 'x' },
         redis: services.redis,
         redisKeyPrefix: services.config.redis.keyPrefix,
         empRateLimitPerSecond: 50,
