@@ -18,6 +18,8 @@ import { capRequestBodies } from './http/body-caps';
 import { cachedHealthProbe, healthRoutes } from './http/health';
 import { securityHeaders } from './http/security-headers';
 import { metricsRoutes } from './metrics';
+import { deliveryProbeRoutes } from './monitoring/delivery-probe';
+import { registerOperationalMetrics, SCRAPE_DEADLINE_MS } from './monitoring/operational-metrics';
 import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
 import type { Services } from './services';
 import { uploadContext } from './uploads/context';
@@ -40,7 +42,17 @@ export function createApp(services: Services) {
   app.use(capRequestBodies());
   app.use(requireOperator(authContext(services)));
   app.route('/', healthRoutes(health, ['db']));
+  registerOperationalMetrics(services.metrics, {
+    database,
+    qstash,
+    qstashApi: { url: config.qstash.url, token: config.qstash.token },
+    redis,
+    redisKeyPrefix: config.redis.keyPrefix,
+    empRateLimitPerSecond: config.emp.rateLimitPerSecond,
+    scrape: { ttlMs: config.metrics.cacheTtlMs, deadlineMs: SCRAPE_DEADLINE_MS },
+  });
   app.route('/', metricsRoutes(services.metrics));
+  app.route('/', deliveryProbeRoutes({ redis, keyPrefix: config.redis.keyPrefix, publicUrl: config.http.publicUrl, receiver, log: services.log }));
   // One per process: its circuit breaker guards every batch this node works on.
   const billing = billingContext(services);
   const confirmer = new NotificationConfirmer(billing);

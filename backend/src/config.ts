@@ -44,6 +44,10 @@ const envSchema = z.object({
   QSTASH_TOKEN: secret,
   QSTASH_CURRENT_SIGNING_KEY: secret,
   QSTASH_NEXT_SIGNING_KEY: secret,
+  /** How often the cluster sends QStash a delivery probe (monitoring/delivery-probe.ts), in ms. */
+  QSTASH_PROBE_INTERVAL: milliseconds.default(60_000),
+  /** How long /metrics reuses what it read from the database, QStash and Redis, in ms. */
+  METRICS_CACHE_TTL: milliseconds.default(5_000),
 
   S3_ENDPOINT: url(/^https?$/).optional(),
   S3_REGION: z.string().default('auto'),
@@ -192,7 +196,8 @@ export interface Config {
   logLevel: string;
   database: { url: string; poolSize: number };
   redis: { url: string; token: string; keyPrefix: string };
-  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
+  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string; probeIntervalMs: number };
+  metrics: { cacheTtlMs: number };
   storage: ObjectStorageConfig;
   emp: {
     gatewayUrl: string;
@@ -297,7 +302,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       token: e.QSTASH_TOKEN,
       currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY,
       nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY,
+      probeIntervalMs: e.QSTASH_PROBE_INTERVAL,
     },
+    metrics: { cacheTtlMs: e.METRICS_CACHE_TTL },
     storage: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,

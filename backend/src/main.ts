@@ -6,6 +6,7 @@ import { listen } from './http/listen';
 import { createApp } from './app';
 import { ConfigError, loadConfig, redactUrl } from './config';
 import { applyMigrations } from './db/client';
+import { startDeliveryProbes } from './monitoring/delivery-probe';
 import { ensureReconciliationSchedules } from './reconciliation/schedule';
 import { createServices } from './services';
 
@@ -29,8 +30,18 @@ async function main() {
     );
   }
 
+  const stopProbes = startDeliveryProbes({
+    redis: services.redis,
+    qstash: services.qstash,
+    publicUrl: config.http.publicUrl,
+    keyPrefix: config.redis.keyPrefix,
+    intervalMs: config.qstash.probeIntervalMs,
+    log: services.log,
+  });
+
   const shutdown = async (signal: string) => {
     services.log.info({ signal }, 'shutting down');
+    stopProbes();
     await server.close({ drainMs: SHUTDOWN_DRAIN_MS });
     await services.close();
     process.exit(0);

@@ -3,8 +3,8 @@
  * production: PostgreSQL and Redis (the machine's), the dev Upstash REST and QStash servers, the
  * dev S3 server, the Genesis simulator behind EMP's front door, backend nodes behind HAProxy
  * (least connections, health checks on /health; the same HAProxy is the front door) and the edge
- * under `wrangler dev`. Faults are methods: kill a node, stop
- * QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
+ * under `wrangler dev`, and Debian's Prometheus scraping the nodes with the alert rules of
+ * deploy/prometheus. Faults are methods: kill a node, stop QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
 import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
+import { backlogRulesForTests, startPrometheus } from '../support/prometheus';
+import { requirePrometheus } from '../../dev/testing/prometheus';
 import { EchoSink } from './sales';
 import { answers, cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
@@ -29,6 +31,16 @@ export const E2E_EMP_RATE_LIMIT = 50;
  * longest a live node holds one here (its wait for a rate slot, then EMP_TIMEOUT).
  */
 export const E2E_STALE_CLAIM_AFTER_MS = 8_000;
+
+/**
+ * What Prometheus needs to see a QStash outage of a few seconds: a delivery probe every half
+ * second, /metrics reading it afresh, a scrape and an evaluation every second, and the backlog
+ * alert at 2 s without delivery (bench/support/prometheus.ts) instead of the shipped 5 minutes.
+ */
+const E2E_PROBE_INTERVAL_MS = 500;
+const E2E_METRICS_CACHE_MS = 250;
+const E2E_PROMETHEUS_INTERVAL_SECONDS = 1;
+export const E2E_BACKLOG_ALERT_SECONDS = 2;
 
 export const E2E_SECRETS = {
   upstashToken: 'e2e-upstash-token',
@@ -62,6 +74,7 @@ interface Ports {
   qstash: number;
   s3: number;
   sim: number;
+  prometheus: number;
   nodes: number[];
 }
 
@@ -85,6 +98,7 @@ export class E2EStack {
 
   static async start(options: E2EStackOptions): Promise<E2EStack> {
     requireHaproxy('the end-to-end suite puts the backend nodes behind it, and counts sales at EMP\'s front door with it');
+    requirePrometheus('prometheus', 'the end-to-end suite watches the stack with it (the QStash backlog alert during the outage)');
     mkdirSync(options.logDirectory, { recursive: true });
     const [backend, qstash] = await Promise.all([createTestDatabase('tether_e2e'), createTestDatabase('tether_e2e_qstash')]);
     const ports: Ports = {
@@ -95,6 +109,7 @@ export class E2EStack {
       qstash: await freePort(),
       s3: await freePort(),
       sim: await freePort(),
+      prometheus: await freePort(),
       nodes: [],
     };
     for (let i = 0; i < options.maxNodes; i++) ports.nodes.push(await freePort());
@@ -121,6 +136,7 @@ export class E2EStack {
       qstash: local(this.ports.qstash),
       s3: local(this.ports.s3),
       sim: local(this.ports.sim),
+      prometheus: local(this.ports.prometheus),
       nodes: this.ports.nodes.map(local),
     };
   }
@@ -186,6 +202,18 @@ export class E2EStack {
     this.named.HAProxy = balancer;
     await waitForUrl(`${urls.balancer}/health`, 'HAProxy', balancer);
     await Promise.all(Array.from({ length: this.options.nodes }, (_, index) => this.startNode(index)));
+
+    // Every node slot, as an operator lists every node: a stopped one is just a target down.
+    const prometheus = await startPrometheus({
+      port: this.ports.prometheus,
+      targets: this.ports.nodes.map((port) => `127.0.0.1:${port}`),
+      rules: backlogRulesForTests(E2E_BACKLOG_ALERT_SECONDS),
+      directory: join(this.workDirectory, 'prometheus'),
+      log: this.log('prometheus'),
+      intervalSeconds: E2E_PROMETHEUS_INTERVAL_SECONDS,
+    });
+    this.others.push(prometheus.child);
+    this.named.Prometheus = prometheus.child;
 
     const edge = startCommand(
       process.execPath,
@@ -287,6 +315,8 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
       EMP_API_LOGIN: E2E_SECRETS.login,
       EMP_API_PASSWORD: E2E_SECRETS.empPassword,
       RECONCILIATION_SCHEDULE_ON_START: 'false',
+      QSTASH_PROBE_INTERVAL: String(E2E_PROBE_INTERVAL_MS),
+      METRICS_CACHE_TTL: String(E2E_METRICS_CACHE_MS),
       ...this.options.nodeEnv,
     };
   }

@@ -24,7 +24,8 @@ const SCALE = {
     debtors: 300,
     faultRate: 40,
     faultSeconds: 21,
-    qstashDown: 4,
+    // Long enough for the backlog alert (2 s without delivery, then a scrape and an evaluation) to fire within it.
+    qstashDown: 6,
     uploadRows: 15_000,
     forgery: { variants: 300, attackRate: 30, victims: 40, genuine: { rate: 20, seconds: 15 } },
     timeoutMs: 60_000,

@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from './api-error';
 import type { ApiContext, RouteHandler } from './routes/context';
 import { deleteDlqMessage, deleteDlqMessages, getDlqMessage, listDlqMessages, retryDlqMessage, retryDlqMessages } from './routes/dlq';
+import { getFlowControl } from './routes/flow-control';
 import { cancelMany, cancelMessage, getMessage } from './routes/messages';
 import { batch, publish } from './routes/publish';
 import { deleteQueue, getQueue, listQueues, pauseOrResumeQueue, upsertQueue } from './routes/queues';
@@ -46,6 +47,7 @@ const ROUTES: Route[] = [
   ['DELETE', new RegExp(`^/v2/queues/${SEGMENT}$`), deleteQueue],
   ['POST', new RegExp(`^/v2/queues/${SEGMENT}/pause$`), pauseOrResumeQueue(true)],
   ['POST', new RegExp(`^/v2/queues/${SEGMENT}/resume$`), pauseOrResumeQueue(false)],
+  ['GET', new RegExp(`^/v2/flowControl/${SEGMENT}$`), getFlowControl],
   ['GET', /^\/v2\/keys$/, async (_request, context) => Response.json(context.signingKeys)],
 ];
 

@@ -43,6 +43,9 @@ export async function dispatchRun(context: BillingContext, runId: string): Promi
   return pending.length;
 }
 
+/** Billing batches share one QStash flow-control key: its parallelism bounds the batches in flight. */
+export const BILLING_FLOW_CONTROL_KEY = 'tether-billing';
+
 export async function publishBatches(context: BillingContext, runId: string, attemptIds: readonly number[]): Promise<void> {
   const messages = chunks(attemptIds, context.settings.batchSize).map(
     (batch): BillingMessage => ({ kind: 'batch', runId, firstId: batch[0]!, lastId: batch.at(-1)! }),
@@ -55,7 +58,7 @@ export async function publishBatches(context: BillingContext, runId: string, att
         body,
         retries: DELIVERY_RETRIES,
         // Batches in flight across all nodes; the rate itself is the shared limiter's.
-        flowControl: { key: 'tether-billing', parallelism: context.settings.parallelBatches },
+        flowControl: { key: BILLING_FLOW_CONTROL_KEY, parallelism: context.settings.parallelBatches },
       })),
     );
   }

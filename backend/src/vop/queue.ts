@@ -21,6 +21,7 @@ export const VOP_CHECK_PATH = '/qstash/vop/check';
 
 const MESSAGE_SIZE = 50;
 const PARALLEL_MESSAGES = 2;
+export const VOP_FLOW_CONTROL_KEY = 'tether-vop';
 
 const messageSchema = z.object({ attemptIds: z.array(z.number().int().positive()).min(1).max(MESSAGE_SIZE) });
 
@@ -37,7 +38,7 @@ export async function queueUploadPayeeChecks(context: BillingContext, uploadId: 
       url: `${context.publicUrl}${VOP_CHECK_PATH}`,
       body: { attemptIds: ids.slice(start, start + MESSAGE_SIZE) },
       retries: 5,
-      flowControl: { key: 'tether-vop', parallelism: PARALLEL_MESSAGES },
+      flowControl: { key: VOP_FLOW_CONTROL_KEY, parallelism: PARALLEL_MESSAGES },
     });
   }
   return ids.length;

@@ -5,7 +5,9 @@
 import { EmpSender } from '../emp';
 import type { ScenarioResult } from '../results';
 import { cpuPerEvent, judgeStorm, planStorm, runStorm, type StormFault, type StormJudgement, type StormPhase, type StormRun } from '../storm';
-import type { E2EStack } from '../stack';
+import { AlertWatcher, BACKLOG_ALERT } from '../../support/prometheus';
+import { waitUntil } from '../../support/processes';
+import { E2E_BACKLOG_ALERT_SECONDS, type E2EStack } from '../stack';
 
 const totalOf = (phases: StormPhase[]) => phases.reduce((sum, phase) => sum + phase.rate * phase.seconds, 0);
 const describeLoad = (phases: StormPhase[]) => `${phases.map((phase) => `${phase.rate}/s for ${phase.seconds} s`).join(' → ')}, 5 % duplicates, statuses reordered, EMP's state final before the first`;
@@ -63,6 +65,8 @@ export async function webhookStorm(stack: E2EStack, phases: StormPhase[], settle
  * The storm with its three faults one after another, each undone before the next: a node
  * killed (and restarted), QStash stopped for `qstashDownSeconds`, then Redis flushed and
  * the notifications already echoed sent again, which the edge can no longer recognise.
+ * Prometheus watches throughout: the QStash backlog alert must fire during the outage and
+ * resolve after it.
  */
 export async function stormWithFaults(stack: E2EStack, options: { rate: number; seconds: number; qstashDownSeconds: number; settleMs: number }): Promise<ScenarioResult> {
   const third = options.seconds / 3;
@@ -72,11 +76,27 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
   const sentBeforeFlush = plan.notifications.slice(0, Math.floor(plan.notifications.length * 0.6)).slice(-Math.max(20, options.rate));
   const duplicates = new EmpSender(stack.urls.notifications, { resendAfterMs: 1_000, timeoutMs: 10_000, maxInFlight: 64 });
   let resending: Promise<void> | undefined;
+  const alerts = new AlertWatcher(stack.urls.prometheus, BACKLOG_ALERT);
+  const outage: { stoppedAt?: number; backAt?: number } = {};
   const faults: StormFault[] = [
     { atSecond: third * 0.3, label: 'node 2 killed', act: () => stack.killNode(1) },
     { atSecond: third * 0.8, label: 'node 2 back', act: () => stack.startNode(1) },
-    { atSecond: third * 1.2, label: 'QStash stopped', act: () => stack.stopQStash() },
-    { atSecond: third * 1.2 + options.qstashDownSeconds, label: 'QStash back', act: () => stack.startQStash() },
+    {
+      atSecond: third * 1.2,
+      label: 'QStash stopped',
+      act: async () => {
+        await stack.stopQStash();
+        outage.stoppedAt = alerts.secondsSinceStart;
+      },
+    },
+    {
+      atSecond: third * 1.2 + options.qstashDownSeconds,
+      label: 'QStash back',
+      act: async () => {
+        await stack.startQStash();
+        outage.backAt = alerts.secondsSinceStart;
+      },
+    },
     {
       atSecond: third * 2.4,
       label: 'Redis flushed',
@@ -93,6 +113,7 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
     (error: Error) => error.message,
   );
   const judged = await judgeStorm(stack, plan, run, options.settleMs);
+  judged.checks.push(...(await judgeBacklogAlert(alerts, outage)));
   const redelivered = Number(judged.figures['deliveries beyond the first (absorbed by the backend)']);
   // The edge forwards each event with its dedup key as QStash's deduplication id, so QStash
   // itself drops most of these; what gets past it (a delivery cut by the node kill, say) meets
@@ -118,6 +139,42 @@ export async function stormWithFaults(stack: E2EStack, options: { rate: number; 
   );
   result.figures = { ...result.figures, 'sent again after the Redis flush': sentBeforeFlush.length };
   return result;
+}
+
+/** Seconds the backlog alert may take to show after QStash is back: a probe delivered, a scrape, an evaluation. */
+const ALERT_SLACK_SECONDS = 5;
+
+/**
+ * The backlog alert, as Prometheus reported it at /api/v1/alerts: firing between QStash's stop and
+ * shortly after its return, and no longer firing once the storm has settled.
+ */
+async function judgeBacklogAlert(alerts: AlertWatcher, outage: { stoppedAt?: number; backAt?: number }): Promise<StormJudgement['checks']> {
+  const { stoppedAt, backAt } = outage;
+  const resolved = await waitUntil(async () => !(await alerts.firingNow()), 30_000, 'the backlog alert resolving', 250).then(
+    () => true,
+    () => false,
+  );
+  alerts.stop();
+  const lastFiring = alerts.firingAt.at(-1);
+  const seen = (from: number, to: number) => alerts.firingAt.filter((at) => at >= from && at <= to);
+  const during = stoppedAt !== undefined && backAt !== undefined ? seen(stoppedAt, backAt + ALERT_SLACK_SECONDS) : [];
+  const outside = alerts.firingAt.length - during.length;
+  const at = (seconds: number | undefined) => (seconds === undefined ? 'never' : `${seconds.toFixed(1)} s`);
+  const errors = alerts.errors.length > 0 ? `; ${alerts.errors.length} reads of /api/v1/alerts failed (${alerts.errors[0]})` : '';
+  return [
+    {
+      name: `Prometheus: ${BACKLOG_ALERT} fired while QStash was down`,
+      passed: during.length > 0,
+      detail: `QStash stopped at ${at(stoppedAt)}, back at ${at(backAt)}; alert (> ${E2E_BACKLOG_ALERT_SECONDS} s without delivery) first seen firing at ${at(during[0])}${outside > 0 ? `; also seen firing ${outside} times outside the outage` : ''}${errors}`,
+    },
+    {
+      name: `Prometheus: ${BACKLOG_ALERT} resolved after QStash came back`,
+      passed: resolved,
+      detail: resolved
+        ? `last seen firing at ${at(lastFiring)}${lastFiring !== undefined && backAt !== undefined ? `, ${(lastFiring - backAt).toFixed(1)} s after QStash was back` : ''}; not firing once the storm had settled`
+        : 'still firing 30 s after the storm settled',
+    },
+  ];
 }
 
 async function processedOn(nodeUrl: string): Promise<number> {
