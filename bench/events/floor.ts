@@ -18,9 +18,11 @@
  * attempt exists), attempts learning their unique_id (seeded with it), a second round after a
  * concurrent delivery (one process), and events recorded before with a reopenable outcome.
  */
-import { decideTransition, type AttemptStatus } from '@tether/shared/attempt-status';
+import { decideTransition, type AttemptStatus, type TransitionDecision } from '@tether/shared/attempt-status';
 import type pg from 'pg';
+import { historyEntry, type BlacklistNote, type LockedAttempt } from '../../backend/src/events/effect';
 import { interpretEvent, type EventMeaning } from '../../backend/src/events/interpret';
+import type { EventOutcome } from '../../backend/src/events/outcome';
 import type { IncomingEvent } from '../../backend/src/events/process';
 
 export interface FloorResult {
@@ -34,11 +36,6 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-interface Attempt {
-  id: number;
-  status: AttemptStatus;
-  iban: string;
-}
 
 const LOCK = {
   name: 'floor_lock_attempts',
@@ -68,7 +65,8 @@ const BLACKLIST = {
   text: `insert into blacklist (iban, reason, reason_code, source, source_event_id)
          select iban, reason, reason_code, 'chargeback', source_event_id
          from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as b(iban, reason, reason_code, source_event_id)
-         on conflict (iban) where removed_at is null do nothing`,
+         on conflict (iban) where removed_at is null do nothing
+         returning id, iban`,
 };
 
 const UPDATE_ATTEMPTS = {
@@ -82,14 +80,13 @@ const UPDATE_ATTEMPTS = {
 interface Decided {
   event: IncomingEvent;
   meaning?: EventMeaning;
-  attempt?: Attempt;
-  outcome: string;
+  attempt?: LockedAttempt;
+  outcome: EventOutcome;
   error: string | null;
-  from?: AttemptStatus;
-  to?: AttemptStatus;
+  transition?: TransitionDecision;
 }
 
-function decide(event: IncomingEvent, attemptsByKey: Map<string, Attempt>): Decided {
+function decide(event: IncomingEvent, attemptsByKey: Map<string, LockedAttempt>): Decided {
   const interpretation = interpretEvent(event.fields);
   if (!interpretation.ok) return { event, outcome: 'failed', error: interpretation.error };
   const meaning = interpretation.meaning;
@@ -100,13 +97,11 @@ function decide(event: IncomingEvent, attemptsByKey: Map<string, Attempt>): Deci
   if (!attempt) return { event, meaning, outcome: 'pending_match', error: null };
   if (!meaning.target) return { event, meaning, attempt, outcome: 'unchanged', error: null };
   const transition = decideTransition(attempt.status, meaning.target);
-  if (transition.kind === 'apply') {
-    const from = attempt.status;
-    attempt.status = transition.to;
-    return { event, meaning, attempt, outcome: 'applied', error: null, from, to: transition.to };
+  if (transition.kind === 'apply') attempt.status = transition.to;
+  if (transition.kind === 'apply' || transition.kind === 'unchanged') {
+    return { event, meaning, attempt, outcome: transition.kind === 'apply' ? 'applied' : 'unchanged', error: null, transition };
   }
-  if (transition.kind === 'unchanged') return { event, meaning, attempt, outcome: 'unchanged', error: null };
-  return { event, meaning, attempt, outcome: transition.kind, error: `${transition.from} → ${transition.to} is ${transition.kind}` };
+  return { event, meaning, attempt, outcome: transition.kind, error: `${transition.from} → ${transition.to} is ${transition.kind}`, transition };
 }
 
 async function commitBatch(pool: pg.Pool, blacklistCodes: ReadonlySet<string>, events: readonly IncomingEvent[]): Promise<FloorResult[]> {
@@ -125,9 +120,9 @@ async function commitBatch(pool: pg.Pool, blacklistCodes: ReadonlySet<string>, e
       ...LOCK,
       values: [[...uniqueIds], [...transactionIds]],
     });
-    const attemptsByKey = new Map<string, Attempt>();
+    const attemptsByKey = new Map<string, LockedAttempt>();
     for (const row of locked.rows) {
-      const attempt = { id: row.id, status: row.status, iban: row.iban };
+      const attempt = { id: row.id, status: row.status, empUniqueId: row.emp_unique_id, debtorIban: row.iban };
       if (row.emp_unique_id) attemptsByKey.set(`u:${row.emp_unique_id}`, attempt);
       attemptsByKey.set(`t:${row.transaction_id}`, attempt);
     }
@@ -158,19 +153,36 @@ async function commitBatch(pool: pg.Pool, blacklistCodes: ReadonlySet<string>, e
 
     // Effects of the new events only, in the order they came.
     const fresh = [...firstByKey.values()].filter((d) => newIds.has(d.event.dedupKey) && d.attempt && (d.outcome === 'applied' || d.outcome === 'unchanged'));
+    const application = (d: Decided) => ({
+      attempt: d.attempt!,
+      meaning: d.meaning!,
+      verdict: { outcome: d.outcome, transition: d.transition, error: d.error ?? undefined },
+      event: { id: newIds.get(d.event.dedupKey)!, dedupKey: d.event.dedupKey, receivedAt: d.event.receivedAt },
+      knownUniqueId: d.attempt!.empUniqueId,
+    });
+    const notes = new Map<Decided, BlacklistNote>();
+    for (const d of fresh) {
+      if (d.meaning?.target !== 'chargebacked') continue;
+      const code = d.meaning.code;
+      if (!code) notes.set(d, { listed: false, why: 'no reason code' });
+      else if (!blacklistCodes.has(code)) notes.set(d, { listed: false, why: 'reason code not in the blacklist policy', reason_code: code });
+    }
     const listed = fresh
       .filter((d) => d.meaning?.target === 'chargebacked' && d.meaning.code && blacklistCodes.has(d.meaning.code))
-      .sort((a, b) => a.attempt!.iban.localeCompare(b.attempt!.iban));
+      .sort((a, b) => a.attempt!.debtorIban.localeCompare(b.attempt!.debtorIban));
     if (listed.length > 0) {
-      await client.query({
+      const entries = await client.query<{ id: number; iban: string }>({
         ...BLACKLIST,
         values: [
-          listed.map((d) => d.attempt!.iban),
+          listed.map((d) => d.attempt!.debtorIban),
           listed.map((d) => `chargeback ${d.meaning!.code} on billing attempt ${d.attempt!.id}`),
           listed.map((d) => d.meaning!.code),
           listed.map((d) => newIds.get(d.event.dedupKey)),
         ],
       });
+      // Every IBAN in the mix is listed once, by its first MD06: no second look-up needed.
+      const entryIds = new Map(entries.rows.map((row) => [row.iban, row.id]));
+      for (const d of listed) notes.set(d, { listed: true, entry_id: entryIds.get(d.attempt!.debtorIban)!, created: true, reason_code: d.meaning!.code! });
     }
     const changes = new Map<number, { status: AttemptStatus; empStatus: string | null; entries: unknown[] }>();
     for (const d of fresh) {
@@ -178,18 +190,7 @@ async function commitBatch(pool: pg.Pool, blacklistCodes: ReadonlySet<string>, e
       const change = changes.get(attempt.id) ?? { status: attempt.status, empStatus: null, entries: [] };
       change.status = attempt.status;
       if (d.meaning?.target && d.meaning.empStatus) change.empStatus = d.meaning.empStatus;
-      change.entries.push({
-        at: new Date().toISOString(),
-        source: 'emp_event',
-        event_id: newIds.get(d.event.dedupKey),
-        dedup_key: d.event.dedupKey,
-        received_at: d.event.receivedAt.toISOString(),
-        outcome: d.outcome,
-        ...(d.to ? { from: d.from, to: d.to } : {}),
-        emp_status: d.meaning?.empStatus,
-        transaction_type: d.meaning?.transactionType,
-        code: d.meaning?.code,
-      });
+      change.entries.push(historyEntry(application(d), notes.get(d)));
       changes.set(attempt.id, change);
     }
     if (changes.size > 0) {

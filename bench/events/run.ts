@@ -2,7 +2,7 @@
  * Event pipeline benchmarks (see bench/README.md, "Events"):
  *
  *   npm run bench:events -- [--only throughput|latency] [--attempts 10000] [--concurrency 256]
- *                           [--pool 10] [--rounds 3] [--stack-rates 100,250,1000] [--endpoint-rates 1000,2000]
+ *                           [--pool 10] [--rounds 3] [--subjects tether,floor] [--cpu-profile <dir>] [--stack-rates 100,250,1000] [--endpoint-rates 1000,2000]
  *                           [--duration 30] [--warmup 5]
  *
  * throughput: events applied per second by one backend process with PostgreSQL, and its floor
@@ -24,6 +24,9 @@ const { values: args } = parseArgs({
     attempts: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '3' },
+    // One of them alone, for profiling (node --cpu-prof, pg_stat_statements).
+    subjects: { type: 'string', default: 'tether,floor' },
+    'cpu-profile': { type: 'string' },
     pool: { type: 'string', default: '10' },
     'stack-rates': { type: 'string', default: '100,250,1000' },
     'endpoint-rates': { type: 'string', default: '1000,2000' },
@@ -42,13 +45,20 @@ if (args.only !== 'latency') {
   for (const concurrency of args.concurrency.split(',').map(Number)) {
     const bySubject: Record<Subject, ThroughputResult[]> = { tether: [], floor: [] };
     for (let round = 0; round < Number(args.rounds); round++) {
-      for (const subject of ['tether', 'floor'] as const) {
-        const result = await measureThroughput({ subject, attempts: Number(args.attempts), concurrency, poolSize: Number(args.pool) });
+      for (const subject of args.subjects.split(',') as Subject[]) {
+        const result = await measureThroughput({
+          subject,
+          attempts: Number(args.attempts),
+          concurrency,
+          poolSize: Number(args.pool),
+          cpuProfileDirectory: args['cpu-profile'],
+        });
         console.log(JSON.stringify({ benchmark: 'throughput', ...result }));
         bySubject[subject].push(result);
         runs.push(result);
       }
     }
+    if (bySubject.tether.length === 0 || bySubject.floor.length === 0) continue;
     const tether = median(bySubject.tether.map((result) => result.eventsPerSecond));
     const floor = median(bySubject.floor.map((result) => result.eventsPerSecond));
     const summary = { benchmark: 'throughput-summary', concurrency, tetherEventsPerSecond: tether, floorEventsPerSecond: floor, ratio: Number((tether / floor).toFixed(2)) };

@@ -4,7 +4,8 @@
  * commit, attempt locks, state machine, history, blacklist), against PostgreSQL; and the floor
  * (floor.ts): the same effect with the least SQL, on the same pool, concurrency and event mix.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import type pg from 'pg';
 import pino from 'pino';
@@ -87,8 +88,33 @@ function costs(nodeMicroseconds: number, before: number | undefined, after: numb
   };
 }
 
+/**
+ * With `--cpu-profile <directory>`, a CPU profile of the timed run alone (not the seeding or the
+ * warm-up), one file per subject and round, for Chrome DevTools or speedscope.
+ */
+async function profiled<T>(directory: string | undefined, name: string, work: () => Promise<T>): Promise<T> {
+  if (!directory) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${directory}/${name}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** `concurrency` deliveries in flight at once, as many HTTP requests would be; pool as in production. */
-export async function measureThroughput(options: { subject: Subject; attempts: number; concurrency: number; poolSize: number }): Promise<ThroughputResult> {
+export async function measureThroughput(options: {
+  subject: Subject;
+  attempts: number;
+  concurrency: number;
+  poolSize: number;
+  cpuProfileDirectory?: string;
+}): Promise<ThroughputResult> {
   const database = await createTestDatabase('tether_bench');
   const handle = openDatabase(database.url, { maxConnections: options.poolSize });
   try {
@@ -121,7 +147,7 @@ export async function measureThroughput(options: { subject: Subject; attempts: n
     batchSizes.length = 0;
     const postgresBefore = await postgresCpuSeconds(handle.pool);
     const cpuBefore = process.cpuUsage();
-    const run = await drive(submit, events.slice(warmUp), options.concurrency);
+    const run = await profiled(options.cpuProfileDirectory, `events-${options.subject}`, () => drive(submit, events.slice(warmUp), options.concurrency));
     const cpu = process.cpuUsage(cpuBefore);
     const postgresAfter = await postgresCpuSeconds(handle.pool);
     const count = events.length - warmUp;
