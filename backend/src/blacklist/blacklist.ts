@@ -48,26 +48,57 @@ export async function addToBlacklist(
   db: Executor,
   request: BlacklistRequest,
 ): Promise<{ entry: BlacklistEntry; created: boolean }> {
-  const iban = normaliseIban(request.iban);
+  return (await addManyToBlacklist(db, [request]))[0]!;
+}
+
+/**
+ * addToBlacklist for many requests in one INSERT (the events path lists a batch's chargebacks at
+ * once), answering in the order given. Of several requests for one IBAN, the first is the cause.
+ * Callers in concurrent transactions should pass them in IBAN order, so that they cannot deadlock.
+ */
+export async function addManyToBlacklist(
+  db: Executor,
+  requests: readonly BlacklistRequest[],
+): Promise<Array<{ entry: BlacklistEntry; created: boolean }>> {
+  const results: Array<{ entry: BlacklistEntry; created: boolean }> = [];
+  let waiting = requests.map((request, index) => ({ index, request, iban: normaliseIban(request.iban) }));
   // Two rounds at most: the active entry seen conflicting may be removed before it is read.
-  for (let round = 0; round < 2; round++) {
-    const [inserted] = await db
+  for (let round = 0; round < 2 && waiting.length > 0; round++) {
+    const inserted = await db
       .insert(blacklist)
-      .values({
-        iban,
-        reason: request.reason,
-        reasonCode: request.reasonCode,
-        source: request.source,
-        sourceEventId: request.sourceEventId,
-        createdBy: request.createdBy,
-      })
+      .values(
+        waiting.map(({ request, iban }) => ({
+          iban,
+          reason: request.reason,
+          reasonCode: request.reasonCode,
+          source: request.source,
+          sourceEventId: request.sourceEventId,
+          createdBy: request.createdBy,
+        })),
+      )
       .onConflictDoNothing({ target: blacklist.iban, where: isNull(blacklist.removedAt) })
       .returning();
-    if (inserted) return { entry: inserted, created: true };
-    const existing = await findActive(db, iban);
-    if (existing) return { entry: existing, created: false };
+    const created = new Map(inserted.map((entry) => [entry.iban, entry]));
+    const conflicting = waiting.filter(({ index, iban }) => {
+      const entry = created.get(iban);
+      if (!entry) return true;
+      results[index] = { entry, created: true };
+      created.delete(iban);
+      return false;
+    });
+    if (conflicting.length === 0) break;
+    const active = await findBlacklisted(
+      db,
+      conflicting.map(({ iban }) => iban),
+    );
+    waiting = conflicting.filter(({ index, iban }) => {
+      const entry = active.get(iban);
+      if (entry) results[index] = { entry, created: false };
+      return !entry;
+    });
   }
-  throw new Error('the blacklist entry changed twice while it was being added');
+  if (results.filter(Boolean).length < requests.length) throw new Error('the blacklist entry changed twice while it was being added');
+  return results;
 }
 
 /** The active entries among `ibans`, by normalised IBAN; for checking a batch of rows at once. */

@@ -3,6 +3,12 @@
  * free slot and then shares one transaction with the others that waited (up to `maxBatch`). At
  * low load every event commits alone and at once; under load the batches grow, so one process
  * applies thousands of events a second instead of paying a transaction per event.
+ *
+ * Batches are gathered once per turn of the event loop, never inside a submit or a commit's
+ * completion: when a batch commits, its callers answer and their next deliveries arrive in the
+ * same turn. Taking a freed slot at once gave it to the first of them alone (at 256 deliveries in
+ * flight more than half the transactions carried a single event); one turn later they all go
+ * together. At low load that turn costs well under a millisecond.
  */
 import type { EventContext } from './context';
 import { describeError } from './describe-error';
@@ -36,6 +42,7 @@ export function applyingCommitter(context: EventContext): EventCommitter {
 export class EventBatcher {
   private readonly waiting: Waiting[] = [];
   private running = 0;
+  private gatherScheduled = false;
 
   constructor(
     private readonly context: EventContext,
@@ -47,6 +54,15 @@ export class EventBatcher {
   submit(event: IncomingEvent): Promise<ProcessResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ event, resolve, reject });
+      this.scheduleGather();
+    });
+  }
+
+  private scheduleGather() {
+    if (this.gatherScheduled) return;
+    this.gatherScheduled = true;
+    setImmediate(() => {
+      this.gatherScheduled = false;
       this.pump();
     });
   }
@@ -57,7 +73,7 @@ export class EventBatcher {
       this.running++;
       void this.commit(batch).finally(() => {
         this.running--;
-        this.pump();
+        this.scheduleGather();
       });
     }
   }

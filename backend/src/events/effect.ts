@@ -7,7 +7,7 @@
  */
 import { decideTransition, type AttemptStatus, type TransitionDecision } from '@tether/shared/attempt-status';
 import { sql } from 'drizzle-orm';
-import { addToBlacklist } from '../blacklist/blacklist';
+import { addManyToBlacklist } from '../blacklist/blacklist';
 import type { Executor } from '../db/executor';
 import type { EventContext } from './context';
 import type { EventMeaning } from './interpret';
@@ -152,7 +152,8 @@ export interface Application {
   knownUniqueId: string | null;
 }
 
-type BlacklistNote =
+/** What the blacklist policy did for one application, as its history entry records it. */
+export type BlacklistNote =
   | { listed: true; entry_id: number; created: boolean; reason_code: string }
   | { listed: false; why: 'no reason code' | 'reason code not in the blacklist policy'; reason_code?: string };
 
@@ -170,31 +171,52 @@ function asksBlacklistPolicy(application: Application): boolean {
   return target === 'chargebacked' ? chargeback !== undefined : listingCode(application) !== undefined;
 }
 
-async function blacklistForOutcome(tx: Executor, context: EventContext, application: Application): Promise<BlacklistNote> {
-  const { attempt, event } = application;
-  const reasonCode = listingCode(application);
-  const what = application.meaning.target === 'chargebacked' ? 'chargeback' : application.meaning.target;
-  if (!reasonCode) {
-    if (what === 'chargeback') context.log.warn({ attemptId: attempt.id, eventId: event.id }, 'chargeback without a reason code: IBAN not blacklisted');
-    return { listed: false, why: 'no reason code' };
+/**
+ * The blacklist policy for a batch's listable applications, in the order given: the IBANs to list
+ * in one INSERT (addManyToBlacklist), a note for each application.
+ */
+async function blacklistForOutcomes(
+  tx: Executor,
+  context: EventContext,
+  applications: readonly Application[],
+): Promise<Map<Application, BlacklistNote>> {
+  const notes = new Map<Application, BlacklistNote>();
+  const toList: Array<{ application: Application; reasonCode: string; what: string }> = [];
+  for (const application of applications) {
+    const { attempt, event } = application;
+    const reasonCode = listingCode(application);
+    const what = application.meaning.target === 'chargebacked' ? 'chargeback' : application.meaning.target!;
+    if (!reasonCode) {
+      if (what === 'chargeback') context.log.warn({ attemptId: attempt.id, eventId: event.id }, 'chargeback without a reason code: IBAN not blacklisted');
+      notes.set(application, { listed: false, why: 'no reason code' });
+    } else if (!context.blacklistCodes.has(reasonCode)) {
+      notes.set(application, { listed: false, why: 'reason code not in the blacklist policy', reason_code: reasonCode });
+    } else {
+      toList.push({ application, reasonCode, what });
+    }
   }
-  if (!context.blacklistCodes.has(reasonCode)) {
-    return { listed: false, why: 'reason code not in the blacklist policy', reason_code: reasonCode };
-  }
-  const { entry, created } = await addToBlacklist(tx, {
-    iban: attempt.debtorIban,
-    reason: `${what} ${reasonCode} on billing attempt ${attempt.id}`,
-    reasonCode,
-    source: what === 'chargeback' ? 'chargeback' : 'emp_code',
-    sourceEventId: event.id,
+  if (toList.length === 0) return notes;
+  const listed = await addManyToBlacklist(
+    tx,
+    toList.map(({ application: { attempt, event }, reasonCode, what }) => ({
+      iban: attempt.debtorIban,
+      reason: `${what} ${reasonCode} on billing attempt ${attempt.id}`,
+      reasonCode,
+      source: what === 'chargeback' ? ('chargeback' as const) : ('emp_code' as const),
+      sourceEventId: event.id,
+    })),
+  );
+  toList.forEach(({ application, reasonCode }, index) => {
+    const { entry, created } = listed[index]!;
+    const { attempt, event } = application;
+    if (created) context.log.info({ iban: attempt.debtorIban, reasonCode, attemptId: attempt.id, eventId: event.id }, 'IBAN blacklisted');
+    notes.set(application, { listed: true, entry_id: entry.id, created, reason_code: reasonCode });
   });
-  if (created) {
-    context.log.info({ iban: attempt.debtorIban, reasonCode, attemptId: attempt.id, eventId: event.id }, 'IBAN blacklisted');
-  }
-  return { listed: true, entry_id: entry.id, created, reason_code: reasonCode };
+  return notes;
 }
 
-function historyEntry({ event, meaning, verdict }: Application, blacklist?: BlacklistNote) {
+/** The entry an application appends to its attempt's history (the events benchmark's floor writes the same). */
+export function historyEntry({ event, meaning, verdict }: Application, blacklist?: BlacklistNote) {
   const { chargeback } = meaning;
   return {
     at: new Date().toISOString(),
@@ -249,11 +271,10 @@ export async function applyToAttempts(
   const effects = new Map<number, EffectResult>();
   const changes = new Map<number, AttemptChange>();
   // Blacklist inserts in IBAN order, so two transactions listing the same IBANs cannot deadlock.
-  const notes = new Map<Application, BlacklistNote>();
   const listable = applications
     .filter(asksBlacklistPolicy)
     .sort((a, b) => a.attempt.debtorIban.localeCompare(b.attempt.debtorIban));
-  for (const application of listable) notes.set(application, await blacklistForOutcome(tx, context, application));
+  const notes = await blacklistForOutcomes(tx, context, listable);
 
   for (const application of applications) {
     const { attempt, meaning, verdict, event } = application;
@@ -280,6 +301,9 @@ export async function applyToAttempts(
   }
 
   if (changes.size > 0) {
+    // A typed array per column, as the event rows are inserted (process.ts, insertEventRows).
+    const rows = [...changes.values()];
+    const column = <T>(pick: (change: AttemptChange) => T) => sql.param(rows.map(pick));
     await tx.execute(sql`
       update billing_attempts a set
         status = coalesce(c.status, a.status),
@@ -289,9 +313,11 @@ export async function applyToAttempts(
         error_message = case when c.set_error then c.error_message else a.error_message end,
         history = a.history || c.entries,
         updated_at = now()
-      from jsonb_to_recordset(${JSON.stringify([...changes.values()])}::jsonb) as c(
-        id bigint, status text, emp_status text, emp_unique_id text,
-        set_error boolean, error_code text, error_message text, entries jsonb)
+      from unnest(${column((change) => change.id)}::bigint[], ${column((change) => change.status)}::text[],
+                  ${column((change) => change.emp_status)}::text[], ${column((change) => change.emp_unique_id)}::text[],
+                  ${column((change) => change.set_error)}::boolean[], ${column((change) => change.error_code)}::text[],
+                  ${column((change) => change.error_message)}::text[], ${column((change) => JSON.stringify(change.entries))}::jsonb[])
+           as c(id, status, emp_status, emp_unique_id, set_error, error_code, error_message, entries)
       where a.id = c.id`);
   }
   return effects;

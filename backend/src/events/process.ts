@@ -59,12 +59,13 @@ export class EventNotFound extends Error {
   override name = 'EventNotFound';
 }
 
-/** Another transaction recorded one of the batch's events first: decide the batch again. */
+/** One of the batch's events is recorded already (earlier, or by another transaction meanwhile): decide the batch again. */
 class ConcurrentDelivery extends Error {}
 
 /** Deadlock and serialization failures: the transaction was rolled back and can simply run again. */
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01']);
-const MAX_ROUNDS = 3;
+/** The first round assumes every event is new (see settle); three more after it, as many as before it did. */
+const MAX_ROUNDS = 4;
 
 interface Committed {
   eventId: number;
@@ -122,20 +123,26 @@ function eventRow(
 }
 
 /**
- * One statement and one parameter for any number of rows, in key order, so two transactions
- * inserting the same keys wait for each other rather than deadlock.
+ * One statement for any number of rows, a typed array parameter per column (no JSON to build in
+ * Node and parse in PostgreSQL, no column names repeated per row), in key order, so two
+ * transactions inserting the same keys wait for each other rather than deadlock.
  */
 function insertEventRows(rows: readonly EventRow[], onConflict: SQL) {
+  const column = <T>(pick: (row: EventRow) => T) => sql.param(rows.map(pick));
   return sql`
     insert into webhook_events (dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
                                 received_at, attempt_unique_id, outcome, error, billing_attempt_id, source, processed_at)
-    select dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id,
-           received_at, attempt_unique_id, outcome, error, billing_attempt_id, source, clock_timestamp()
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
-      dedup_key text, unique_id text, transaction_id text, transaction_type text, emp_status text, payload jsonb,
-      trace_id text, received_at timestamptz, attempt_unique_id text, outcome text, error text, billing_attempt_id bigint,
-      source text)
-    order by dedup_key
+    select r.*, clock_timestamp()
+    from unnest(${column((row) => row.dedup_key)}::text[], ${column((row) => row.unique_id)}::text[],
+                ${column((row) => row.transaction_id)}::text[], ${column((row) => row.transaction_type)}::text[],
+                ${column((row) => row.emp_status)}::text[], ${column((row) => JSON.stringify(row.payload))}::jsonb[],
+                ${column((row) => row.trace_id)}::text[], ${column((row) => row.received_at.toISOString())}::timestamptz[],
+                ${column((row) => row.attempt_unique_id)}::text[], ${column((row) => row.outcome)}::text[],
+                ${column((row) => row.error)}::text[], ${column((row) => row.billing_attempt_id)}::bigint[],
+                ${column((row) => row.source)}::text[])
+         as r(dedup_key, unique_id, transaction_id, transaction_type, emp_status, payload, trace_id, received_at,
+              attempt_unique_id, outcome, error, billing_attempt_id, source)
+    order by r.dedup_key
     ${onConflict}
     returning id, dedup_key`;
 }
@@ -208,18 +215,32 @@ interface Fresh {
   verdict: Verdict;
 }
 
-async function settle(tx: Executor, context: EventContext, events: readonly IncomingEvent[], interpretations: readonly Interpretation[]) {
+type RecordedRow = { id: number; dedup_key: string; outcome: EventOutcome; error: string | null; billing_attempt_id: number | null };
+
+/**
+ * `lookUpRecorded`: read which events were recorded before, so that they are not decided again.
+ * Without it the batch assumes all are new, and the insert's ON CONFLICT DO NOTHING tells: one
+ * row missing throws ConcurrentDelivery, the transaction rolls back, and the next round looks up.
+ * Most batches carry only new events, so most save the statement.
+ */
+async function settle(
+  tx: Executor,
+  context: EventContext,
+  events: readonly IncomingEvent[],
+  interpretations: readonly Interpretation[],
+  { lookUpRecorded }: { lookUpRecorded: boolean },
+) {
   const attempts = await lockAttempts(
     tx,
     interpretations.flatMap((interpretation) => (interpretation.ok ? [interpretation.meaning] : [])),
   );
-  const recorded = new Map(
-    (
-      await tx.execute<{ id: number; dedup_key: string; outcome: EventOutcome; error: string | null; billing_attempt_id: number | null }>(sql`
-        select id, dedup_key, outcome, error, billing_attempt_id from webhook_events
-        where dedup_key = any(${sql.param([...new Set(events.map((event) => event.dedupKey))])}::text[])`)
-    ).rows.map((row) => [row.dedup_key, row]),
-  );
+  const recorded = new Map<string, RecordedRow>();
+  if (lookUpRecorded) {
+    const found = await tx.execute<RecordedRow>(sql`
+      select id, dedup_key, outcome, error, billing_attempt_id from webhook_events
+      where dedup_key = any(${sql.param([...new Set(events.map((event) => event.dedupKey))])}::text[])`);
+    for (const row of found.rows) recorded.set(row.dedup_key, row);
+  }
 
   const fresh: Fresh[] = [];
   const freshByKey = new Map<string, number>();
@@ -295,7 +316,7 @@ export async function processEvents(context: EventContext, events: readonly Inco
   let settled: Awaited<ReturnType<typeof settle>> | undefined;
   for (let round = 1; !settled; round++) {
     try {
-      settled = await context.db.transaction((tx) => settle(tx, context, events, interpretations));
+      settled = await context.db.transaction((tx) => settle(tx, context, events, interpretations, { lookUpRecorded: round > 1 }));
     } catch (error) {
       const transient = error instanceof ConcurrentDelivery || TRANSIENT_SQLSTATES.has((error as { code?: string }).code ?? '');
       if (!transient || round === MAX_ROUNDS) throw error;
