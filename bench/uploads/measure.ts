@@ -193,7 +193,8 @@ export class BenchNode {
           if (child.exitCode !== null) throw new Error(`backend node exited with ${child.exitCode} while starting`);
           return answers(`${base}/health`);
         },
-        60_000,
+        // Minutes, not seconds: on the shared machine under load a node has taken more than one to load.
+        180_000,
         'backend node start',
       );
     } catch (error) {
