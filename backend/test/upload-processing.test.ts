@@ -5,7 +5,9 @@
 import { sql } from 'drizzle-orm';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrayLiteral } from '../src/uploads/batch-commit';
+import { finished } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { arrayLiteral, copyField } from '../src/uploads/batch-commit';
 import { processUpload } from '../src/uploads/process-upload';
 import { findUpload } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
@@ -165,7 +167,7 @@ describe('processing a CSV upload', () => {
   });
 });
 
-describe('the batch parameters', () => {
+describe('the batch parameters and rows', () => {
   it('are array literals PostgreSQL reads back exactly as written', async () => {
     const texts = ['plain', 'NULL', '', ' spaced ', 'a,b', '{braces}', 'quote " inside', 'back\\slash \\"', "O'Brien", 'Jürgen Müller', 'tab\tnew\nline', null, undefined];
     const numbers = [1, -2, 1250, 9_007_199_254_740_991, null];
@@ -176,5 +178,21 @@ describe('the batch parameters', () => {
     expect(result.rows[0]!.texts).toEqual(texts.map((text) => text ?? null));
     expect(result.rows[0]!.numbers).toEqual(numbers.map((number) => (number === null ? null : String(number))));
     expect(arrayLiteral([])).toBe('{}');
+  });
+
+  it('are COPY text fields PostgreSQL reads back exactly as written', async () => {
+    const texts = ['plain', '\\N', 'NULL', '', ' spaced ', 'back\\slash \\t', 'tab\there', 'new\nline', 'carriage\rreturn', '{"street":"a\\"b"}', 'Jürgen Müller', null, undefined];
+    const client = await environment.database.pool.connect();
+    try {
+      await client.query('create temporary table copied (position int, text text, number bigint)');
+      const stream = client.query(copyFrom('copy copied (position, text, number) from stdin'));
+      stream.end(texts.map((text, position) => `${copyField(position)}\t${copyField(text)}\t${copyField(position === 0 ? -9_007_199_254_740_991 : null)}\n`).join(''));
+      await finished(stream);
+      const { rows } = await client.query<{ text: string | null; number: string | null }>('select text, number::text from copied order by position');
+      expect(rows.map((row) => row.text)).toEqual(texts.map((text) => text ?? null));
+      expect(rows.map((row) => row.number)).toEqual(texts.map((_, position) => (position === 0 ? '-9007199254740991' : null)));
+    } finally {
+      client.release();
+    }
   });
 });

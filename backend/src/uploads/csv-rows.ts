@@ -1,6 +1,6 @@
 /**
  * The rows of a CSV upload, streamed: object storage → decoder (iconv-lite, which also drops a
- * byte-order mark) → csv-parse. Memory stays constant whatever the file size; one record is
+ * byte-order mark; not for UTF-8, which csv-parse decodes) → csv-parse. Memory stays constant whatever the file size; one record is
  * capped so an unclosed quote cannot swallow the file.
  */
 import { parse } from 'csv-parse';
@@ -19,8 +19,11 @@ export class CsvFormatError extends Error {
 
 export async function openCsvRows(file: StoredFile, dialect: { encoding: TextEncoding; delimiter: Delimiter }): Promise<RowSource> {
   const body = await file.stream();
-  const decoder = iconv.decodeStream(dialect.encoding);
+  // csv-parse reads bytes and decodes each field as UTF-8 itself: a UTF-8 file goes to it as it is
+  // (its byte-order mark dropped by `bom`), rather than decoded to text and encoded back.
+  const utf8 = dialect.encoding === 'utf-8';
   const parser = parse({
+    bom: utf8,
     delimiter: dialect.delimiter,
     relax_column_count: true,
     relax_quotes: true,
@@ -28,7 +31,8 @@ export async function openCsvRows(file: StoredFile, dialect: { encoding: TextEnc
     skip_empty_lines: false,
     max_record_size: MAX_RECORD_BYTES,
   });
-  pipeline(body, decoder, parser, () => undefined);
+  if (utf8) pipeline(body, parser, () => undefined);
+  else pipeline(body, iconv.decodeStream(dialect.encoding), parser, () => undefined);
 
   async function* rows(): AsyncGenerator<SheetRow> {
     let row = 0;
