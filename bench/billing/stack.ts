@@ -53,16 +53,10 @@ function startEmpFrontDoor(port: number, simPort: number): { process: ChildProce
     `global
   nbthread 1
 
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 2m
-  timeout server 2m
-
 ${frontDoorSections(port, simPort)}`,
   );
   writeFileSync(log, '');
-  return { process: startFrontDoor(config, log), log };
+  return { process: startFrontDoor([config], log), log };
 }
 
 /** Forwards each request to the next node in turn, as the load balancer in front of the nodes does. */
