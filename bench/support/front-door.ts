@@ -7,14 +7,11 @@
  * and then times the requests that queued meanwhile as arriving together. HAProxy timestamps on
  * reading.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { requireSystemTool } from '../../scripts/system-tools';
 import { startCommand } from './processes';
-
-export function requireHaproxy(purpose: string): void {
-  if (spawnSync('haproxy', ['-v']).error) throw new Error(`HAProxy is not installed: ${purpose} (apt-get install haproxy)`);
-}
 
 /**
  * HAProxy with the `configs` files in order (one holding frontDoorSections) and `env` (which
@@ -24,7 +21,7 @@ export function requireHaproxy(purpose: string): void {
  * is written in local time.
  */
 export function startFrontDoor(configs: readonly string[], log: string, env: Record<string, string> = {}): ChildProcess {
-  const haproxy = startCommand('haproxy', ['-db', ...configs.flatMap((config) => ['-f', config])], { ...env, TZ: 'UTC' }, { log });
+  const haproxy = startCommand(requireSystemTool('haproxy'), ['-db', ...configs.flatMap((config) => ['-f', config])], { ...env, TZ: 'UTC' }, { log });
   try {
     setPriority(haproxy.pid!, -10);
   } catch (error) {
