@@ -18,6 +18,8 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // What operators ship (deploy/, the Dockerfile, the edge's bundle) and release checks.
+      { test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 600_000 } },
       {
         test: {
           name: 'browser',

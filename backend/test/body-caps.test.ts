@@ -155,6 +155,43 @@ describe('a backend node', () => {
     expect((await announceHugeBody(node.url, '/login', 8 * 1024 * MiB)).head).toMatch(/^HTTP\/1\.1 413 /);
   });
 
+  it('refuses a debtor file over its cap with Connection: close, so the next request goes on a new connection (issue 16.8)', async () => {
+    const session = await logIn(node.url, await createTestOperator(database.db));
+    const created = await session.fetch('/uploads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fileName: 'big.csv', sizeBytes: 100 }) });
+    const { upload } = (await created.json()) as { upload: { id: string } };
+    // A browser streaming the file: the refusal comes while its body is still being sent. Had
+    // the answer not said close, the browser would send its next request on this connection,
+    // which the node drops ("other side closed", upload-api.test.ts failing after this case).
+    const { hostname, port } = new URL(node.url);
+    const socket = connect(Number(port), hostname);
+    const answer = new Promise<{ head: string; closed: boolean }>((resolve, reject) => {
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (data) => (received += data));
+      socket.on('error', reject);
+      socket.on('end', () => resolve({ head: received.split('\r\n\r\n')[0]!, closed: true }));
+      setTimeout(() => resolve({ head: received.split('\r\n\r\n')[0]!, closed: false }), 5_000);
+    });
+    socket.write(
+      `PUT /uploads/${upload.id}/content HTTP/1.1\r\nHost: ${hostname}\r\nCookie: ${session.cookie}\r\nX-CSRF-Token: ${session.csrfToken}\r\n` +
+        `Content-Type: text/csv\r\nContent-Length: ${1024 * MiB}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(256 * 1024, 'a'));
+    const { head, closed } = await answer;
+    socket.destroy();
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(closed).toBe(true);
+
+    // Refused before the upload is even looked up: no session, or no such upload.
+    const anonymous = await fetch(`${node.url}/uploads/${upload.id}/content`, { method: 'PUT', body: 'x'.repeat(1024) });
+    expect([anonymous.status, anonymous.headers.get('connection')]).toEqual([401, 'close']);
+    const unknown = await session.fetch(`/uploads/${crypto.randomUUID()}/content`, { method: 'PUT', body: 'x'.repeat(1024) });
+    expect([unknown.status, unknown.headers.get('connection')]).toEqual([404, 'close']);
+    // The next request of the same client works.
+    expect((await session.fetch(`/uploads/${upload.id}`)).status).toBe(200);
+  });
+
   it('refuses an oversized JSON or form body on the API and the dashboard, logged in', async () => {
     const session = await logIn(node.url, await createTestOperator(database.db));
     const json = JSON.stringify({ fileName: 'a.csv', sizeBytes: 10, padding: 'x'.repeat(DEFAULT_BODY_CAP) });

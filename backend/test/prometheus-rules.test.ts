@@ -7,9 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROMETHEUS_DEPLOY_DIRECTORY, promtool, requirePrometheus } from '../../dev/testing/prometheus';
+import { PROMETHEUS_DEPLOY_DIRECTORY, promtool } from '../../dev/testing/prometheus';
+import { requireSystemTool } from '../../scripts/system-tools';
 
-beforeAll(() => requirePrometheus('promtool', 'it checks and unit-tests the alert rules in deploy/prometheus'));
+beforeAll(() => {
+  requireSystemTool('promtool');
+});
 
 describe('deploy/prometheus', () => {
   it('alerts.yml and prometheus.yml pass promtool check', () => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { listen, type RunningServer } from '../../backend/src/http/listen';
 import { freePort } from '../../dev/running-server';
-import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
+import { frontDoorSections, startFrontDoor } from '../support/front-door';
 import { startScript, stopProcess, waitForUrl } from '../support/processes';
 import { notificationEcho, identifyNotification } from '@tether/shared/notification';
 
@@ -45,7 +45,6 @@ export interface BillingStack {
 
 /** HAProxy as EMP's front door (see bench/support/front-door.ts). */
 function startEmpFrontDoor(port: number, simPort: number): { process: ChildProcess; log: string } {
-  requireHaproxy("the billing benchmark counts sales at EMP's front door with it");
   const config = `${LOG_DIRECTORY}billing-front-door.cfg`;
   const log = `${LOG_DIRECTORY}billing-front-door.log`;
   writeFileSync(
@@ -53,16 +52,10 @@ function startEmpFrontDoor(port: number, simPort: number): { process: ChildProce
     `global
   nbthread 1
 
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 2m
-  timeout server 2m
-
 ${frontDoorSections(port, simPort)}`,
   );
   writeFileSync(log, '');
-  return { process: startFrontDoor(config, log), log };
+  return { process: startFrontDoor([config], log), log };
 }
 
 /** Forwards each request to the next node in turn, as the load balancer in front of the nodes does. */

@@ -10,13 +10,14 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
-import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
+import { requireSystemTool } from '../../scripts/system-tools';
+import { frontDoorSections, startFrontDoor } from '../support/front-door';
 import { backlogRulesForTests, startPrometheus } from '../support/prometheus';
-import { requirePrometheus } from '../../dev/testing/prometheus';
 import { EchoSink } from './sales';
 import { answers, cpuSecondsByPart, isRunning, startCommand, startScript, stopProcess, waitForUrl, waitUntil } from '../support/processes';
 
@@ -78,6 +79,9 @@ interface Ports {
   nodes: number[];
 }
 
+/** The load balancer's configuration as operators ship it. */
+const OPERATORS_HAPROXY_CONFIG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url));
+
 export class E2EStack {
   private readonly nodeProcesses: Array<ChildProcess | undefined>;
   private qstashProcess: ChildProcess | undefined;
@@ -97,8 +101,8 @@ export class E2EStack {
   }
 
   static async start(options: E2EStackOptions): Promise<E2EStack> {
-    requireHaproxy('the end-to-end suite puts the backend nodes behind it, and counts sales at EMP\'s front door with it');
-    requirePrometheus('prometheus', 'the end-to-end suite watches the stack with it (the QStash backlog alert during the outage)');
+    requireSystemTool('haproxy');
+    requireSystemTool('prometheus');
     mkdirSync(options.logDirectory, { recursive: true });
     const [backend, qstash] = await Promise.all([createTestDatabase('tether_e2e'), createTestDatabase('tether_e2e_qstash')]);
     const ports: Ports = {
@@ -197,7 +201,7 @@ export class E2EStack {
       this.startQStash(),
     ]);
 
-    const balancer = startFrontDoor(this.writeBalancerConfig(), this.frontDoorLog);
+    const balancer = this.startBalancer();
     this.others.push(balancer);
     this.named.HAProxy = balancer;
     await waitForUrl(`${urls.balancer}/health`, 'HAProxy', balancer);
@@ -247,39 +251,16 @@ export class E2EStack {
   }
 
   /**
-   * HAProxy in front of the node slots: least connections, a node out after two failed health
-   * checks 500 ms apart and back after one good one; a request that could not connect to a
-   * node is sent to another (nothing was sent, so retrying it is safe).
+   * HAProxy as operators run it: deploy/haproxy/haproxy.cfg (least connections, health checks on
+   * /health, timeouts, body caps, forwarded headers) with the node slots in a second file, and
+   * EMP's front door in a third; it listens where TETHER_BIND says.
    */
-  private writeBalancerConfig(): string {
-    const servers = this.ports.nodes.map((port, index) => `  server node${index + 1} 127.0.0.1:${port} check`).join('\n');
-    const config = `global
-  maxconn 4096
-
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 120s
-  timeout server 120s
-  retries 3
-  option redispatch
-  retry-on conn-failure
-
-frontend tether
-  bind 127.0.0.1:${this.ports.balancer}
-  default_backend nodes
-
-backend nodes
-  balance leastconn
-  option httpchk GET /health
-  http-check expect status 200
-  default-server inter 500ms fall 2 rise 1
-${servers}
-
-${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
-    const file = join(this.workDirectory, 'haproxy.cfg');
-    writeFileSync(file, config);
-    return file;
+  private startBalancer(): ChildProcess {
+    const nodes = join(this.workDirectory, 'haproxy-nodes.cfg');
+    writeFileSync(nodes, `backend nodes from tether-nodes\n${this.ports.nodes.map((port, index) => `  server node${index + 1} 127.0.0.1:${port}`).join('\n')}\n`);
+    const frontDoor = join(this.workDirectory, 'haproxy-front-door.cfg');
+    writeFileSync(frontDoor, frontDoorSections(this.ports.frontDoor, this.ports.sim));
+    return startFrontDoor([OPERATORS_HAPROXY_CONFIG, nodes, frontDoor], this.frontDoorLog, { TETHER_BIND: `127.0.0.1:${this.ports.balancer}` });
   }
 
   /** The environment every backend node runs with. */
@@ -334,8 +315,8 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
       90_000,
       `backend node ${index + 1}`,
     );
-    // In service once HAProxy's next health check has seen it.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // In service once HAProxy's next health check (every second, deploy/haproxy/haproxy.cfg) has seen it.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
   }
 
   /** CPU seconds used so far per part of the stack, PostgreSQL and Redis, and this harness. */

@@ -7,23 +7,21 @@
  * and then times the requests that queued meanwhile as arriving together. HAProxy timestamps on
  * reading.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { requireSystemTool } from '../../scripts/system-tools';
 import { startCommand } from './processes';
 
-export function requireHaproxy(purpose: string): void {
-  if (spawnSync('haproxy', ['-v']).error) throw new Error(`HAProxy is not installed: ${purpose} (apt-get install haproxy)`);
-}
-
 /**
- * HAProxy with `config` (holding frontDoorSections), its output to `log`. It runs at a higher
- * priority, so that on a machine shared with the whole stack it reads each request when it
- * comes rather than when it next gets the CPU; without the right to raise it (not root) it says
- * so and runs anyway. TZ: %tr is written in local time.
+ * HAProxy with the `configs` files in order (one holding frontDoorSections) and `env` (which
+ * they may read as "${NAME}"), its output to `log`. It runs at a higher priority, so that on a
+ * machine shared with the whole stack it reads each request when it comes rather than when it
+ * next gets the CPU; without the right to raise it (not root) it says so and runs anyway. TZ: %tr
+ * is written in local time.
  */
-export function startFrontDoor(config: string, log: string): ChildProcess {
-  const haproxy = startCommand('haproxy', ['-db', '-f', config], { TZ: 'UTC' }, { log });
+export function startFrontDoor(configs: readonly string[], log: string, env: Record<string, string> = {}): ChildProcess {
+  const haproxy = startCommand(requireSystemTool('haproxy'), ['-db', ...configs.flatMap((config) => ['-f', config])], { ...env, TZ: 'UTC' }, { log });
   try {
     setPriority(haproxy.pid!, -10);
   } catch (error) {
@@ -34,7 +32,13 @@ export function startFrontDoor(config: string, log: string): ChildProcess {
 
 /** The HAProxy sections of the front door: a frontend on `port` logging each request to stdout, the simulator behind it. */
 export function frontDoorSections(port: number, simulatorPort: number): string {
-  return `frontend emp
+  return `defaults
+  mode http
+  timeout connect 5s
+  timeout client 2m
+  timeout server 2m
+
+frontend emp
   bind 127.0.0.1:${port}
   log stdout format raw local0 info
   log-format "%tr %HM %HP %ST"

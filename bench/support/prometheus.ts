@@ -7,7 +7,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROMETHEUS_DEPLOY_DIRECTORY, requirePrometheus } from '../../dev/testing/prometheus';
+import { PROMETHEUS_DEPLOY_DIRECTORY } from '../../dev/testing/prometheus';
+import { requireSystemTool } from '../../scripts/system-tools';
 import { startCommand, waitForUrl } from './processes';
 
 export const BACKLOG_ALERT = 'TetherQStashBacklogOld';
@@ -42,7 +43,7 @@ export async function startPrometheus(options: {
   /** Scrape and evaluation interval. */
   intervalSeconds: number;
 }): Promise<RunningPrometheus> {
-  requirePrometheus('prometheus', 'the end-to-end run watches the stack with it and checks that the QStash backlog alert fires during the outage');
+  const prometheus = requireSystemTool('prometheus');
   mkdirSync(options.directory, { recursive: true });
   const interval = `${options.intervalSeconds}s`;
   writeFileSync(join(options.directory, 'alerts.yml'), options.rules);
@@ -55,7 +56,7 @@ export async function startPrometheus(options: {
   writeFileSync(join(options.directory, 'prometheus.yml'), JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${options.port}`;
   const child = startCommand(
-    'prometheus',
+    prometheus,
     [
       `--config.file=${join(options.directory, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(options.directory, 'data')}`,

@@ -1,5 +1,5 @@
 /**
- * Runs one CLI command: finds it among cli/commands/*.ts, gives it the backend's services (made
+ * Runs one CLI command: finds it among cli/commands/*.ts (*.js in the build, backend/dist/commands/), gives it the backend's services (made
  * from the environment on first use unless given) and turns what happens into an exit code.
  */
 import { readdir } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { UsageError, type CliOutput, type Command } from './command';
 const COMMANDS_DIR = new URL('./commands/', import.meta.url);
 
 async function loadCommands(): Promise<Map<string, Command>> {
-  const files = (await readdir(COMMANDS_DIR)).filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts')).sort();
+  const files = (await readdir(COMMANDS_DIR)).filter((file) => /\.[jt]s$/.test(file) && !file.endsWith('.d.ts')).sort();
   const commands = new Map<string, Command>();
   for (const file of files) {
     const module = (await import(new URL(file, COMMANDS_DIR).href)) as { default?: Command };

@@ -8,7 +8,14 @@ import * as schema from './schema';
 
 export type Database = NodePgDatabase<typeof schema>;
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url));
+/**
+ * migrations/ at the repository's root; the build (scripts/build.ts) copies it into backend/dist/ and
+ * sets BUNDLED_MIGRATIONS_PATH to where it is from the bundle. Unset when running from source.
+ */
+declare const BUNDLED_MIGRATIONS_PATH: string | undefined;
+export const MIGRATIONS_FOLDER = fileURLToPath(
+  new URL(typeof BUNDLED_MIGRATIONS_PATH === 'string' ? BUNDLED_MIGRATIONS_PATH : '../../../migrations', import.meta.url),
+);
 
 export interface DatabaseHandle {
   db: Database;

@@ -32,7 +32,8 @@ const BODY_CAPS: Readonly<Record<string, number>> = {
 
 /**
  * PUT /uploads/:id/content streams a debtor file (up to UPLOAD_MAX_CSV_BYTES) into storage,
- * never whole in memory, and cuts it off past the upload's own cap (uploads/lifecycle.ts). Only
+ * never whole in memory, and cuts it off past the upload's own cap (uploads/lifecycle.ts); a
+ * refusal there closes the connection as the 413 above does (capRequestBodies). Only
  * a raw body: a form body would be parsed whole for its CSRF field (auth/csrf.ts), so it is capped.
  */
 const STREAMED_TO_STORAGE = /^\/uploads\/[^/]+\/content$/;
@@ -60,8 +61,14 @@ export function capRequestBodies(): MiddlewareHandler {
     }
     return limiter;
   };
-  return (c, next) => {
+  return async (c, next) => {
     const cap = bodyCapOf({ method: c.req.method, path: c.req.path, contentType: c.req.header('content-type') });
-    return cap === undefined ? next() : limiterOf(cap)(c, next);
+    if (cap !== undefined) return limiterOf(cap)(c, next);
+    await next();
+    // The streamed file refused (over the upload's cap, announced or sent; no such upload; not
+    // logged in) is left unread, and the server drops the connection after answering: said so,
+    // a client opens a new one for its next request instead of sending it on a dead socket
+    // ("other side closed"). An accepted file was read to its end.
+    if (c.res.status >= 400) c.header('Connection', 'close');
   };
 }

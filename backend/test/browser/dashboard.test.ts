@@ -14,7 +14,7 @@ import { billingAttempts, blacklist, debtors } from '../../src/db/schema';
 import { EMP_EVENTS_PATH } from '../../src/events/delivery-route';
 import { startBackend, waitFor, type TestBackend } from '../support/backend';
 import { seedUpload } from '../support/billing';
-import { chromiumMissing, launchChromium } from '../support/browser';
+import { launchChromium } from '../support/browser';
 import { startDashboardStack, type DashboardStack } from '../support/dashboard-stack';
 import { createAttempt, hex, saleNotification, testIban } from '../support/events';
 import { germanIban } from '../support/uploads';
@@ -28,7 +28,7 @@ function debtorFile(): string {
   return `${lines.join('\n')}\n`;
 }
 
-describe.skipIf(chromiumMissing)('the dashboard in a browser', () => {
+describe('the dashboard in a browser', () => {
   let stack: DashboardStack;
   let browser: Browser;
   let context: BrowserContext;

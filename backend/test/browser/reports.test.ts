@@ -7,13 +7,13 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingAttempts, debtors, uploads } from '../../src/db/schema';
-import { chromiumMissing, launchChromium } from '../support/browser';
+import { launchChromium } from '../support/browser';
 import { createMigratedDatabase, type MigratedTestDatabase } from '../support/database';
 import { startDashboardNode, type DashboardNode } from '../support/dashboard';
 import { hex, testIban } from '../support/events';
 import { createTestOperator, type TestOperator } from '../support/operators';
 
-describe.skipIf(chromiumMissing)('the reports page in a browser', () => {
+describe('the reports page in a browser', () => {
   let database: MigratedTestDatabase;
   let node: DashboardNode;
   let browser: Browser;
