@@ -224,26 +224,16 @@ export async function processUpload(context: UploadProcessingContext, uploadId: 
   }
 }
 
-async function processClaimed(context: UploadProcessingContext, upload: UploadRecord, options: ProcessingOptions): Promise<ProcessingResult> {
-  const { pool, db } = context.database;
-  const log = context.log.child({ uploadId: upload.id });
-  const clients = await takeLanes(pool);
+/**
+ * importRows on lanes of its own, given back to the pool before the upload is marked done: the
+ * error report and the completion then take a connection like any request, and never wait for
+ * one while this run still holds its lanes (two uploads on a small pool would wait for each other).
+ */
+async function importOnLanes(context: UploadProcessingContext, upload: UploadRecord, options: ProcessingOptions): Promise<void> {
+  const clients = await takeLanes(context.database.pool);
   let failure: Error | undefined;
   try {
-    const lanes = clients.map((lane) => ({ client: lane, db: drizzle(lane, { schema }) }));
-    try {
-      await importRows(context, upload, lanes, options);
-    } catch (error) {
-      if (!isFileProblem(error)) throw error;
-      await markFailed(db, upload.id, error.message);
-      log.warn({ error: error.message }, 'upload failed: the file cannot be processed');
-      return { outcome: 'failed', upload: (await findUpload(db, upload.id))! };
-    }
-    const reportKey = await writeErrorReport(pool, context.storage, { id: upload.id, delimiter: upload.delimiter ?? ',' });
-    await markCompleted(db, upload.id, reportKey);
-    const finished = (await findUpload(db, upload.id))!;
-    log.info({ rowsRead: finished.rowsRead, rowsAccepted: finished.rowsAccepted, rowsRejected: finished.rowsRejected }, 'upload processed');
-    return { outcome: 'completed', upload: finished };
+    await importRows(context, upload, clients.map((lane) => ({ client: lane, db: drizzle(lane, { schema }) })), options);
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
     throw error;
@@ -251,4 +241,22 @@ async function processClaimed(context: UploadProcessingContext, upload: UploadRe
     // After a failure a connection may be broken or mid-transaction, so it is closed, not pooled.
     for (const client of clients) client.release(failure);
   }
+}
+
+async function processClaimed(context: UploadProcessingContext, upload: UploadRecord, options: ProcessingOptions): Promise<ProcessingResult> {
+  const { pool, db } = context.database;
+  const log = context.log.child({ uploadId: upload.id });
+  try {
+    await importOnLanes(context, upload, options);
+  } catch (error) {
+    if (!isFileProblem(error)) throw error;
+    await markFailed(db, upload.id, error.message);
+    log.warn({ error: error.message }, 'upload failed: the file cannot be processed');
+    return { outcome: 'failed', upload: (await findUpload(db, upload.id))! };
+  }
+  const reportKey = await writeErrorReport(pool, context.storage, { id: upload.id, delimiter: upload.delimiter ?? ',' });
+  await markCompleted(db, upload.id, reportKey);
+  const finished = (await findUpload(db, upload.id))!;
+  log.info({ rowsRead: finished.rowsRead, rowsAccepted: finished.rowsAccepted, rowsRejected: finished.rowsRejected }, 'upload processed');
+  return { outcome: 'completed', upload: finished };
 }
