@@ -2,8 +2,8 @@
  * The whole Tether stack for the end-to-end harness, every part in its own process as in
  * production: PostgreSQL and Redis (the machine's), the dev Upstash REST and QStash servers, the
  * dev S3 server, the Genesis simulator behind EMP's front door, backend nodes behind HAProxy
- * (least connections, health checks on /health; the same HAProxy is the front door) and the edge
- * under `wrangler dev`. Faults are methods: kill a node, stop
+ * (least connections, health checks on /health; the same HAProxy is the front door) reaching
+ * PostgreSQL through pgBouncer in transaction mode, and the edge under `wrangler dev`. Faults are methods: kill a node, stop
  * QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
+import { startPgBouncer, type RunningPgBouncer } from '../../dev/testing/pgbouncer';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
 import { frontDoorSections, requireHaproxy, startFrontDoor } from '../support/front-door';
@@ -71,6 +72,8 @@ export class E2EStack {
   private readonly others: ChildProcess[] = [];
   private readonly named: Record<string, ChildProcess> = {};
   private echoSink: EchoSink | undefined;
+  /** Between the nodes and PostgreSQL, in transaction mode, as the go-live plan deploys it. */
+  private pgbouncer: RunningPgBouncer | undefined;
 
   private constructor(
     private readonly options: E2EStackOptions,
@@ -101,6 +104,7 @@ export class E2EStack {
     const stack = new E2EStack(options, ports, { backend, qstash }, mkdtempSync(join(tmpdir(), 'tether-e2e-')), openDatabase(backend.url, { maxConnections: 4 }));
     try {
       await stack.flushRedis();
+      stack.pgbouncer = await startPgBouncer();
       stack.echoSink = await EchoSink.start();
       await stack.startServices();
       return stack;
@@ -257,8 +261,9 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
   /** The environment every backend node runs with. */
   nodeEnvironment(index: number): Record<string, string> {
     const { urls } = this;
-    const database = new URL(this.databases.backend.url);
-    // Names the node in pg_stat_activity.
+    if (!this.pgbouncer) throw new Error('the stack has not started');
+    // The nodes reach PostgreSQL through pgBouncer (transaction mode); the harness's own checks do not.
+    const database = new URL(this.pgbouncer.urlFor(this.databases.backend.url));
     database.searchParams.set('application_name', `tether-node-${index + 1}`);
     return {
       // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
@@ -386,6 +391,7 @@ ${frontDoorSections(this.ports.frontDoor, this.ports.sim)}`;
     const children = [...this.others.reverse(), ...this.nodeProcesses, this.qstashProcess];
     await Promise.all(children.map((child) => (child ? stopProcess(child) : undefined)));
     await this.echoSink?.close();
+    await this.pgbouncer?.close();
     await this.database.close();
     await Promise.all([this.databases.backend.drop(), this.databases.qstash.drop()]).catch(() => undefined);
     rmSync(this.workDirectory, { recursive: true, force: true });
