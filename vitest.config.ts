@@ -3,6 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Each workspace is a project; the edge runs inside workerd (see edge/vitest.config.ts). The
 // browser tests drive Chromium and the end-to-end run starts the whole stack, heavy on a small
 // machine: they run after every other project, one after the other.
+/** The events, billing and uploads suites: their backend nodes reach PostgreSQL through pgBouncer. */
+const THROUGH_PGBOUNCER = ['backend/test/events-*.test.ts', 'backend/test/billing-*.test.ts', 'backend/test/upload-*.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -13,7 +16,18 @@ export default defineConfig({
         test: {
           name: 'backend',
           include: ['backend/test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'backend/test/browser/**'],
+          exclude: [...configDefaults.exclude, 'backend/test/browser/**', ...THROUGH_PGBOUNCER],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      // The same kind of tests, their backend nodes behind pgBouncer in transaction mode, as the
+      // go-live plan deploys them (docs/pgbouncer.md); each runs once, here instead of above.
+      {
+        test: {
+          name: 'backend-pgbouncer',
+          include: THROUGH_PGBOUNCER,
+          globalSetup: ['backend/test/support/pgbouncer-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

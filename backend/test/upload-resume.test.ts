@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeDatabaseUrl } from '../../dev/testing/pgbouncer';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import * as schema from '../src/db/schema';
 import { CheckpointMovedError, commitBatch } from '../src/uploads/batch-commit';
@@ -67,7 +68,7 @@ describe('resuming an interrupted upload', () => {
     const upload = await storeUpload(environment, 'killed.csv', file.csv);
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
       cwd: REPOSITORY,
-      env: { ...process.env, DATABASE_URL: environment.database.url, STORAGE: JSON.stringify(environment.storageConfig), UPLOAD_ID: upload.id, BATCH_SIZE: '1000' },
+      env: { ...process.env, DATABASE_URL: nodeDatabaseUrl(environment.database.url), STORAGE: JSON.stringify(environment.storageConfig), UPLOAD_ID: upload.id, BATCH_SIZE: '1000' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));

@@ -2,9 +2,10 @@
  * The whole Tether stack for the end-to-end harness, every part in its own process as in
  * production: PostgreSQL and Redis (the machine's), the dev Upstash REST and QStash servers, the
  * dev S3 server, the Genesis simulator behind EMP's front door, backend nodes behind HAProxy
- * (least connections, health checks on /health; the same HAProxy is the front door) and the edge
- * under `wrangler dev`, and Debian's Prometheus scraping the nodes with the alert rules of
- * deploy/prometheus. Faults are methods: kill a node, stop QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
+ * (least connections, health checks on /health; the same HAProxy is the front door) reaching
+ * PostgreSQL through pgBouncer in transaction mode, the edge under `wrangler dev`, and Debian's
+ * Prometheus scraping the nodes with the alert rules of deploy/prometheus. Faults are methods:
+ * kill a node, stop QStash, flush Redis. Logs go to <logDirectory>/<part>.log.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis } from 'ioredis';
 import { openDatabase, type DatabaseHandle } from '../../backend/src/db/client';
+import { startPgBouncer, type RunningPgBouncer } from '../../dev/testing/pgbouncer';
 import { createTestDatabase, type TestDatabase } from '../../dev/testing/postgres';
 import { freePort } from '../../dev/running-server';
 import { requireSystemTool } from '../../scripts/system-tools';
@@ -88,6 +90,8 @@ export class E2EStack {
   private readonly others: ChildProcess[] = [];
   private readonly named: Record<string, ChildProcess> = {};
   private echoSink: EchoSink | undefined;
+  /** Between the nodes and PostgreSQL, in transaction mode, as the go-live plan deploys it. */
+  private pgbouncer: RunningPgBouncer | undefined;
 
   private constructor(
     private readonly options: E2EStackOptions,
@@ -120,6 +124,7 @@ export class E2EStack {
     const stack = new E2EStack(options, ports, { backend, qstash }, mkdtempSync(join(tmpdir(), 'tether-e2e-')), openDatabase(backend.url, { maxConnections: 4 }));
     try {
       await stack.flushRedis();
+      stack.pgbouncer = await startPgBouncer();
       stack.echoSink = await EchoSink.start();
       await stack.startServices();
       return stack;
@@ -266,8 +271,9 @@ export class E2EStack {
   /** The environment every backend node runs with. */
   nodeEnvironment(index: number): Record<string, string> {
     const { urls } = this;
-    const database = new URL(this.databases.backend.url);
-    // Names the node in pg_stat_activity.
+    if (!this.pgbouncer) throw new Error('the stack has not started');
+    // The nodes reach PostgreSQL through pgBouncer (transaction mode); the harness's own checks do not.
+    const database = new URL(this.pgbouncer.urlFor(this.databases.backend.url));
     database.searchParams.set('application_name', `tether-node-${index + 1}`);
     return {
       // Not production: that would refuse this stack's http URLs (config.ts); nothing else reads NODE_ENV.
@@ -397,6 +403,7 @@ export class E2EStack {
     const children = [...this.others.reverse(), ...this.nodeProcesses, this.qstashProcess];
     await Promise.all(children.map((child) => (child ? stopProcess(child) : undefined)));
     await this.echoSink?.close();
+    await this.pgbouncer?.close();
     await this.database.close();
     await Promise.all([this.databases.backend.drop(), this.databases.qstash.drop()]).catch(() => undefined);
     rmSync(this.workDirectory, { recursive: true, force: true });

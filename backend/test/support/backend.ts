@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import { listen, type RunningServer } from '../../src/http/listen';
+import { nodeDatabaseUrl } from '../../../dev/testing/pgbouncer';
 import { TEST_QSTASH_KEYS } from '../../../dev/testing/qstash';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -16,7 +17,8 @@ export function backendEnvironment(databaseUrl: string, qstashUrl: string): Reco
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    DATABASE_URL: databaseUrl,
+    // Through pgBouncer when the test project runs one (vitest.config.ts).
+    DATABASE_URL: nodeDatabaseUrl(databaseUrl),
     DATABASE_POOL_SIZE: '10',
     UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
     UPSTASH_REDIS_REST_TOKEN: 'unused',

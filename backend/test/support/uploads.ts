@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { RunningServer } from '../../../dev/running-server';
 import { startS3DevServer } from '../../../dev/s3/server';
+import { nodeDatabaseUrl } from '../../../dev/testing/pgbouncer';
 import { loadConfig, type UploadLimits } from '../../src/config';
+import { openDatabase, type DatabaseHandle } from '../../src/db/client';
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { inspectContent } from '../../src/uploads/content-check';
 import type { Delimiter } from '../../src/uploads/csv-dialect';
@@ -35,7 +37,10 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = loadConfig({
 }).uploads;
 
 export interface UploadTestEnvironment {
+  /** The test's own connections: setup and checks. */
   database: MigratedTestDatabase;
+  /** The processing's connections, as a node's: through pgBouncer when the test project runs one. */
+  nodeDatabase: DatabaseHandle;
   s3: RunningServer;
   storage: ObjectStorage;
   storageConfig: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
@@ -51,15 +56,18 @@ export async function startUploadTestEnvironment(): Promise<UploadTestEnvironmen
   const [database, s3] = await Promise.all([createMigratedDatabase(), startS3DevServer({ directory, buckets: [bucket], accessKeyId, secretAccessKey })]);
   const storageConfig = { endpoint: s3.url, region: 'us-east-1', bucket, accessKeyId, secretAccessKey, forcePathStyle: true };
   const storage = new ObjectStorage(storageConfig);
+  const nodeDatabase = openDatabase(nodeDatabaseUrl(database.url), { maxConnections: 5 });
   const log = pino({ level: 'silent' });
   return {
     database,
+    nodeDatabase,
     s3,
     storage,
     storageConfig,
-    context: (limits = {}) => ({ database, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits } }),
+    context: (limits = {}) => ({ database: nodeDatabase, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits } }),
     close: async () => {
       storage.close();
+      await nodeDatabase.close();
       await s3.close();
       await database.destroy();
       await rm(directory, { recursive: true, force: true });
