@@ -88,7 +88,7 @@ async function main() {
     const chargedAttempt = await createAttempt(db, { status: 'approved', empUniqueId: charged });
     await processEvent(events, forwarded({ transaction_type: 'chargeback', unique_id: hex(16), original_transaction_unique_id: charged, reason_code: 'MD06', amount: '1990', currency: 'EUR', status: 'approved' }));
     await processEvent(events, saleNotification({ transactionId: `tth_${hex(8)}` }, hex(16), 'approved'));
-    await addToBlacklist(db, { iban: testIban(), reason: 'Debtor asked to stop all debits (phone, ticket 4711)', source: 'operator', createdBy: stack.operator.email });
+    await addToBlacklist(db, stack.services.config.personalData.key, { iban: testIban(), reason: 'Debtor asked to stop all debits (phone, ticket 4711)', source: 'operator', createdBy: stack.operator.email });
     await seedEventTraffic(stack);
 
     // A delivery QStash gave up on: the node it was sent to was down.

@@ -181,7 +181,7 @@ async function blacklistForOutcome(tx: Executor, context: EventContext, applicat
   if (!context.blacklistCodes.has(reasonCode)) {
     return { listed: false, why: 'reason code not in the blacklist policy', reason_code: reasonCode };
   }
-  const { entry, created } = await addToBlacklist(tx, {
+  const { entry, created } = await addToBlacklist(tx, context.personalDataKey, {
     iban: attempt.debtorIban,
     reason: `${what} ${reasonCode} on billing attempt ${attempt.id}`,
     reasonCode,

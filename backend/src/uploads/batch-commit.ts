@@ -38,6 +38,13 @@ export interface Batch {
   bytesRead: number;
 }
 
+/** The upload a batch belongs to; `personalDataKey` matches blacklisted IBANs by their keyed hash too. */
+export interface BatchUpload {
+  id: string;
+  ibanColumn: string;
+  personalDataKey: string;
+}
+
 export interface BatchOutcome {
   read: number;
   accepted: number;
@@ -200,7 +207,7 @@ export class CheckpointMovedError extends Error {
  * only after the previous one committed, moving the checkpoint from exactly where that one left
  * it. If a batch fails, every later one rolls back too.
  */
-export function commitBatch(lane: BatchLane, upload: { id: string; ibanColumn: string }, batch: Batch, previous: PreviousBatch): BatchInFlight {
+export function commitBatch(lane: BatchLane, upload: BatchUpload, batch: Batch, previous: PreviousBatch): BatchInFlight {
   let decide!: (accepted: ReadonlyMap<string, number>) => void;
   let refuse!: (error: unknown) => void;
   const accepted = new Promise<ReadonlyMap<string, number>>((resolve, reject) => {
@@ -219,7 +226,7 @@ export function commitBatch(lane: BatchLane, upload: { id: string; ibanColumn: s
 
 async function runBatch(
   { client, db }: BatchLane,
-  upload: { id: string; ibanColumn: string },
+  upload: BatchUpload,
   batch: Batch,
   previous: PreviousBatch,
   decide: (accepted: ReadonlyMap<string, number>) => void,
@@ -229,7 +236,7 @@ async function runBatch(
   try {
     const valid = batch.rows.filter((row): row is CheckedRow & { debtor: ValidDebtorRow } => row.debtor !== undefined);
     const ibans = [...new Set(valid.map((row) => row.debtor.iban))];
-    const blacklisted = ibans.length > 0 ? await findBlacklisted(db, ibans) : new Map();
+    const blacklisted = ibans.length > 0 ? await findBlacklisted(db, upload.personalDataKey, ibans) : new Map();
     const existing = ibans.length > 0 ? await findExistingDebits(client, upload.id, ibans) : { inFile: new Map(), openElsewhere: new Map() };
     for (const [key, row] of await previous.accepted) existing.inFile.set(key, Math.min(existing.inFile.get(key) ?? row, row));
 

@@ -18,6 +18,7 @@ import { createUpload, markUploaded, type UploadRecord } from '../../src/uploads
 import type { UploadProcessingContext } from '../../src/uploads/process-upload';
 import type { TextEncoding } from '../../src/uploads/text-inspection';
 import { createMigratedDatabase, type MigratedTestDatabase } from './database';
+import { TEST_PERSONAL_DATA_KEY } from './events';
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = loadConfig({
   DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
@@ -57,7 +58,7 @@ export async function startUploadTestEnvironment(): Promise<UploadTestEnvironmen
     s3,
     storage,
     storageConfig,
-    context: (limits = {}) => ({ database, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits } }),
+    context: (limits = {}) => ({ database, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits }, personalDataKey: TEST_PERSONAL_DATA_KEY }),
     close: async () => {
       storage.close();
       await s3.close();
