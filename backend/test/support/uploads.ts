@@ -39,6 +39,8 @@ export interface UploadTestEnvironment {
   database: MigratedTestDatabase;
   s3: RunningServer;
   storage: ObjectStorage;
+  /** Where the S3 stand-in keeps the objects: tests that must find no trace of something read it all. */
+  directory: string;
   storageConfig: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
   context(limits?: Partial<UploadLimits>): UploadProcessingContext;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startUploadTestEnvironment(): Promise<UploadTestEnvironmen
     database,
     s3,
     storage,
+    directory,
     storageConfig,
     context: (limits = {}) => ({ database, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits }, personalDataKey: TEST_PERSONAL_DATA_KEY }),
     close: async () => {
