@@ -12,6 +12,8 @@ import { deadLetterPage } from './pages/dead-letters';
 import { debtorsPage } from './pages/debtors';
 import { eventPages } from './pages/events';
 import { loginPages } from './pages/login';
+import { personalDataPage } from './pages/personal-data';
+import { reviewPage } from './pages/review';
 import { runPages } from './pages/runs';
 import { statusPage } from './pages/status';
 import { uploadPages } from './pages/uploads';
@@ -29,5 +31,7 @@ export function dashboardRoutes(context: DashboardContext) {
   app.route('/', blacklistPage(context));
   app.route('/', deadLetterPage(context));
   app.route('/', eventPages(context));
+  app.route('/', reviewPage(context));
+  app.route('/', personalDataPage(context));
   return app;
 }
