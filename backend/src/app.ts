@@ -20,6 +20,8 @@ import { securityHeaders } from './http/security-headers';
 import { metricsRoutes } from './metrics';
 import { deliveryProbeRoutes } from './monitoring/delivery-probe';
 import { registerOperationalMetrics, SCRAPE_DEADLINE_MS } from './monitoring/operational-metrics';
+import { personalDataContext } from './personal-data/context';
+import { retentionDeliveryRoutes } from './personal-data/routes';
 import { reconciliationDeliveryRoutes, reconciliationRoutes } from './reconciliation/routes';
 import type { Services } from './services';
 import { uploadContext } from './uploads/context';
@@ -66,6 +68,7 @@ export function createApp(services: Services) {
   app.route('/', reconciliationRoutes({ context: billing }));
   app.route('/', reconciliationDeliveryRoutes({ context: billing, receiver }));
   app.route('/', vopDeliveryRoutes({ context: billing, receiver }));
+  app.route('/', retentionDeliveryRoutes({ context: personalDataContext(services), receiver, publicUrl: config.http.publicUrl }));
   // Whatever waits for confirmation (a node died, EMP was down) is looked at when a node starts.
   confirmer.wake();
   return app;

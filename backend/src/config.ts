@@ -103,6 +103,15 @@ const envSchema = z.object({
   /** Days back the by-date sweeps (transactions and chargebacks) look. */
   RECONCILE_SWEEP_DAYS: positiveInt.default(3),
 
+  /** Daily QStash schedule of the personal-data retention sweep (docs/personal-data.md); the periods are dashboard settings. */
+  RETENTION_SWEEP_CRON: z.string().min(1).default('15 2 * * *'),
+  /**
+   * Key of the keyed hash (HMAC-SHA-256) that keeps an erased debtor's blacklisted IBAN blocked
+   * and derives erasure pseudonyms. Required in production, at least 32 characters; changing it
+   * makes every erased IBAN's blacklist entry unmatchable, so it is kept like a database backup key.
+   */
+  PERSONAL_DATA_KEY: secret.optional(),
+
   /** Chargeback reason codes that blacklist the debtor's IBAN (../shared/sepa-domain.md §5.3). */
   CHARGEBACK_BLACKLIST_CODES: codeList.default([...DEFAULT_BLACKLIST_CODES]),
 
@@ -145,6 +154,10 @@ const envSchema = z.object({
   CHARGEBACK_RATIO_WARNING_PERCENT: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(100).default(0.5),
 });
 
+/** What a node outside production keys its hashes with when PERSONAL_DATA_KEY is not set. */
+const DEVELOPMENT_PERSONAL_DATA_KEY = 'dev-personal-data-key-never-in-production';
+const MIN_PERSONAL_DATA_KEY_LENGTH = 32;
+
 /**
  * Every secret value shipped in the repository for development: .env.example, .dev.vars.example,
  * dev/stack/defaults.ts (what `npm start` runs on) and docker-compose.yml. Anyone can read them,
@@ -161,6 +174,7 @@ const DEVELOPMENT_SECRET_VALUES = new Set([
   'dev-terminal',
   'dev-login',
   'dev-password',
+  DEVELOPMENT_PERSONAL_DATA_KEY,
 ]);
 
 export const SECRET_VARIABLES = [
@@ -173,6 +187,7 @@ export const SECRET_VARIABLES = [
   'EMP_TERMINAL_TOKEN',
   'EMP_API_LOGIN',
   'EMP_API_PASSWORD',
+  'PERSONAL_DATA_KEY',
 ] as const;
 
 /** Production only: no development secret, and an https PUBLIC_URL (session cookies are Secure only then). */
@@ -182,9 +197,15 @@ const productionEnvSchema = envSchema.superRefine((env, context) => {
     context.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an https URL in production (session cookies are not Secure otherwise)' });
   }
   for (const variable of SECRET_VARIABLES) {
-    if (DEVELOPMENT_SECRET_VALUES.has(env[variable])) {
+    const value = env[variable];
+    if (value !== undefined && DEVELOPMENT_SECRET_VALUES.has(value)) {
       context.addIssue({ code: 'custom', path: [variable], message: 'is a development value from the repository: set the production secret' });
     }
+  }
+  if (env.PERSONAL_DATA_KEY === undefined) {
+    context.addIssue({ code: 'custom', path: ['PERSONAL_DATA_KEY'], message: 'is required in production' });
+  } else if (!DEVELOPMENT_SECRET_VALUES.has(env.PERSONAL_DATA_KEY) && env.PERSONAL_DATA_KEY.length < MIN_PERSONAL_DATA_KEY_LENGTH) {
+    context.addIssue({ code: 'custom', path: ['PERSONAL_DATA_KEY'], message: `must have at least ${MIN_PERSONAL_DATA_KEY_LENGTH} characters` });
   }
 });
 
@@ -211,6 +232,7 @@ export interface Config {
     reconciliationRateLimitPerSecond: number;
   };
   chargebackBlacklistCodes: readonly string[];
+  personalData: PersonalDataSettings;
   uploads: UploadLimits;
   rateLimitHeadroom: number;
   billing: BillingSettings;
@@ -255,6 +277,12 @@ export interface ReconciliationSettings {
   submittedAfterMs: number;
   staleClaimAfterMs: number;
   sweepDays: number;
+}
+
+export interface PersonalDataSettings {
+  /** The keyed hash's key (PERSONAL_DATA_KEY). */
+  key: string;
+  retentionSweepCron: string;
 }
 
 export interface UploadLimits {
@@ -326,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reconciliationRateLimitPerSecond: e.RECONCILIATION_RATE_LIMIT,
     },
     chargebackBlacklistCodes: e.CHARGEBACK_BLACKLIST_CODES,
+    personalData: { key: e.PERSONAL_DATA_KEY ?? DEVELOPMENT_PERSONAL_DATA_KEY, retentionSweepCron: e.RETENTION_SWEEP_CRON },
     uploads: {
       maxCsvBytes: e.UPLOAD_MAX_CSV_BYTES,
       maxXlsxBytes: e.UPLOAD_MAX_XLSX_BYTES,

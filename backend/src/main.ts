@@ -7,6 +7,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig, redactUrl } from './config';
 import { applyMigrations } from './db/client';
 import { startDeliveryProbes } from './monitoring/delivery-probe';
+import { ensureRetentionSchedule } from './personal-data/schedule';
 import { ensureReconciliationSchedules } from './reconciliation/schedule';
 import { createServices } from './services';
 
@@ -27,6 +28,10 @@ async function main() {
     // Not fatal: the node serves without them, and `reconcile:schedule` creates them later.
     await ensureReconciliationSchedules({ qstash: services.qstash, publicUrl: config.http.publicUrl, reconciliation: config.reconciliation }).catch(
       (error: unknown) => services.log.warn({ error: (error as Error).message }, 'reconciliation schedules not created; run reconcile:schedule'),
+    );
+    // The same switch: a deployment that schedules reconciliation on start schedules its sweep too.
+    await ensureRetentionSchedule({ qstash: services.qstash, publicUrl: config.http.publicUrl, cron: config.personalData.retentionSweepCron }).catch(
+      (error: unknown) => services.log.warn({ error: (error as Error).message }, 'retention sweep schedule not created; run retention:schedule'),
     );
   }
 

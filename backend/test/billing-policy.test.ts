@@ -12,7 +12,7 @@ import { billingAttempts } from '../src/db/schema';
 import { runReconciliation } from '../src/reconciliation/pass';
 import { waitFor } from './support/backend';
 import { seedUpload, startBillingCluster, statusCounts, waitForRun, type BillingCluster } from './support/billing';
-import { readAttempt } from './support/events';
+import { readAttempt, TEST_PERSONAL_DATA_KEY } from './support/events';
 
 let cluster: BillingCluster;
 
@@ -35,7 +35,7 @@ describe('the blacklist, checked again before sending', () => {
   it('cancels an attempt whose IBAN was listed after the upload, and sends the others', async () => {
     const { uploadId, attempts } = await seedUpload(cluster.database, 3);
     const listed = attempts[1]!;
-    await addToBlacklist(db(), { iban: listed.iban, reason: 'chargeback MD06 on another debit', reasonCode: 'MD06', source: 'chargeback' });
+    await addToBlacklist(db(), TEST_PERSONAL_DATA_KEY, { iban: listed.iban, reason: 'chargeback MD06 on another debit', reasonCode: 'MD06', source: 'chargeback' });
     const run = await startRun(cluster.operator, { selection: { uploadId } });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
 
@@ -89,7 +89,7 @@ describe('retries of soft declines', () => {
     const run = await startRun(cluster.operator, { selection: { uploadId } });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
     expect(await statusCounts(cluster, run.id)).toEqual({ declined: 4 });
-    await addToBlacklist(db(), { iban: softButBlacklisted.iban, reason: 'operator decision', source: 'operator' });
+    await addToBlacklist(db(), TEST_PERSONAL_DATA_KEY, { iban: softButBlacklisted.iban, reason: 'operator decision', source: 'operator' });
 
     // Each pass schedules the retries now due (RETRY_SPACING is 1 ms here) and starts a run for them.
     for (let pass = 0; pass < 4; pass++) {

@@ -7,7 +7,7 @@ import {
   removeFromBlacklist,
 } from '../src/blacklist/blacklist';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
-import { testIban } from './support/events';
+import { TEST_PERSONAL_DATA_KEY, testIban } from './support/events';
 
 let database: MigratedTestDatabase;
 beforeAll(async () => {
@@ -20,42 +20,42 @@ describe('the blacklist', () => {
     const iban = testIban();
     const spaced = iban.replace(/(.{4})/g, '$1 ').toLowerCase();
     const [first, ...others] = await Promise.all([
-      addToBlacklist(database.db, { iban, reason: 'chargeback MD06', reasonCode: 'MD06', source: 'chargeback', sourceEventId: 41 }),
-      addToBlacklist(database.db, { iban: spaced, reason: 'operator', source: 'operator', createdBy: 'ops@example.com' }),
-      addToBlacklist(database.db, { iban, reason: 'chargeback AC04', reasonCode: 'AC04', source: 'chargeback', sourceEventId: 42 }),
+      addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'chargeback MD06', reasonCode: 'MD06', source: 'chargeback', sourceEventId: 41 }),
+      addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban: spaced, reason: 'operator', source: 'operator', createdBy: 'ops@example.com' }),
+      addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'chargeback AC04', reasonCode: 'AC04', source: 'chargeback', sourceEventId: 42 }),
     ]);
     const results = [first!, ...others];
     expect(results.filter((result) => result.created)).toHaveLength(1);
     expect(new Set(results.map((result) => result.entry.id)).size).toBe(1);
     expect(results[0]!.entry.iban).toBe(iban);
-    expect(await isBlacklisted(database.db, spaced)).toBe(true);
+    expect(await isBlacklisted(database.db, TEST_PERSONAL_DATA_KEY, spaced)).toBe(true);
   });
 
   it('finds the listed IBANs among many', async () => {
     const listed = testIban();
     const clean = testIban();
-    await addToBlacklist(database.db, { iban: listed, reason: 'test', source: 'operator' });
-    const found = await findBlacklisted(database.db, [listed, clean]);
+    await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban: listed, reason: 'test', source: 'operator' });
+    const found = await findBlacklisted(database.db, TEST_PERSONAL_DATA_KEY, [listed, clean]);
     expect([...found.keys()]).toEqual([listed]);
-    expect(await findBlacklisted(database.db, [])).toEqual(new Map());
+    expect(await findBlacklisted(database.db, TEST_PERSONAL_DATA_KEY, [])).toEqual(new Map());
   });
 
   it('lifts an entry with an audit trail, after which the IBAN can be listed again', async () => {
     const iban = testIban();
-    await addToBlacklist(database.db, { iban, reason: 'chargeback MS02', reasonCode: 'MS02', source: 'chargeback' });
-    const removed = await removeFromBlacklist(database.db, { iban, removedBy: 'ops@example.com', reason: 'debtor paid' });
+    await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'chargeback MS02', reasonCode: 'MS02', source: 'chargeback' });
+    const removed = await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, removedBy: 'ops@example.com', reason: 'debtor paid' });
     expect(removed).toMatchObject({ removedBy: 'ops@example.com', removalReason: 'debtor paid' });
-    expect(await isBlacklisted(database.db, iban)).toBe(false);
-    expect((await addToBlacklist(database.db, { iban, reason: 'again', source: 'operator' })).created).toBe(true);
-    expect(await removeFromBlacklist(database.db, { iban: testIban(), removedBy: 'x', reason: 'y' })).toBeUndefined();
+    expect(await isBlacklisted(database.db, TEST_PERSONAL_DATA_KEY, iban)).toBe(false);
+    expect((await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'again', source: 'operator' })).created).toBe(true);
+    expect(await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban: testIban(), removedBy: 'x', reason: 'y' })).toBeUndefined();
   });
 
   it('lets only compliance lift a deceased or regulatory entry', async () => {
     const iban = testIban();
-    await addToBlacklist(database.db, { iban, reason: 'chargeback MD07', reasonCode: 'MD07', source: 'chargeback' });
-    await expect(removeFromBlacklist(database.db, { iban, removedBy: 'ops', reason: 'mistake' })).rejects.toBeInstanceOf(
+    await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'chargeback MD07', reasonCode: 'MD07', source: 'chargeback' });
+    await expect(removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, removedBy: 'ops', reason: 'mistake' })).rejects.toBeInstanceOf(
       BlacklistRemovalRefused,
     );
-    expect(await removeFromBlacklist(database.db, { iban, removedBy: 'compliance', reason: 'checked', byCompliance: true })).toBeDefined();
+    expect(await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, removedBy: 'compliance', reason: 'checked', byCompliance: true })).toBeDefined();
   });
 });

@@ -54,7 +54,7 @@ describe('loadConfig', () => {
   });
 
   describe('in production', () => {
-    const production = { ...validEnv, NODE_ENV: 'production', PUBLIC_URL: 'https://tether.example' };
+    const production = { ...validEnv, NODE_ENV: 'production', PUBLIC_URL: 'https://tether.example', PERSONAL_DATA_KEY: 'k'.repeat(32) };
     const repositoryFile = (name: string) => readFileSync(new URL(`../../${name}`, import.meta.url), 'utf8');
     /** Every value of `NAME=value` lines, and of `NAME: value` and `${NAME:-value}` in docker-compose.yml. */
     const assignedValues = (text: string, names: readonly string[]) =>
@@ -72,6 +72,16 @@ describe('loadConfig', () => {
 
     it('accepts production secrets over https', () => {
       expect(loadConfig(production).environment).toBe('production');
+    });
+
+    it('needs a personal-data key of 32 characters or more, in one line naming it', () => {
+      const { PERSONAL_DATA_KEY: _key, ...withoutKey } = production;
+      expect(() => loadConfig(withoutKey)).toThrow(/^Invalid configuration: PERSONAL_DATA_KEY is required in production$/);
+      expect(() => loadConfig({ ...production, PERSONAL_DATA_KEY: 'short' })).toThrow(
+        /^Invalid configuration: PERSONAL_DATA_KEY must have at least 32 characters$/,
+      );
+      // Outside production a development key keys the hashes, so npm start and the tests need none.
+      expect(loadConfig(validEnv).personalData.key).toMatch(/^dev-/);
     });
 
     it('finds the development secrets shipped in the repository', () => {

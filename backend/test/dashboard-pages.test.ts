@@ -13,7 +13,7 @@ import { eventContext } from '../src/events/context';
 import { processEvent } from '../src/events/process';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { startDashboardNode, type DashboardNode } from './support/dashboard';
-import { createAttempt, hex, readAttempt, readEvent, saleNotification, testIban } from './support/events';
+import { createAttempt, hex, readAttempt, readEvent, saleNotification, TEST_PERSONAL_DATA_KEY, testIban } from './support/events';
 import { createTestOperator, logIn, type SessionClient } from './support/operators';
 
 let database: MigratedTestDatabase;
@@ -172,8 +172,8 @@ describe('the blacklist', () => {
   it('filters by whole IBAN through a form post, and ignores an IBAN in the URL', async () => {
     const iban = testIban();
     const other = testIban();
-    await addToBlacklist(database.db, { iban, reason: 'asked to stop', source: 'operator', createdBy: 'ops@tether.test' });
-    await addToBlacklist(database.db, { iban: other, reason: 'asked to stop', source: 'operator', createdBy: 'ops@tether.test' });
+    await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'asked to stop', source: 'operator', createdBy: 'ops@tether.test' });
+    await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban: other, reason: 'asked to stop', source: 'operator', createdBy: 'ops@tether.test' });
     const found = await html('/dashboard/blacklist/search', search({ show: 'active', q: iban.replace(/(.{4})/g, '$1 ') }));
     expect(found.status).toBe(200);
     expect(found.body).toContain(masked(iban));
@@ -192,7 +192,7 @@ describe('the blacklist', () => {
     expect((await html('/dashboard/blacklist', form({ iban: testIban(), reason: '' }))).status).toBe(422);
 
     const iban = testIban();
-    const { entry } = await addToBlacklist(database.db, { iban, reason: 'debtor deceased', reasonCode: 'MD07', source: 'chargeback' });
+    const { entry } = await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'debtor deceased', reasonCode: 'MD07', source: 'chargeback' });
     const refused = await html(`/dashboard/blacklist/${entry.id}/remove`, form({ reason: 'try anyway' }));
     expect(refused.status).toBe(422);
     expect(refused.body).toContain('only compliance can lift a MD07 entry');

@@ -26,6 +26,8 @@ describe('migrations', () => {
       'login_failures',
       'operator_sessions',
       'operators',
+      'review_decisions',
+      'settings',
       'upload_errors',
       'uploads',
       'webhook_events',

@@ -2,7 +2,10 @@
  * Screenshots of the dashboard's main pages for docs/screenshots/, taken with playwright-core
  * and Debian's Chromium on a stack started in this process and seeded like a working day:
  *
- *   npx tsx backend/test/take-screenshots.ts
+ *   npx tsx backend/test/take-screenshots.ts [name …]
+ *
+ * With names (e.g. `review personal-data upload-recovery`) only those pictures are written; the
+ * stack is seeded the same either way.
  *
  * The seed is made through the real paths (an upload through the browser, EMP events through
  * the event pipeline, a billing run started from its page) except the hour of event traffic
@@ -18,17 +21,22 @@ import { EMP_EVENTS_PATH } from '../src/events/delivery-route';
 import { eventContext } from '../src/events/context';
 import { processEvent } from '../src/events/process';
 import { listen } from '../src/http/listen';
+import { processUpload } from '../src/uploads/process-upload';
 import { waitFor } from './support/backend';
 import { seedUpload } from './support/billing';
 import { launchChromium } from './support/browser';
 import { startDashboardStack } from './support/dashboard-stack';
 import { createAttempt, forwarded, hex, saleNotification, testIban } from './support/events';
-import { germanIban } from './support/uploads';
+import { germanIban, storeUpload } from './support/uploads';
+import { inlineSheet, storedPart, workbookParts, zipOf } from './support/zip-files';
 
 const OUT = new URL('../../docs/screenshots/', import.meta.url);
 
+const ONLY = new Set(process.argv.slice(2));
+
 /** Long lists are cut at the window, as an operator first sees them. */
 async function shoot(page: Page, name: string, options: { fullPage?: boolean } = { fullPage: true }) {
+  if (ONLY.size > 0 && !ONLY.has(name)) return;
   await page.screenshot({ path: new URL(`${name}.png`, OUT).pathname, fullPage: options.fullPage });
   console.log(`docs/screenshots/${name}.png`);
 }
@@ -116,7 +124,7 @@ async function main() {
     const chargedAttempt = await createAttempt(db, { status: 'approved', empUniqueId: charged });
     await processEvent(events, forwarded({ transaction_type: 'chargeback', unique_id: hex(16), original_transaction_unique_id: charged, reason_code: 'MD06', amount: '1990', currency: 'EUR', status: 'approved' }));
     await processEvent(events, saleNotification({ transactionId: `tth_${hex(8)}` }, hex(16), 'approved'));
-    await addToBlacklist(db, { iban: testIban(), reason: 'Debtor asked to stop all debits (phone, ticket 4711)', source: 'operator', createdBy: stack.operator.email });
+    await addToBlacklist(db, stack.services.config.personalData.key, { iban: testIban(), reason: 'Debtor asked to stop all debits (phone, ticket 4711)', source: 'operator', createdBy: stack.operator.email });
     await seedEventTraffic(stack);
 
     // A delivery QStash gave up on: the node it was sent to was down.
@@ -157,6 +165,35 @@ async function main() {
     await shoot(page, 'events', { fullPage: false });
     await page.goto('/dashboard/events/dead-letters');
     await shoot(page, 'dead-letters');
+
+    // Review queues: chargebacks whose codes need a person, a notification EMP rejected, an attempt
+    // stuck in unknown, the event pending match since yesterday.
+    for (const code of ['MD01', 'RR04', 'XT99']) {
+      const reviewed = await createAttempt(db, { status: 'chargebacked' });
+      await db.execute(sql`update billing_attempts set error_code = ${code}, error_message = ${`chargeback ${code}`} where id = ${reviewed.id}`);
+    }
+    const stuck = await createAttempt(db, { status: 'unknown' });
+    await db.execute(sql`update billing_attempts set updated_at = now() - interval '25 minutes' where id = ${stuck.id}`);
+    await db.execute(sql`update webhook_events set received_at = now() - interval '26 hours' where outcome = 'pending_match'`);
+    await db.insert(webhookEvents).values({
+      dedupKey: `seed:${hex(8)}`,
+      payload: { unique_id: hex(16), status: 'approved' },
+      receivedAt: new Date(Date.now() - 3_600_000),
+      outcome: 'rejected',
+      source: 'notification',
+      error: 'unknown_transaction: EMP has no transaction with this unique_id',
+    });
+    await page.goto('/dashboard/review');
+    await shoot(page, 'review');
+    await page.goto('/dashboard/personal-data');
+    await shoot(page, 'personal-data');
+    const unmapped = await storeUpload(stack.environment, 'kunden-april.xlsx', zipOf([...workbookParts(), storedPart('xl/worksheets/sheet1.xml', inlineSheet([
+      ['Kontonummer', 'Zahler', 'Euro', 'Referenz'],
+      [germanIban(780_001), 'Erika Mustermann', '19.90', 'MND-1'],
+    ]))]));
+    await processUpload({ ...stack.environment.context(), personalDataKey: stack.services.config.personalData.key }, unmapped.id);
+    await page.goto(`/dashboard/uploads/${unmapped.id}`);
+    await shoot(page, 'upload-recovery');
 
     const { uploadId } = await seedUpload(stack.environment.database, 60);
     await page.goto('/dashboard/runs');

@@ -8,6 +8,7 @@ import { addToBlacklist, removeFromBlacklist } from '../src/blacklist/blacklist'
 import { processUpload } from '../src/uploads/process-upload';
 import { findUpload } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
+import { TEST_PERSONAL_DATA_KEY } from './support/events';
 
 let environment: UploadTestEnvironment;
 
@@ -81,12 +82,12 @@ describe('duplicates against existing debtors', () => {
 
 describe('the blacklist', () => {
   it('refuses listed IBANs in any notation, and takes them again once lifted', async () => {
-    await addToBlacklist(environment.database.db, { iban: germanIban(20), reason: 'chargeback MD06', reasonCode: 'MD06', source: 'chargeback' });
+    await addToBlacklist(environment.database.db, TEST_PERSONAL_DATA_KEY, { iban: germanIban(20), reason: 'chargeback MD06', reasonCode: 'MD06', source: 'chargeback' });
     const upload = await processCsv(['IBAN,Name,Amount', `${germanIban(20).toLowerCase()},Listed,10.00`, `${germanIban(21)},Fine,10.00`]);
     expect(upload).toMatchObject({ rowsAccepted: 1, rowsRejected: 1 });
     expect(await problems(upload.id)).toEqual([{ row: 2, code: 'blacklisted', message: 'IBAN is blacklisted: chargeback MD06' }]);
 
-    await removeFromBlacklist(environment.database.db, { iban: germanIban(20), removedBy: 'compliance', reason: 'paid back' });
+    await removeFromBlacklist(environment.database.db, TEST_PERSONAL_DATA_KEY, { iban: germanIban(20), removedBy: 'compliance', reason: 'paid back' });
     expect(await processCsv(['IBAN,Name,Amount', `${germanIban(20)},Listed,10.00`])).toMatchObject({ rowsAccepted: 1 });
   });
 });

@@ -15,6 +15,7 @@ import { CheckpointMovedError, commitBatch } from '../src/uploads/batch-commit';
 import { processUpload } from '../src/uploads/process-upload';
 import { findUpload, PROCESSING_LEASE_SECONDS, type UploadRecord } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
+import { TEST_PERSONAL_DATA_KEY } from './support/events';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./support/process-upload-child.ts', import.meta.url));
@@ -151,7 +152,7 @@ describe('resuming an interrupted upload', () => {
       const debtor = { iban: germanIban(500_001), name: 'Late Runner', nameOriginal: 'Late Runner', amountCents: 100 };
       const batch = commitBatch(
         { client, db: drizzle(client, { schema }) },
-        { id: upload.id, ibanColumn: 'IBAN' },
+        { id: upload.id, ibanColumn: 'IBAN', personalDataKey: TEST_PERSONAL_DATA_KEY },
         { rows: [{ row: 2, debtor, problems: [] }], lastRow: 2, bytesRead: 0 },
         { locked: Promise.resolve(), accepted: Promise.resolve(new Map()), committed: Promise.resolve(), lastRow: 1 },
       );

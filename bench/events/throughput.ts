@@ -126,6 +126,7 @@ export async function measureThroughput(options: {
       log: pino({ level: 'warn' }),
       metrics: eventMetrics(createMetricsRegistry()),
       blacklistCodes: new Set(DEFAULT_BLACKLIST_CODES),
+      personalDataKey: 'bench-personal-data-key-of-32-characters',
     };
     // As app.ts configures it: half the pool for event transactions.
     const batching = { maxBatch: 100, maxConcurrentBatches: Math.max(1, Math.floor(options.poolSize / 2)) };

@@ -78,3 +78,9 @@ export function reasonCodePolicy(code: string): ReasonCodePolicy {
 export const DEFAULT_BLACKLIST_CODES: readonly string[] = [...CLASS_BY_CODE.keys()]
   .filter((code) => reasonCodePolicy(code).action === 'blacklist')
   .sort();
+
+/**
+ * Every known code whose class needs no person: what a query must exclude to find the chargebacks
+ * that do (an unknown or missing code needs review too, and is in no list).
+ */
+export const CODES_WITHOUT_REVIEW: readonly string[] = [...CLASS_BY_CODE.keys()].filter((code) => !reasonCodePolicy(code).review).sort();

@@ -54,7 +54,7 @@ export async function claimAttempt(
   const row = rows[0];
   if (!row) return { kind: 'not_claimable' };
 
-  const listed = (await findBlacklisted(context.db, [row.iban])).get(row.iban);
+  const listed = (await findBlacklisted(context.db, context.events.personalDataKey, [row.iban])).get(row.iban);
   if (listed) {
     const note = { source: 'billing' as const, reason: 'IBAN blacklisted before sending', blacklist_entry: listed.id, reason_code: listed.reasonCode };
     await moveAttempt(context.db, row.id, { from: 'sending', to: 'pending', note, set: { claimedBy: null, claimedAt: null } });

@@ -33,7 +33,7 @@ export async function scheduleRetries(context: BillingContext): Promise<number> 
       and not exists (select 1 from billing_attempts r where r.retry_of = a.id)`);
   const retryable = rows.filter((candidate) => reasonCodePolicy(candidate.error_code).action === 'retry');
   if (retryable.length === 0) return 0;
-  const blacklisted = await findBlacklisted(context.db, retryable.map((candidate) => candidate.iban));
+  const blacklisted = await findBlacklisted(context.db, context.events.personalDataKey, retryable.map((candidate) => candidate.iban));
   const due = retryable.filter((candidate) => !blacklisted.has(candidate.iban));
   if (due.length === 0) return 0;
 

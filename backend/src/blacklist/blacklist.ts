@@ -3,11 +3,16 @@
  * read, billing right before sending (a chargeback may land in between), the event pipeline adds
  * to it automatically, operators through the dashboard. One active entry per IBAN; a removed
  * entry stays as the audit trail, and adding an IBAN that is already listed changes nothing.
+ *
+ * Every entry carries the keyed hash of its IBAN (personal-data/keyed-hash.ts) and every lookup
+ * matches by IBAN or by that hash: erasing a debtor replaces the entry's IBAN by a pseudonym, and
+ * the hash alone keeps the IBAN blocked. `key` is PERSONAL_DATA_KEY.
  */
 import { normaliseIban } from '@tether/shared/iban';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { blacklist } from '../db/schema';
+import { ibanKeyedHash } from '../personal-data/keyed-hash';
 
 /** chargeback: a reason code; emp_code: a decline's or error's code (e.g. 696); operator: by hand. */
 export type BlacklistSource = 'chargeback' | 'emp_code' | 'operator';
@@ -32,11 +37,13 @@ export class BlacklistRemovalRefused extends Error {
   override name = 'BlacklistRemovalRefused';
 }
 
-async function findActive(db: Executor, iban: string): Promise<BlacklistEntry | undefined> {
+async function findActive(db: Executor, key: string, iban: string): Promise<BlacklistEntry | undefined> {
   const [entry] = await db
     .select()
     .from(blacklist)
-    .where(and(eq(blacklist.iban, iban), isNull(blacklist.removedAt)));
+    .where(and(or(eq(blacklist.iban, iban), eq(blacklist.ibanHash, ibanKeyedHash(key, iban))), isNull(blacklist.removedAt)))
+    .orderBy(blacklist.id)
+    .limit(1);
   return entry;
 }
 
@@ -46,9 +53,10 @@ async function findActive(db: Executor, iban: string): Promise<BlacklistEntry | 
  */
 export async function addToBlacklist(
   db: Executor,
+  key: string,
   request: BlacklistRequest,
 ): Promise<{ entry: BlacklistEntry; created: boolean }> {
-  return (await addManyToBlacklist(db, [request]))[0]!;
+  return (await addManyToBlacklist(db, key, [request]))[0]!;
 }
 
 /**
@@ -58,10 +66,19 @@ export async function addToBlacklist(
  */
 export async function addManyToBlacklist(
   db: Executor,
+  key: string,
   requests: readonly BlacklistRequest[],
 ): Promise<Array<{ entry: BlacklistEntry; created: boolean }>> {
   const results: Array<{ entry: BlacklistEntry; created: boolean }> = [];
-  let waiting = requests.map((request, index) => ({ index, request, iban: normaliseIban(request.iban) }));
+  const alreadyListed = <T extends { index: number; iban: string }>(candidates: T[], active: Map<string, BlacklistEntry>) =>
+    candidates.filter(({ index, iban }) => {
+      const entry = active.get(iban);
+      if (entry) results[index] = { entry, created: false };
+      return !entry;
+    });
+  const all = requests.map((request, index) => ({ index, request, iban: normaliseIban(request.iban) }));
+  // An erased debtor's entry no longer has the IBAN, only its hash: it is the active entry.
+  let waiting = alreadyListed(all, await findBlacklisted(db, key, all.map(({ iban }) => iban)));
   // Two rounds at most: the active entry seen conflicting may be removed before it is read.
   for (let round = 0; round < 2 && waiting.length > 0; round++) {
     const inserted = await db
@@ -69,6 +86,7 @@ export async function addManyToBlacklist(
       .values(
         waiting.map(({ request, iban }) => ({
           iban,
+          ibanHash: ibanKeyedHash(key, iban),
           reason: request.reason,
           reasonCode: request.reasonCode,
           source: request.source,
@@ -87,34 +105,37 @@ export async function addManyToBlacklist(
       return false;
     });
     if (conflicting.length === 0) break;
-    const active = await findBlacklisted(
-      db,
-      conflicting.map(({ iban }) => iban),
-    );
-    waiting = conflicting.filter(({ index, iban }) => {
-      const entry = active.get(iban);
-      if (entry) results[index] = { entry, created: false };
-      return !entry;
-    });
+    waiting = alreadyListed(conflicting, await findBlacklisted(db, key, conflicting.map(({ iban }) => iban)));
   }
   if (results.filter(Boolean).length < requests.length) throw new Error('the blacklist entry changed twice while it was being added');
   return results;
 }
 
-/** The active entries among `ibans`, by normalised IBAN; for checking a batch of rows at once. */
-export async function findBlacklisted(db: Executor, ibans: readonly string[]): Promise<Map<string, BlacklistEntry>> {
+/** The active entries among `ibans`, by normalised IBAN, found by IBAN or keyed hash; for checking a batch of rows at once. */
+export async function findBlacklisted(db: Executor, key: string, ibans: readonly string[]): Promise<Map<string, BlacklistEntry>> {
   const normalized = [...new Set(ibans.map(normaliseIban))];
   if (normalized.length === 0) return new Map();
+  const ibanByHash = new Map(normalized.map((iban) => [ibanKeyedHash(key, iban), iban]));
   const entries = await db
     .select()
     .from(blacklist)
     // One array parameter, not one parameter per IBAN: an upload batch checks thousands at once.
-    .where(and(sql`${blacklist.iban} = any(${sql.param(normalized)}::text[])`, isNull(blacklist.removedAt)));
-  return new Map(entries.map((entry) => [entry.iban, entry]));
+    .where(
+      and(
+        or(sql`${blacklist.iban} = any(${sql.param(normalized)}::text[])`, sql`${blacklist.ibanHash} = any(${sql.param([...ibanByHash.keys()])}::text[])`),
+        isNull(blacklist.removedAt),
+      ),
+    );
+  const found = new Map<string, BlacklistEntry>();
+  for (const entry of entries) {
+    const iban = (entry.ibanHash && ibanByHash.get(entry.ibanHash)) ?? entry.iban;
+    if (!found.has(iban)) found.set(iban, entry);
+  }
+  return found;
 }
 
-export async function isBlacklisted(db: Executor, iban: string): Promise<boolean> {
-  return (await findActive(db, normaliseIban(iban))) !== undefined;
+export async function isBlacklisted(db: Executor, key: string, iban: string): Promise<boolean> {
+  return (await findActive(db, key, normaliseIban(iban))) !== undefined;
 }
 
 /**
@@ -124,10 +145,11 @@ export async function isBlacklisted(db: Executor, iban: string): Promise<boolean
  */
 export async function removeFromBlacklist(
   db: Executor,
+  key: string,
   request: { iban: string; removedBy: string; reason: string; byCompliance?: boolean },
 ): Promise<BlacklistEntry | undefined> {
   const iban = normaliseIban(request.iban);
-  const active = await findActive(db, iban);
+  const active = await findActive(db, key, iban);
   if (!active) return undefined;
   if (active.reasonCode && COMPLIANCE_CODES.has(active.reasonCode) && !request.byCompliance) {
     throw new BlacklistRemovalRefused(`only compliance can lift a ${active.reasonCode} entry`);

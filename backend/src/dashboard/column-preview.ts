@@ -34,10 +34,15 @@ export function previewCsvColumns(head: Buffer): ColumnPreview {
   const delimiter = detectDelimiter(decoded.sample);
   const [headers] = parse(decoded.sample, { delimiter, bom: true, relax_quotes: true, relax_column_count: true, to_line: 1 }) as string[][];
   if (!headers || headers.every((header) => header.trim() === '')) return { ok: false, problem: 'The file has no header row' };
+  return { ok: true, headers, suggested: suggestedMapping(headers), encoding: decoded.encoding, delimiter };
+}
+
+/** For each field, the first header Tether recognises as it: what the mapping preselects. */
+export function suggestedMapping(headers: readonly string[]): Partial<Record<DebtorField, string>> {
   const suggested: Partial<Record<DebtorField, string>> = {};
   for (const header of headers) {
     const field = recognisedField(header);
     if (field && DEBTOR_FIELDS.includes(field) && suggested[field] === undefined) suggested[field] = header;
   }
-  return { ok: true, headers, suggested, encoding: decoded.encoding, delimiter };
+  return suggested;
 }

@@ -7,6 +7,7 @@ import type { Database } from '../db/client';
 import { eventContext, type EventContext } from '../events/context';
 import type { HealthProbe } from '../http/health';
 import type { Logger } from '../log';
+import { personalDataContext, type PersonalDataContext } from '../personal-data/context';
 import type { Services } from '../services';
 import { uploadContext, type UploadContext } from '../uploads/context';
 
@@ -22,6 +23,8 @@ export interface DashboardContext {
   qstash: QStashClient;
   /** The process's one billing context: its circuit breaker guards every batch this node sends. */
   billing: BillingContext;
+  /** Erasure and retention: the database, stored files and PERSONAL_DATA_KEY. */
+  personalData: PersonalDataContext;
   /** The same probes as GET /health, with what only operators see: each dependency's state and error. */
   health: HealthProbe;
   reports: Config['reports'];
@@ -37,6 +40,7 @@ export function dashboardContext(services: Services, billing: BillingContext, he
     events: eventContext(services),
     qstash: services.qstash,
     billing,
+    personalData: personalDataContext(services),
     health,
     reports: services.config.reports,
   };

@@ -14,6 +14,8 @@ export const NAVIGATION = [
   { href: '/dashboard/runs', label: 'Billing runs' },
   { href: '/dashboard/blacklist', label: 'Blacklist' },
   { href: '/dashboard/events', label: 'Events' },
+  { href: '/dashboard/review', label: 'Review' },
+  { href: '/dashboard/personal-data', label: 'Personal data' },
   { href: '/dashboard/reports', label: 'Reports' },
 ] as const;
 

@@ -12,6 +12,8 @@ import { deadLetterPage } from './pages/dead-letters';
 import { debtorsPage } from './pages/debtors';
 import { eventPages } from './pages/events';
 import { loginPages } from './pages/login';
+import { personalDataPage } from './pages/personal-data';
+import { reviewPage } from './pages/review';
 import { reportPages } from './pages/reports';
 import { runPages } from './pages/runs';
 import { statusPage } from './pages/status';
@@ -30,6 +32,8 @@ export function dashboardRoutes(context: DashboardContext) {
   app.route('/', blacklistPage(context));
   app.route('/', deadLetterPage(context));
   app.route('/', eventPages(context));
+  app.route('/', reviewPage(context));
+  app.route('/', personalDataPage(context));
   app.route('/', reportPages(context));
   return app;
 }

@@ -34,8 +34,15 @@ export const uploads = pgTable(
     contentType: text('content_type'),
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     checksumSha256: char('checksum_sha256', { length: 64 }),
-    /** created → uploaded → queued → processing → completed | failed */
-    status: text('status').$type<'created' | 'uploaded' | 'queued' | 'processing' | 'completed' | 'failed'>().notNull().default('created'),
+    /**
+     * created → uploaded → queued → processing → completed | failed; a failed upload may go back
+     * to uploaded to be processed again (uploads/recovery.ts); any but a processing one may be
+     * withdrawn.
+     */
+    status: text('status')
+      .$type<'created' | 'uploaded' | 'queued' | 'processing' | 'completed' | 'failed' | 'withdrawn'>()
+      .notNull()
+      .default('created'),
     columnMapping: jsonb('column_mapping').$type<Record<string, string>>(),
     /** From the file name. */
     format: text('format').$type<'csv' | 'xlsx'>(),
@@ -62,6 +69,11 @@ export const uploads = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /**
+     * When the original file and the error report were deleted from storage: by the retention
+     * sweep, a withdrawal or a debtor's erasure. The row, its counts and its attempts stay.
+     */
+    filesDeletedAt: timestamp('files_deleted_at', { withTimezone: true }),
   },
   (table) => [index('uploads_created_at_idx').on(table.createdAt)],
 );
@@ -104,6 +116,8 @@ export const debtors = pgTable(
     /** Row number in the upload, for error reports and crash-safe resumption. */
     uploadRow: integer('upload_row'),
     createdAt: createdAt(),
+    /** Set when the debtor's personal data was replaced by a pseudonym on request (GDPR Art. 17; personal-data/erasure.ts). */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   (table) => [
     index('debtors_iban_idx').on(table.iban),
@@ -200,7 +214,14 @@ export const blacklist = pgTable(
   'blacklist',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The IBAN, until its debtor is erased: then a pseudonym, and `ibanHash` alone keeps it blocked. */
     iban: text('iban').notNull(),
+    /**
+     * HMAC-SHA-256 of the IBAN under PERSONAL_DATA_KEY (personal-data/keyed-hash.ts), hex: what
+     * still matches the IBAN after erasure. Null only on entries written before it existed, which
+     * still match by `iban`.
+     */
+    ibanHash: text('iban_hash'),
     reason: text('reason').notNull(),
     /** SEPA reason code (e.g. MD06) when a chargeback caused the entry. */
     reasonCode: text('reason_code'),
@@ -216,6 +237,7 @@ export const blacklist = pgTable(
   (table) => [
     // One active entry per IBAN; removed entries stay as the audit trail.
     uniqueIndex('blacklist_active_iban_uq').on(table.iban).where(sql`${table.removedAt} is null`),
+    index('blacklist_active_iban_hash_idx').on(table.ibanHash).where(sql`${table.removedAt} is null`),
   ],
 );
 
@@ -255,6 +277,8 @@ export const webhookEvents = pgTable(
     empAnswer: jsonb('emp_answer').$type<Record<string, unknown>>(),
     /** The EMP answer event that carried the confirmed state onto the attempt. */
     effectEventId: bigint('effect_event_id', { mode: 'number' }),
+    /** When the retention sweep reduced `payload` and `emp_answer` to their audit fields (personal-data/retention.ts). */
+    payloadReducedAt: timestamp('payload_reduced_at', { withTimezone: true }),
   },
   (table) => [
     index('webhook_events_outcome_idx').on(table.outcome, table.receivedAt),
@@ -372,3 +396,38 @@ export const auditLog = pgTable(
     index('audit_log_actor_at_idx').on(table.actorOperatorId, table.at),
   ],
 );
+
+/**
+ * An operator's decision on an item of a review queue (dashboard/pages/review.tsx): a dismissed or
+ * acted-on item leaves its queue. One decision per item; who and why are also in the audit log.
+ */
+export const reviewDecisions = pgTable(
+  'review_decisions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Which queue (review/queues.ts) and the item's id there (an event's or an attempt's id). */
+    queue: text('queue').notNull(),
+    itemId: text('item_id').notNull(),
+    /** dismissed: nothing to do; blacklisted: the debtor's IBAN was blacklisted from the queue. */
+    decision: text('decision').$type<'dismissed' | 'blacklisted'>().notNull(),
+    reason: text('reason'),
+    decidedBy: text('decided_by').notNull(),
+    decidedAt: timestamp('decided_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('review_decisions_item_uq').on(table.queue, table.itemId),
+    check('review_decisions_decision_known', sql`${table.decision} in ('dismissed', 'blacklisted')`),
+  ],
+);
+
+/**
+ * Settings operators change at run time, one JSON value per key, each parsed with its zod schema
+ * where it is read (retention: personal-data/retention-settings.ts). A missing key means the
+ * documented default.
+ */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<Record<string, unknown>>().notNull(),
+  updatedBy: text('updated_by'),
+  updatedAt: updatedAt(),
+});

@@ -11,6 +11,8 @@ export interface EventContext {
   metrics: EventMetrics;
   /** Reason codes whose chargeback blacklists the debtor's IBAN (CHARGEBACK_BLACKLIST_CODES). */
   blacklistCodes: ReadonlySet<string>;
+  /** PERSONAL_DATA_KEY: blacklist entries carry their IBAN's keyed hash (blacklist/blacklist.ts). */
+  personalDataKey: string;
 }
 
 export function eventContext(services: Pick<Services, 'config' | 'database' | 'log' | 'metrics'>): EventContext {
@@ -19,5 +21,6 @@ export function eventContext(services: Pick<Services, 'config' | 'database' | 'l
     log: services.log.child({ component: 'events' }),
     metrics: eventMetrics(services.metrics),
     blacklistCodes: new Set(services.config.chargebackBlacklistCodes),
+    personalDataKey: services.config.personalData.key,
   };
 }

@@ -198,6 +198,7 @@ async function blacklistForOutcomes(
   if (toList.length === 0) return notes;
   const listed = await addManyToBlacklist(
     tx,
+    context.personalDataKey,
     toList.map(({ application: { attempt, event }, reasonCode, what }) => ({
       iban: attempt.debtorIban,
       reason: `${what} ${reasonCode} on billing attempt ${attempt.id}`,

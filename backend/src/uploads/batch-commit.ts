@@ -42,6 +42,13 @@ export interface Batch {
   bytesRead: number;
 }
 
+/** The upload a batch belongs to; `personalDataKey` matches blacklisted IBANs by their keyed hash too. */
+export interface BatchUpload {
+  id: string;
+  ibanColumn: string;
+  personalDataKey: string;
+}
+
 export interface BatchOutcome {
   read: number;
   accepted: number;
@@ -216,7 +223,7 @@ export class CheckpointMovedError extends Error {
  * only after the previous one committed, moving the checkpoint from exactly where that one left
  * it. If a batch fails, every later one rolls back too.
  */
-export function commitBatch(lane: BatchLane, upload: { id: string; ibanColumn: string }, batch: Batch, previous: PreviousBatch): BatchInFlight {
+export function commitBatch(lane: BatchLane, upload: BatchUpload, batch: Batch, previous: PreviousBatch): BatchInFlight {
   const locked = settledLater<void>();
   const accepted = settledLater<ReadonlyMap<string, number>>();
   const committed = runBatch(lane, upload, batch, previous, { locked: locked.resolve, decide: accepted.resolve }).catch((error: unknown) => {
@@ -243,7 +250,7 @@ function settledLater<T>() {
 
 async function runBatch(
   { client, db }: BatchLane,
-  upload: { id: string; ibanColumn: string },
+  upload: BatchUpload,
   batch: Batch,
   previous: PreviousBatch,
   { locked, decide }: { locked: () => void; decide: (accepted: ReadonlyMap<string, number>) => void },
@@ -256,7 +263,7 @@ async function runBatch(
     await previous.locked;
     await lockIbans(client, ibans);
     locked();
-    const blacklisted = ibans.length > 0 ? await findBlacklisted(db, ibans) : new Map();
+    const blacklisted = ibans.length > 0 ? await findBlacklisted(db, upload.personalDataKey, ibans) : new Map();
     const existing = ibans.length > 0 ? await findExistingDebits(client, upload.id, ibans) : { inFile: new Map(), openElsewhere: new Map() };
     for (const [key, row] of await previous.accepted) existing.inFile.set(key, Math.min(existing.inFile.get(key) ?? row, row));
 

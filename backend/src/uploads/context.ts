@@ -18,6 +18,7 @@ export function uploadContext(services: Pick<Services, 'config' | 'database' | '
     storage: services.storage,
     qstash: services.qstash,
     limits: services.config.uploads,
+    personalDataKey: services.config.personalData.key,
     log: services.log.child({ component: 'uploads' }),
     publicUrl: services.config.http.publicUrl,
   };

@@ -147,6 +147,7 @@ export async function originalFileUrl(context: UploadContext, id: string): Promi
   const upload = await existingUpload(context, id);
   if (upload.status === 'created') throw new UploadRequestError(409, 'The file has not been uploaded yet');
   if (upload.status === 'failed' && upload.checksumSha256 === null) throw new UploadRequestError(404, 'The file was refused and is not kept');
+  if (upload.filesDeletedAt) throw new UploadRequestError(404, 'The file was deleted (retention period, withdrawal or a debtor\'s erasure)');
   const url = await context.storage.presignGet(upload.fileKey, { expiresIn: context.limits.urlTtlSeconds, downloadName: upload.originalName });
   return { url, expiresAt: expiresAt(context) };
 }
@@ -154,6 +155,7 @@ export async function originalFileUrl(context: UploadContext, id: string): Promi
 export async function errorReportUrl(context: UploadContext, id: string): Promise<PresignedUrl> {
   const upload = await existingUpload(context, id);
   if (upload.status !== 'completed') throw new UploadRequestError(409, `The upload is ${upload.status}: the error report is written when processing completes`);
+  if (upload.filesDeletedAt && !upload.errorReportKey) throw new UploadRequestError(404, 'The error report was deleted (retention period or withdrawal)');
   if (!upload.errorReportKey) throw new UploadRequestError(404, 'Every row was accepted: there is no error report');
   const downloadName = `${upload.originalName.replace(/\.[^.]*$/, '')}-errors.csv`;
   const url = await context.storage.presignGet(upload.errorReportKey, { expiresIn: context.limits.urlTtlSeconds, downloadName });

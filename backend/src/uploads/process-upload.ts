@@ -48,6 +48,8 @@ export interface UploadProcessingContext {
   storage: ObjectStorage;
   limits: UploadLimits;
   log: Logger;
+  /** PERSONAL_DATA_KEY: rows are checked against the blacklist by IBAN and by its keyed hash. */
+  personalDataKey: string;
 }
 
 export interface ProcessingOptions {
@@ -129,7 +131,7 @@ async function importRows(context: UploadProcessingContext, upload: UploadRecord
     // The lane's previous batch is done, and with it every batch before (they commit in order).
     await laneDone[lane];
     options.signal?.throwIfAborted();
-    const inFlight = commitBatch(lanes[lane]!, { id: upload.id, ibanColumn: checker!.headers.iban ?? 'IBAN' }, batch, previous);
+    const inFlight = commitBatch(lanes[lane]!, { id: upload.id, ibanColumn: checker!.headers.iban ?? 'IBAN', personalDataKey: context.personalDataKey }, batch, previous);
     laneDone[lane] = inFlight.committed.then((outcome) => options.onBatch?.({ ...outcome, lastRow: batch.lastRow }));
     // Awaited before the lane's next batch or at the end; until then a failure must not count as unhandled.
     laneDone[lane]!.catch(() => undefined);

@@ -88,6 +88,9 @@ export function saleNotification(attempt: { transactionId: string }, uniqueId: s
   });
 }
 
+/** PERSONAL_DATA_KEY of the tests' contexts (blacklist entries' keyed hashes). */
+export const TEST_PERSONAL_DATA_KEY = 'test-personal-data-key-at-least-32-chars';
+
 export interface TestEventContext extends EventContext {
   logLines: () => Array<Record<string, unknown>>;
 }
@@ -105,6 +108,7 @@ export function testEventContext(db: Database, options: { blacklistCodes?: reado
     log: pino({ level: 'debug' }, sink),
     metrics: eventMetrics(createMetricsRegistry()),
     blacklistCodes: new Set(options.blacklistCodes ?? DEFAULT_BLACKLIST_CODES),
+    personalDataKey: TEST_PERSONAL_DATA_KEY,
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }

@@ -20,6 +20,7 @@ import { createUpload, markUploaded, type UploadRecord } from '../../src/uploads
 import type { UploadProcessingContext } from '../../src/uploads/process-upload';
 import type { TextEncoding } from '../../src/uploads/text-inspection';
 import { createMigratedDatabase, type MigratedTestDatabase } from './database';
+import { TEST_PERSONAL_DATA_KEY } from './events';
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = loadConfig({
   DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
@@ -43,6 +44,8 @@ export interface UploadTestEnvironment {
   nodeDatabase: DatabaseHandle;
   s3: RunningServer;
   storage: ObjectStorage;
+  /** Where the S3 stand-in keeps the objects: tests that must find no trace of something read it all. */
+  directory: string;
   storageConfig: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
   context(limits?: Partial<UploadLimits>): UploadProcessingContext;
   close(): Promise<void>;
@@ -63,8 +66,9 @@ export async function startUploadTestEnvironment(): Promise<UploadTestEnvironmen
     nodeDatabase,
     s3,
     storage,
+    directory,
     storageConfig,
-    context: (limits = {}) => ({ database: nodeDatabase, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits } }),
+    context: (limits = {}) => ({ database: nodeDatabase, storage, log, limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits }, personalDataKey: TEST_PERSONAL_DATA_KEY }),
     close: async () => {
       storage.close();
       await nodeDatabase.close();

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The mapping step of the upload form: for each field, the column that holds it. */
-import { DEBTOR_FIELDS, REQUIRED_DEBTOR_FIELDS } from '@tether/shared/debtor-columns';
+import { DEBTOR_FIELDS, REQUIRED_DEBTOR_FIELDS, type DebtorField } from '@tether/shared/debtor-columns';
 import type { FC } from 'hono/jsx';
 import { DELIMITERS, type Delimiter } from '../../uploads/csv-dialect';
 import { TEXT_ENCODINGS } from '../../uploads/text-inspection';
@@ -10,6 +10,25 @@ const DELIMITER_NAMES: Record<Delimiter, string> = { ',': 'comma', ';': 'semicol
 
 const fieldLabel = (field: string) => `${field.replace(/_/g, ' ')}${REQUIRED_DEBTOR_FIELDS.includes(field as never) ? ' *' : ''}`;
 
+/** For each field, a choice among the file's headers, the recognised one (or the current mapping's) preselected. */
+const FieldSelects: FC<{ headers: readonly string[]; selected: Partial<Record<DebtorField, string>> }> = ({ headers, selected }) => (
+  <div class="mapping">
+    {DEBTOR_FIELDS.map((field) => (
+      <label>
+        {fieldLabel(field)}
+        <select name={`map.${field}`} data-field={field}>
+          <option value="">— not in the file —</option>
+          {headers.map((header) => (
+            <option value={header} selected={selected[field] === header}>
+              {header}
+            </option>
+          ))}
+        </select>
+      </label>
+    ))}
+  </div>
+);
+
 export const CsvMapping: FC<{ preview: ColumnPreview }> = ({ preview }) => {
   if (!preview.ok) return <p class="notice bad">{preview.problem}</p>;
   return (
@@ -18,21 +37,7 @@ export const CsvMapping: FC<{ preview: ColumnPreview }> = ({ preview }) => {
         {preview.headers.length} columns, {preview.encoding}, {DELIMITER_NAMES[preview.delimiter]}-separated. Recognised columns are preselected; * is
         required.
       </p>
-      <div class="mapping">
-        {DEBTOR_FIELDS.map((field) => (
-          <label>
-            {fieldLabel(field)}
-            <select name={`map.${field}`} data-field={field}>
-              <option value="">— not in the file —</option>
-              {preview.headers.map((header) => (
-                <option value={header} selected={preview.suggested[field] === header}>
-                  {header}
-                </option>
-              ))}
-            </select>
-          </label>
-        ))}
-      </div>
+      <FieldSelects headers={preview.headers} selected={preview.suggested} />
       <div class="filters">
         <label>
           Encoding
@@ -56,6 +61,14 @@ export const CsvMapping: FC<{ preview: ColumnPreview }> = ({ preview }) => {
     </>
   );
 };
+
+/** A stored XLSX's header row, read from its first sheet row (uploads/recovery.ts): mapped like a CSV's. */
+export const XlsxHeaderMapping: FC<{ headers: readonly string[]; selected: Partial<Record<DebtorField, string>> }> = ({ headers, selected }) => (
+  <>
+    <p class="stat-label">{headers.length} columns in the first sheet. Recognised columns are preselected; * is required.</p>
+    <FieldSelects headers={headers} selected={selected} />
+  </>
+);
 
 /** An XLSX's header row cannot be read before it is uploaded: columns are named, or recognised by name. */
 export const XlsxMapping: FC = () => (

@@ -172,7 +172,7 @@ export function blacklistPage(context: DashboardContext) {
       if (!iban.ok) return entriesAfter(c, context, { tone: 'bad', text: `Not blacklisted: ${iban.message}` }, 422);
       if (!reason) return entriesAfter(c, context, { tone: 'bad', text: `Not blacklisted: give a reason of 3 to ${MAX_REASON} characters` }, 422);
       const operator = c.get('operator');
-      const { created } = await addToBlacklist(context.db, { iban: iban.value, reason, source: 'operator', createdBy: operator.email });
+      const { created } = await addToBlacklist(context.db, context.events.personalDataKey, { iban: iban.value, reason, source: 'operator', createdBy: operator.email });
       context.log.info({ operatorId: operator.id, iban: iban.value, created }, 'IBAN blacklisted by an operator');
       const masked = maskIban(iban.value);
       return entriesAfter(c, context, created ? { tone: 'ok', text: `${masked} is blacklisted.` } : { tone: 'ok', text: `${masked} was blacklisted already.` });
@@ -184,7 +184,7 @@ export function blacklistPage(context: DashboardContext) {
       if (!reason) return entriesAfter(c, context, { tone: 'bad', text: `Not removed: give a reason of 3 to ${MAX_REASON} characters` }, 422);
       const operator = c.get('operator');
       try {
-        await removeFromBlacklist(context.db, { iban: entry.iban, removedBy: operator.email, reason });
+        await removeFromBlacklist(context.db, context.events.personalDataKey, { iban: entry.iban, removedBy: operator.email, reason });
       } catch (error) {
         if (!(error instanceof BlacklistRemovalRefused)) throw error;
         return entriesAfter(c, context, { tone: 'bad', text: `Not removed: ${error.message}` }, 422);

@@ -35,6 +35,7 @@ async function debtorsList(c: Context, context: DashboardContext, q: string, bef
       </form>
       <table>
         <tr>
+          <th>id</th>
           <th>name</th>
           <th>IBAN</th>
           <th>BIC</th>
@@ -45,6 +46,7 @@ async function debtorsList(c: Context, context: DashboardContext, q: string, bef
         </tr>
         {rows.map((debtor) => (
           <tr>
+            <td>{debtor.id}</td>
             <td>{debtor.name}</td>
             <td class="mono">{maskIban(debtor.iban)}</td>
             <td class="mono">{debtor.bic ?? ''}</td>

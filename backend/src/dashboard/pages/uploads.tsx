@@ -8,13 +8,20 @@
 import { maskIban, maskIbansInText } from '@tether/shared/mask';
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { DEBTOR_FIELDS, type ColumnMapping } from '@tether/shared/debtor-columns';
+import { operatorActor } from '../../audit/actor';
+import { requirePermission } from '../../auth/permissions';
+import { DELIMITERS, type Delimiter } from '../../uploads/csv-dialect';
 import { errorReportUrl, getUpload, originalFileUrl, UploadRequestError } from '../../uploads/lifecycle';
+import { reprocessRefusal, reprocessUpload, storedColumns, withdrawUpload } from '../../uploads/recovery';
+import type { UploadRecord } from '../../uploads/repository';
+import { TEXT_ENCODINGS, type TextEncoding } from '../../uploads/text-inspection';
 import { formatOf } from '../../uploads/file-types';
 import { listUploads } from '../../uploads/repository';
 import { uploadView } from '../../uploads/routes';
 import { assetUrl } from '../assets';
 import { Badge } from '../components/badge';
-import { CsvMapping, XlsxMapping } from '../components/column-mapping';
+import { CsvMapping, XlsxHeaderMapping, XlsxMapping } from '../components/column-mapping';
 import { ProgressBar } from '../components/progress';
 import { PREVIEW_BYTES, previewCsvColumns } from '../column-preview';
 import type { DashboardContext } from '../context';
@@ -25,7 +32,7 @@ import { page } from '../render';
 
 type UploadView = ReturnType<typeof uploadView>;
 
-const FINISHED = ['completed', 'failed'];
+const FINISHED = ['completed', 'failed', 'withdrawn'];
 
 const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
   const finished = FINISHED.includes(upload.status);
@@ -53,6 +60,90 @@ const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
     </div>
   );
 };
+
+const MAX_REASON = 500;
+/** Statuses an upload can be withdrawn from (uploads/recovery.ts refuses the others too). */
+const WITHDRAWABLE = ['created', 'uploaded', 'queued', 'completed', 'failed'];
+
+/**
+ * A failed upload: map its stored file's columns again (CSV or XLSX) and process it again; any
+ * upload not being processed: withdraw it. Both need the operate permission.
+ */
+async function Recovery({ context, upload, notice }: { context: DashboardContext; upload: UploadRecord; notice?: string }) {
+  const canReprocess = reprocessRefusal(upload) === undefined;
+  const preview = canReprocess ? await storedColumns(context.uploads, upload.id) : undefined;
+  const current = (upload.columnMapping ?? {}) as ColumnMapping;
+  return (
+    <div id="recovery">
+      {notice ? (
+        <p class="notice bad" role="status">
+          {notice}
+        </p>
+      ) : null}
+      {preview ? (
+        <form class="panel" hx-post={`/dashboard/uploads/${upload.id}/reprocess`} hx-target="#recovery" hx-swap="outerHTML">
+          <h2>Process again</h2>
+          <p>
+            <small>The stored file's header row, as Tether reads it. Choose the columns (and for a CSV the encoding and delimiter) and process the same file again.</small>
+          </p>
+          {!preview.ok ? (
+            <p class="notice bad">{preview.problem}</p>
+          ) : 'format' in preview ? (
+            <XlsxHeaderMapping headers={preview.headers} selected={{ ...preview.suggested, ...current }} />
+          ) : (
+            <CsvMapping preview={{ ...preview, suggested: { ...preview.suggested, ...current } }} />
+          )}
+          <button type="submit">Process again</button>
+        </form>
+      ) : null}
+      {WITHDRAWABLE.includes(upload.status) ? (
+        <form class="panel" hx-post={`/dashboard/uploads/${upload.id}/withdraw`} hx-target="#recovery" hx-swap="outerHTML">
+          <h2>Withdraw</h2>
+          <p>
+            <small>Cancels its billing attempts not yet sent (those already sent stay as they are) and deletes the file and the error report from storage.</small>
+          </p>
+          <div class="filters">
+            <label>
+              Reason
+              <input name="reason" required minlength={3} maxlength={MAX_REASON} size={40} />
+            </label>
+            <button type="submit" class="danger">
+              Withdraw
+            </button>
+          </div>
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
+function mappingOf(form: Record<string, unknown>): ColumnMapping {
+  const mapping: ColumnMapping = {};
+  for (const field of DEBTOR_FIELDS) {
+    const value = form[`map.${field}`];
+    if (typeof value === 'string' && value.trim() !== '' && value.length <= 255) mapping[field] = value;
+  }
+  return mapping;
+}
+
+const choiceOf = <T extends string>(value: unknown, choices: readonly T[]): T | undefined =>
+  typeof value === 'string' && (choices as readonly string[]).includes(value) ? (value as T) : undefined;
+
+/** After an action: the page again (htmx follows HX-Redirect), or its refusal in place. */
+async function recoveryAction(c: Context, context: DashboardContext, act: (id: string, form: Record<string, unknown>) => Promise<unknown>) {
+  const id = c.req.param('id') ?? '';
+  if (!isUuid(id)) return c.text('No such upload', 404);
+  const form = await c.req.parseBody();
+  try {
+    await act(id, form);
+  } catch (error) {
+    if (!(error instanceof UploadRequestError)) throw error;
+    if (error.status === 404) return c.text(error.message, 404);
+    return c.html(<Recovery context={context} upload={await getUpload(context.uploads, id)} notice={`Not done: ${error.message}`} />, 422);
+  }
+  c.header('HX-Redirect', `/dashboard/uploads/${id}`);
+  return c.html(<p>Done.</p>);
+}
 
 async function viewOrNotFound(context: DashboardContext, id: string): Promise<UploadView | undefined> {
   if (!isUuid(id)) return undefined;
@@ -178,6 +269,7 @@ export function uploadPages(context: DashboardContext) {
             <a href={`/dashboard/attempts?upload=${upload.id}`}>billing attempts</a>
           </p>
           <UploadProgress upload={upload} />
+          <Recovery context={context} upload={await getUpload(context.uploads, upload.id)} />
           {errors.length > 0 ? (
             <>
               <h2>First rejected rows</h2>
@@ -206,6 +298,23 @@ export function uploadPages(context: DashboardContext) {
       const upload = await viewOrNotFound(context, c.req.param('id'));
       return upload ? c.html(<UploadProgress upload={upload} />) : c.notFound();
     })
+    .post('/dashboard/uploads/:id/reprocess', requirePermission('operate'), (c) =>
+      recoveryAction(c, context, (id, form) =>
+        reprocessUpload(
+          context.uploads,
+          id,
+          { columnMapping: mappingOf(form), encoding: choiceOf<TextEncoding>(form.encoding, TEXT_ENCODINGS), delimiter: choiceOf<Delimiter>(form.delimiter, DELIMITERS) },
+          operatorActor(c.get('operator')),
+        ),
+      ),
+    )
+    .post('/dashboard/uploads/:id/withdraw', requirePermission('operate'), (c) =>
+      recoveryAction(c, context, (id, form) => {
+        const reason = typeof form.reason === 'string' ? form.reason.trim() : '';
+        if (reason.length < 3 || reason.length > MAX_REASON) throw new UploadRequestError(422, `give a reason of 3 to ${MAX_REASON} characters`);
+        return withdrawUpload(context.uploads, id, operatorActor(c.get('operator')), reason);
+      }),
+    )
     .get('/dashboard/uploads/:id/file', (c) => redirectTo(c, (id) => originalFileUrl(context.uploads, id)))
     .get('/dashboard/uploads/:id/error-report', (c) => redirectTo(c, (id) => errorReportUrl(context.uploads, id)));
 }
