@@ -26,6 +26,7 @@ describe('migrations', () => {
       'login_failures',
       'operator_sessions',
       'operators',
+      'refunds',
       'upload_errors',
       'uploads',
       'webhook_events',

@@ -1,6 +1,6 @@
 /** How the simulator's records look on the wire: Genesis payment responses and chargeback records. */
 import type { ChargebackRecord, PaymentResponse } from '@tether/shared/genesis-xml';
-import type { SimChargeback, SimTransaction } from './ledger';
+import type { SimChargeback, SimRefund, SimTransaction } from './ledger';
 import { MESSAGES, technicalMessage } from './messages';
 import { sepaReasonDescription } from './sepa-reasons';
 
@@ -63,6 +63,33 @@ export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 
     usage: request.usage,
   };
   return Object.fromEntries(ELEMENTS[answer].map((element) => [element, values[element]])) as PaymentResponse;
+}
+
+/**
+ * An sdd_refund as the reference prints its answer (fixtures/ref-sdd-refund-response-*.xml), and
+ * on reconcile with `reference_transaction_unique_id`, as its refund reconcile example does
+ * (fixtures/ref-reconcile-single-refund-response.xml).
+ */
+export function refundResponseOf(refund: SimRefund, answer: 'sale' | 'reconcile'): PaymentResponse {
+  const { request } = refund;
+  const error = refund.code === undefined ? undefined : { code: refund.code, message: refund.status === 'declined' ? MESSAGES.declined : MESSAGES.failure, technicalMessage: technicalMessage(refund.code) };
+  const message = refund.status === 'pending_async' || refund.status === 'approved' ? MESSAGES.approved : undefined;
+  return {
+    transactionType: 'sdd_refund',
+    status: refund.status,
+    mode: refund.mode,
+    transactionId: refund.transactionId,
+    uniqueId: refund.uniqueId,
+    code: error?.code,
+    technicalMessage: error?.technicalMessage ?? message,
+    message: error?.message ?? message,
+    timestamp: genesisTimestamp(refund.createdAt),
+    descriptor: DEFAULT_DESCRIPTOR,
+    amount: request.amount,
+    currency: request.currency,
+    sentToAcquirer: refund.status !== 'error',
+    ...(answer === 'reconcile' && { referenceTransactionUniqueId: request.referenceId, usage: request.usage }),
+  };
 }
 
 /**

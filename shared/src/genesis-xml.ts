@@ -227,6 +227,25 @@ export function buildSddSaleXml(request: SddSaleRequest): string {
   return writeGenesisXml('payment_transaction', { transactionType: 'sdd_sale', ...request });
 }
 
+/**
+ * An `sdd_refund` (docs/genesis-protocol.md §3, fixtures/ref-sdd-refund-request.xml): every field
+ * required, `reference_id` the refunded debit's unique_id; no remote_ip, no notification_url.
+ */
+export const sddRefundRequestSchema = z.object({
+  transactionId: requiredText(),
+  usage: requiredText(),
+  amount: minorUnits.refine((amount) => amount > 0, 'must be positive'),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  referenceId: requiredText(32),
+});
+
+export type SddRefundRequest = z.output<typeof sddRefundRequestSchema>;
+
+export function buildSddRefundXml(request: SddRefundRequest): string {
+  assertMinorUnits(request.amount);
+  return writeGenesisXml('payment_transaction', { transactionType: 'sdd_refund', ...request });
+}
+
 export const reconcileRequestSchema = z
   .object({ uniqueId: optionalText(), transactionId: optionalText(), arn: optionalText() })
   .refine((query) => query.uniqueId || query.transactionId || query.arn, {

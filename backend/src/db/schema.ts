@@ -189,6 +189,52 @@ export const billingAttempts = pgTable(
   ],
 );
 
+/** Where an sdd_refund stands: Tether's steps to send it, then EMP's verdict. */
+export const REFUND_STATUSES = ['pending', 'sending', 'unknown', 'submitted', 'approved', 'declined', 'error'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/**
+ * Refunds of approved debits (issue 18), each an `sdd_refund` at EMP with its own stable
+ * transaction_id, claimed here before it is sent (like a sale) and reconciled before any resend.
+ * What a debit's refunds may add up to is checked with the attempt's row locked (refunds/request.ts).
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    attemptId: bigint('attempt_id', { mode: 'number' })
+      .notNull()
+      .references(() => billingAttempts.id),
+    /** Tether's id for this refund, sent as Genesis transaction_id. */
+    transactionId: text('transaction_id').notNull().unique(),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    status: text('status').$type<RefundStatus>().notNull().default('pending'),
+    /** Genesis unique_id of the sdd_refund, once EMP answered. */
+    empUniqueId: text('emp_unique_id'),
+    empStatus: text('emp_status'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    /** The operator's reason, required. */
+    reason: text('reason').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('refunds_attempt_idx').on(table.attemptId),
+    // The settling sweep looks for refunds that still owe Tether or EMP a step.
+    index('refunds_open_idx').on(table.status, table.updatedAt).where(sql`${table.status} in ('pending', 'sending', 'unknown', 'submitted')`),
+    uniqueIndex('refunds_emp_unique_id_uq').on(table.empUniqueId).where(sql`${table.empUniqueId} is not null`),
+    check('refunds_amount_positive', sql`${table.amountCents} > 0`),
+    check('refunds_status_known', sql`${table.status} in ('pending', 'sending', 'unknown', 'submitted', 'approved', 'declined', 'error')`),
+  ],
+);
+
 export const blacklist = pgTable(
   'blacklist',
   {
