@@ -21,6 +21,8 @@ import { startBackend, waitFor, type TestBackend } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { startTestEmp, type TestEmp } from './support/emp';
 import { forwarded, hex, readAttempt } from './support/events';
+import { createTestOperator, logIn } from './support/operators';
+import { operators } from '../src/db/schema';
 
 let database: MigratedTestDatabase;
 let qstash: { server: QStashDevServer; client: Client };
@@ -180,5 +182,45 @@ describe('an operator refunds an approved debit', () => {
     const row = await settled(refundNotification({ transactionId: `tth_rf_${hex(12)}`, empUniqueId: hex(16), amountCents: 1990 }, sale.uniqueId, 'approved'));
     expect(row).toMatchObject({ outcome: 'rejected' });
     expect((await readAttempt(database.db, sale.id)).status).toBe('approved');
+  });
+});
+
+describe('the attempt page', () => {
+  const post = (fields: Record<string, string>, csrfToken: string): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrfToken, ...fields }),
+  });
+
+  it('refunds with the operator\'s amount and reason, shows the refund, and audits the operator', async () => {
+    const sale = await emp.sale(database.db, { status: 'approved' });
+    const operator = await createTestOperator(database.db);
+    const session = await logIn(node.url, operator);
+    const before = await (await session.fetch(`/dashboard/attempts/${sale.id}`)).text();
+    expect(before).toContain(`action="/dashboard/attempts/${sale.id}/refunds"`);
+
+    const answer = await session.fetch(`/dashboard/attempts/${sale.id}/refunds`, post({ amount: '4,90', reason: 'goodwill: late delivery' }, session.csrfToken));
+    const page = await answer.text();
+    expect(answer.status).toBe(200);
+    expect(page).toMatch(/Refund \d+ sent to EMP/);
+    expect(page).toContain('goodwill: late delivery');
+    const [row] = await database.db.select().from(refunds).where(eq(refunds.attemptId, sale.id));
+    expect(row).toMatchObject({ amountCents: 490, status: 'submitted', requestedBy: operator.email });
+    const [entry] = await database.db.select().from(auditLog).where(and(eq(auditLog.action, 'refund.requested'), eq(auditLog.targetId, String(sale.id))));
+    expect(entry).toMatchObject({ actorKind: 'operator', actorName: operator.email, reason: 'goodwill: late delivery' });
+
+    const tooMuch = await session.fetch(`/dashboard/attempts/${sale.id}/refunds`, post({ amount: '15.01', reason: 'too much' }, session.csrfToken));
+    expect(tooMuch.status).toBe(422);
+    expect(await tooMuch.text()).toContain('only 1500 cents');
+  });
+
+  it('refuses a viewer: 403, nothing written', async () => {
+    const sale = await emp.sale(database.db, { status: 'approved' });
+    const viewer = await createTestOperator(database.db);
+    await database.db.update(operators).set({ role: 'viewer' }).where(eq(operators.email, viewer.email));
+    const session = await logIn(node.url, viewer);
+    const answer = await session.fetch(`/dashboard/attempts/${sale.id}/refunds`, post({ reason: 'not allowed' }, session.csrfToken));
+    expect(answer.status).toBe(403);
+    expect(await database.db.select().from(refunds).where(eq(refunds.attemptId, sale.id))).toEqual([]);
   });
 });
