@@ -24,6 +24,7 @@ describe('migrations', () => {
       'debtors',
       'login_failure_events',
       'login_failures',
+      'mandates',
       'operator_sessions',
       'operators',
       'refunds',

@@ -13,6 +13,7 @@ import {
   reconcileByDateRequestSchema,
   reconcileRequestSchema,
   wpfReconcileRequestSchema,
+  sddRecurringSaleRequestSchema,
   sddRefundRequestSchema,
   sddSaleRequestSchema,
   type GenesisErrorDetails,
@@ -139,17 +140,44 @@ function processSale(state: SimulatorState): Handler {
       return refused(inputError(CODES.missingArgument, 'transaction_type is missing', fields.transactionId));
     }
     if (fields.transactionType === 'sdd_refund') return processRefund(state, fields, terminal!);
-    if (fields.transactionType !== 'sdd_sale') {
+    if (fields.transactionType === 'sdd_recurring_sale') return processRecurringSale(state, fields, terminal!, request);
+    if (fields.transactionType !== 'sdd_sale' && fields.transactionType !== 'sdd_init_recurring_sale') {
       return refused(inputError(CODES.invalidTransactionType, technicalMessage(CODES.invalidTransactionType), fields.transactionId));
     }
+    const transactionType = fields.transactionType;
     const parsed = sddSaleRequestSchema.safeParse(fields);
     if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
     const sale = parsed.data;
     if (isDuplicate(state, terminal!, sale.transactionId)) return duplicate(sale.transactionId);
     const outcome = decideOutcome(state.outcomes, state.seed, sale);
-    const transaction = state.lifecycle.createSale(terminal!, sale, outcome, new URL(request.url).origin);
+    const transaction = state.lifecycle.createSale(terminal!, sale, outcome, new URL(request.url).origin, { transactionType });
     return { kind: 'payment', payment: paymentResponseOf(transaction, 'sale') };
   };
+}
+
+/**
+ * sdd_recurring_sale: its reference must be an sdd_init_recurring_sale of this terminal (410 when
+ * unknown) that was approved; a fully refunded or charged-back first debit ends the series (420:
+ * REF "SDD Init Recurring Sale": "if an SddInitRecurringSale is fully refunded, the recurring
+ * series is stopped"). The outcome policy decides it like a sale, on the first debit's account.
+ */
+function processRecurringSale(state: SimulatorState, fields: Record<string, unknown>, terminal: SimulatorTerminal, request: Request): GenesisResponse {
+  const parsed = sddRecurringSaleRequestSchema.safeParse(fields);
+  if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
+  const recurring = parsed.data;
+  if (isDuplicate(state, terminal, recurring.transactionId)) return duplicate(recurring.transactionId);
+  const first = state.ledger.find(terminal.token, { uniqueId: recurring.referenceId });
+  const refusal = (code: string) =>
+    refused({ code, message: MESSAGES.failure, technicalMessage: technicalMessage(code), transactionId: recurring.transactionId });
+  if (!first || first.transactionType !== 'sdd_init_recurring_sale') return refusal(CODES.referenceNotFound);
+  if (first.status !== 'approved') return refusal(CODES.referenceWorkflow);
+  const sale = { ...first.request, transactionId: recurring.transactionId, usage: recurring.usage, amount: recurring.amount, currency: recurring.currency };
+  const outcome = decideOutcome(state.outcomes, state.seed, sale);
+  const transaction = state.lifecycle.createSale(terminal, sale, outcome, new URL(request.url).origin, {
+    transactionType: 'sdd_recurring_sale',
+    referenceId: first.uniqueId,
+  });
+  return { kind: 'payment', payment: paymentResponseOf(transaction, 'sale') };
 }
 
 function isDuplicate(state: SimulatorState, terminal: SimulatorTerminal, transactionId: string): boolean {

@@ -4,9 +4,15 @@
  */
 import type { SddRefundRequest, SddSaleRequest } from '@tether/shared/genesis-xml';
 
+/** The debits the simulator processes: one-off, and the first and later debits of a recurring mandate. */
+export type SimDebitType = 'sdd_sale' | 'sdd_init_recurring_sale' | 'sdd_recurring_sale';
+
 export interface SimTransaction {
   readonly uniqueId: string;
   readonly transactionId: string;
+  readonly transactionType: SimDebitType;
+  /** An sdd_recurring_sale's sdd_init_recurring_sale. */
+  readonly referenceId?: string;
   readonly terminalToken: string;
   readonly request: SddSaleRequest;
   readonly mode: 'test' | 'live';

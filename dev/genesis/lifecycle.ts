@@ -5,7 +5,7 @@
  */
 import { maskPersonalData } from '@tether/shared/mask';
 import type { SddRefundRequest, SddSaleRequest } from '@tether/shared/genesis-xml';
-import type { Ledger, SimChargeback, SimRefund, SimTransaction } from './ledger';
+import type { Ledger, SimChargeback, SimDebitType, SimRefund, SimTransaction } from './ledger';
 import { chargebackNotification, refundNotification, statusNotification } from './notification-fields';
 import type { NotificationSettings, Notifier, OutgoingNotification } from './notifier';
 import { newArn, newUniqueId } from './ids';
@@ -43,13 +43,24 @@ export class Lifecycle {
 
   constructor(private readonly deps: LifecycleDependencies) {}
 
-  createSale(terminal: SimulatorTerminal, request: SddSaleRequest, outcome: SaleOutcome, origin: string): SimTransaction {
+  /**
+   * `debit`: the type, and for an sdd_recurring_sale the unique_id of its first debit (`request`
+   * is then the first debit's account and address with the recurring one's ids and amount).
+   */
+  createSale(
+    terminal: SimulatorTerminal,
+    request: SddSaleRequest,
+    outcome: SaleOutcome,
+    origin: string,
+    debit: { transactionType: SimDebitType; referenceId?: string } = { transactionType: 'sdd_sale' },
+  ): SimTransaction {
     const sequence = ++this.saleSequence;
     const uniqueId = newUniqueId();
     const now = this.deps.now();
     const transaction: SimTransaction = {
       uniqueId,
       transactionId: request.transactionId,
+      ...debit,
       terminalToken: terminal.token,
       request,
       mode: terminal.mode ?? 'test',

@@ -16,7 +16,7 @@ function coreFields(transaction: SimTransaction): Fields {
   return {
     transaction_id: transaction.transactionId,
     unique_id: transaction.uniqueId,
-    transaction_type: 'sdd_sale',
+    transaction_type: transaction.transactionType,
     terminal_token: transaction.terminalToken,
     status: transaction.status,
     amount: String(transaction.request.amount),

@@ -43,7 +43,7 @@ const ELEMENTS: Record<'sale' | 'reconcile', readonly PaymentElement[]> = {
 export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 'reconcile'): PaymentResponse {
   const { request } = transaction;
   const values: PaymentResponse = {
-    transactionType: 'sdd_sale',
+    transactionType: transaction.transactionType,
     status: transaction.status,
     mode: transaction.mode,
     transactionId: transaction.transactionId,
@@ -110,12 +110,12 @@ export function chargebackRecordOf(chargeback: SimChargeback, original: SimTrans
     chargebackCurrency: chargeback.currency,
     originalTransactionAmount: original.request.amount,
     originalTransactionCurrency: original.request.currency,
-    originalType: 'sdd_sale',
+    originalType: original.transactionType,
     originalPostDate: day(original.createdAt),
     originalTransactionDate: day(original.createdAt),
     customerEmail: original.request.customerEmail,
     customerPhone: original.request.customerPhone,
-    transactionType: 'sdd_sale',
+    transactionType: original.transactionType,
     originalTransactionUniqueId: original.uniqueId,
     arn: chargeback.arn,
   };

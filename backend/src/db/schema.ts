@@ -22,6 +22,9 @@ import type { AttemptStatus } from '@tether/shared/attempt-status';
 import type { Role } from '@tether/shared/roles';
 import type { VopResult } from '../vop/result';
 
+export const COLLECTIONS = ['one_off', 'recurring'] as const;
+export type Collection = (typeof COLLECTIONS)[number];
+
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -42,6 +45,11 @@ export const uploads = pgTable(
     /** CSV only: the operator's choice, else detected when the upload is completed. */
     encoding: text('encoding').$type<'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be'>(),
     delimiter: text('delimiter').$type<',' | ';' | '\t'>(),
+    /**
+     * How its debtors are collected: one_off (an sdd_sale each time) or recurring (one SEPA
+     * mandate collected again and again: sdd_init_recurring_sale first, sdd_recurring_sale after).
+     */
+    collection: text('collection').$type<Collection>().notNull().default('one_off'),
     rowsRead: integer('rows_read').notNull().default(0),
     rowsAccepted: integer('rows_accepted').notNull().default(0),
     rowsRejected: integer('rows_rejected').notNull().default(0),
@@ -56,7 +64,10 @@ export const uploads = pgTable(
     updatedAt: updatedAt(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
-  (table) => [index('uploads_created_at_idx').on(table.createdAt)],
+  (table) => [
+    index('uploads_created_at_idx').on(table.createdAt),
+    check('uploads_collection_known', sql`${table.collection} in ('one_off', 'recurring')`),
+  ],
 );
 
 /** Rejected rows of an upload, committed with their batch; the error report is written from them. */
@@ -158,6 +169,10 @@ export const billingAttempts = pgTable(
     /** 1 for the first debit; a retry of a soft decline is a new attempt with the next number. */
     attemptNumber: integer('attempt_number').notNull().default(1),
     retryOf: bigint('retry_of', { mode: 'number' }),
+    /** The Genesis transaction type it was sent as (sdd_sale, sdd_init_recurring_sale, sdd_recurring_sale); set when claimed. */
+    transactionType: text('transaction_type'),
+    /** The recurring mandate it collects on, for an upload of recurring debtors. */
+    mandateId: bigint('mandate_id', { mode: 'number' }),
     /** Every notification, chargeback and reconciliation answer that touched this attempt, oldest first. */
     history: jsonb('history').$type<Array<Record<string, unknown>>>().notNull().default(sql`'[]'::jsonb`),
     /** Why a pending attempt must not be sent until an operator releases it (e.g. vop_no_match). */
@@ -233,6 +248,31 @@ export const refunds = pgTable(
     check('refunds_amount_positive', sql`${table.amountCents} > 0`),
     check('refunds_status_known', sql`${table.status} in ('pending', 'sending', 'unknown', 'submitted', 'approved', 'declined', 'error')`),
   ],
+);
+
+/**
+ * A recurring SEPA mandate (issue 18): a debtor collected again and again. Keyed by the mandate
+ * reference, or the IBAN where the file gave none. Its first successful collection (an
+ * sdd_init_recurring_sale, SEPA sequence FRST) is remembered: every later debit is an
+ * sdd_recurring_sale that references it (RCUR). A chargeback with a mandate code ends it.
+ */
+export const mandates = pgTable(
+  'mandates',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mandateKey: text('mandate_key').notNull().unique(),
+    /** awaiting_first (no collection approved yet) → active → ended. */
+    status: text('status').$type<'awaiting_first' | 'active' | 'ended'>().notNull().default('awaiting_first'),
+    /** The attempt sent as the series' first collection (sdd_init_recurring_sale). */
+    firstAttemptId: bigint('first_attempt_id', { mode: 'number' }),
+    /** Genesis unique_id of the approved first collection: the reference_id of every later one. */
+    firstUniqueId: text('first_unique_id'),
+    endedReasonCode: text('ended_reason_code'),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [check('mandates_status_known', sql`${table.status} in ('awaiting_first', 'active', 'ended')`)],
 );
 
 export const blacklist = pgTable(

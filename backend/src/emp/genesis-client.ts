@@ -12,6 +12,7 @@ import {
   buildChargebacksByDateXml,
   buildReconcileByDateXml,
   buildReconcileXml,
+  buildSddRecurringSaleXml,
   buildSddRefundXml,
   buildSddSaleXml,
   buildWpfReconcileXml,
@@ -25,6 +26,7 @@ import {
   type GenesisResponse,
   type PaymentResponse,
   type ReconcileQuery,
+  type SddRecurringSaleRequest,
   type SddRefundRequest,
   type SddSaleRequest,
   type UnusableRecord,
@@ -75,6 +77,10 @@ export interface GenesisClient {
    * throws is thrown as is, and then nothing was sent.
    */
   sddSale(request: SddSaleRequest, options?: ProcessOptions): Promise<PaymentResponse>;
+  /** The first debit of a recurring mandate (SEPA sequence FRST): an sdd_sale's fields under its own type. */
+  sddInitRecurringSale(request: SddSaleRequest, options?: ProcessOptions): Promise<PaymentResponse>;
+  /** A later debit of a recurring mandate (RCUR), referencing the approved first one's unique_id. */
+  sddRecurringSale(request: SddRecurringSaleRequest, options?: ProcessOptions): Promise<PaymentResponse>;
   /**
    * A refund of an approved debit (its unique_id as reference_id), answered like a sale: Genesis
    * documents `pending_async`, the outcome follows by notification or reconcile.
@@ -203,6 +209,8 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
 
   return {
     sddSale: (request, options = {}) => processTransaction(buildSddSaleXml(request), options),
+    sddInitRecurringSale: (request, options = {}) => processTransaction(buildSddSaleXml(request, 'sdd_init_recurring_sale'), options),
+    sddRecurringSale: (request, options = {}) => processTransaction(buildSddRecurringSaleXml(request), options),
     sddRefund: (request, options = {}) => processTransaction(buildSddRefundXml(request), options),
     reconcileByUniqueId: (uniqueId) => reconcile({ uniqueId }),
     async wpfReconcile(wpfUniqueId) {

@@ -7,8 +7,10 @@
  */
 import { decideTransition, type AttemptStatus, type TransitionDecision } from '@tether/shared/attempt-status';
 import { sql } from 'drizzle-orm';
+import { endsMandate } from '@tether/shared/reason-codes';
 import { addToBlacklist } from '../blacklist/blacklist';
 import type { Executor } from '../db/executor';
+import { learnFromDebits } from '../recurring/mandates';
 import type { EventContext } from './context';
 import type { EventMeaning } from './interpret';
 import type { EventOutcome } from './outcome';
@@ -293,6 +295,13 @@ export async function applyToAttempts(
         id bigint, status text, emp_status text, emp_unique_id text,
         set_error boolean, error_code text, error_message text, entries jsonb)
       where a.id = c.id`);
+    // A chargeback's reason code may come with the record after the status moved (its verdict then "unchanged").
+    await learnFromDebits(tx, {
+      approved: applications.filter(({ verdict }) => verdict.transition?.kind === 'apply' && verdict.transition.to === 'approved').map(({ attempt }) => attempt.id),
+      mandateEnding: applications
+        .filter(({ meaning }) => meaning.target === 'chargebacked' && endsMandate(meaning.chargeback?.reasonCode))
+        .map(({ attempt, meaning }) => ({ attemptId: attempt.id, code: meaning.chargeback!.reasonCode! })),
+    });
   }
   return effects;
 }
