@@ -6,11 +6,13 @@
  */
 import { eventOfChargebackType, readGenesisEvent } from '@tether/shared/genesis-meaning';
 import {
+  buildSddRecurringSaleXml,
   buildSddRefundXml,
   buildSddSaleXml,
   parseGenesisResponse,
   parseNotificationEcho,
   readGenesisXml,
+  sddRecurringSaleRequestSchema,
   sddRefundRequestSchema,
   sddSaleRequestSchema,
   type GenesisResponse,
@@ -150,6 +152,23 @@ describe('sdd_sale', () => {
 
   it.each(['ref-sdd-sale-response-approved.xml', 'ref-sdd-sale-response-error.xml'])('reads %s', (name) => {
     expect(['payment', 'error']).toContain(response(name).kind);
+  });
+});
+
+describe('recurring debits', () => {
+  it('writes an sdd_init_recurring_sale as the reference\'s request: an sdd_sale\'s fields under its own type (ref-sdd-init-recurring-sale-request.xml)', () => {
+    const documented = readGenesisXml(fixture('ref-sdd-init-recurring-sale-request.xml')).fields;
+    const request = sddSaleRequestSchema.parse(documented);
+    expect(readGenesisXml(buildSddSaleXml(request, 'sdd_init_recurring_sale')).fields).toEqual(documented);
+  });
+
+  it('validates the reference\'s sdd_recurring_sale and writes it back the same (ref-sdd-recurring-sale-request.xml)', () => {
+    const documented = readGenesisXml(fixture('ref-sdd-recurring-sale-request.xml')).fields;
+    const request = sddRecurringSaleRequestSchema.parse(documented);
+    expect(request.referenceId).toBe('2ee4287e67971380ef7f97d5743bb523');
+    expect(readGenesisXml(buildSddRecurringSaleXml(request)).fields).toEqual(documented);
+    const { referenceId: _, ...unreferenced } = documented;
+    expect(sddRecurringSaleRequestSchema.safeParse(unreferenced).success).toBe(false);
   });
 });
 

@@ -120,8 +120,15 @@ export const billingRuns = pgTable(
   'billing_runs',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    /** running → paused ⇄ running → completed; cancelled from running or paused. */
-    status: text('status').$type<'running' | 'paused' | 'completed' | 'cancelled'>().notNull().default('running'),
+    /** scheduled → running → paused ⇄ running → completed; cancelled from scheduled, running or paused. */
+    status: text('status').$type<'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled'>().notNull().default('running'),
+    /** A scheduled run: when it starts by itself (its collection date). */
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
+    /**
+     * Raised by every reschedule: each QStash wake-up carries the version it was published for, and
+     * one for an older version (the run was rescheduled since) does nothing.
+     */
+    scheduleVersion: integer('schedule_version').notNull().default(0),
     /** What the operator chose: {uploadId} or {attemptIds}. */
     selection: jsonb('selection').$type<Record<string, unknown>>().notNull(),
     uploadId: uuid('upload_id').references(() => uploads.id),
@@ -143,7 +150,8 @@ export const billingRuns = pgTable(
   },
   (table) => [
     index('billing_runs_created_at_idx').on(table.createdAt),
-    check('billing_runs_status_known', sql`${table.status} in ('running', 'paused', 'completed', 'cancelled')`),
+    check('billing_runs_status_known', sql`${table.status} in ('scheduled', 'running', 'paused', 'completed', 'cancelled')`),
+    index('billing_runs_scheduled_idx').on(table.scheduledFor).where(sql`${table.status} = 'scheduled'`),
   ],
 );
 
