@@ -208,10 +208,11 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   }
 
   return {
-    sddSale: (request, options = {}) => processTransaction(buildSddSaleXml(request), options),
-    sddInitRecurringSale: (request, options = {}) => processTransaction(buildSddSaleXml(request, 'sdd_init_recurring_sale'), options),
-    sddRecurringSale: (request, options = {}) => processTransaction(buildSddRecurringSaleXml(request), options),
-    sddRefund: (request, options = {}) => processTransaction(buildSddRefundXml(request), options),
+    // Async, so that a request the builder refuses (a fractional amount) is a rejection, never a throw.
+    sddSale: async (request, options = {}) => processTransaction(buildSddSaleXml(request), options),
+    sddInitRecurringSale: async (request, options = {}) => processTransaction(buildSddSaleXml(request, 'sdd_init_recurring_sale'), options),
+    sddRecurringSale: async (request, options = {}) => processTransaction(buildSddRecurringSaleXml(request), options),
+    sddRefund: async (request, options = {}) => processTransaction(buildSddRefundXml(request), options),
     reconcileByUniqueId: (uniqueId) => reconcile({ uniqueId }),
     async wpfReconcile(wpfUniqueId) {
       const response = await exchange('/wpf/reconcile', buildWpfReconcileXml(wpfUniqueId), undefined, true);
