@@ -4,6 +4,7 @@
  * except the few `isPublic` names (auth/middleware.ts): /health, /metrics, /login, /assets/*
  * and QStash's signed deliveries under /qstash/*.
  */
+import { operatorActor } from './audit/actor';
 import { Hono } from 'hono';
 import { billingContext } from './billing/context';
 import { billingDeliveryRoutes } from './billing/delivery-route';
@@ -63,7 +64,7 @@ export function createApp(services: Services) {
   app.route('/', uploadRoutes({ context: uploads, operatorOf: (c) => c.get('operator').email }));
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
   app.route('/', dashboardRoutes(dashboardContext(services, billing, health)));
-  app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email }));
+  app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email, actorOf: (c) => operatorActor(c.get('operator')) }));
   app.route('/', billingDeliveryRoutes({ context: billing, receiver }));
   app.route('/', reconciliationRoutes({ context: billing }));
   app.route('/', reconciliationDeliveryRoutes({ context: billing, receiver }));

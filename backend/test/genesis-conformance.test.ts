@@ -6,10 +6,14 @@
  */
 import { eventOfChargebackType, readGenesisEvent } from '@tether/shared/genesis-meaning';
 import {
+  buildSddRecurringSaleXml,
+  buildSddRefundXml,
   buildSddSaleXml,
   parseGenesisResponse,
   parseNotificationEcho,
   readGenesisXml,
+  sddRecurringSaleRequestSchema,
+  sddRefundRequestSchema,
   sddSaleRequestSchema,
   type GenesisResponse,
 } from '@tether/shared/genesis-xml';
@@ -20,6 +24,7 @@ import { fixture, readNotificationFixture } from '../../dev/test/genesis-fixture
 import { saleRequestFor } from '../src/billing/sale-request';
 import { interpretEvent } from '../src/events/interpret';
 import { chargebackRecordFromGenesis } from '../src/reconciliation/chargeback-record';
+import { refundStatusFromGenesis } from '../src/refunds/outcome';
 
 const response = (name: string): GenesisResponse => parseGenesisResponse(fixture(name));
 const notification = (name: string): Record<string, string> => Object.fromEntries(readNotificationFixture(fixture(name)));
@@ -147,6 +152,51 @@ describe('sdd_sale', () => {
 
   it.each(['ref-sdd-sale-response-approved.xml', 'ref-sdd-sale-response-error.xml'])('reads %s', (name) => {
     expect(['payment', 'error']).toContain(response(name).kind);
+  });
+});
+
+describe('recurring debits', () => {
+  it('writes an sdd_init_recurring_sale as the reference\'s request: an sdd_sale\'s fields under its own type (ref-sdd-init-recurring-sale-request.xml)', () => {
+    const documented = readGenesisXml(fixture('ref-sdd-init-recurring-sale-request.xml')).fields;
+    const request = sddSaleRequestSchema.parse(documented);
+    expect(readGenesisXml(buildSddSaleXml(request, 'sdd_init_recurring_sale')).fields).toEqual(documented);
+  });
+
+  it('validates the reference\'s sdd_recurring_sale and writes it back the same (ref-sdd-recurring-sale-request.xml)', () => {
+    const documented = readGenesisXml(fixture('ref-sdd-recurring-sale-request.xml')).fields;
+    const request = sddRecurringSaleRequestSchema.parse(documented);
+    expect(request.referenceId).toBe('2ee4287e67971380ef7f97d5743bb523');
+    expect(readGenesisXml(buildSddRecurringSaleXml(request)).fields).toEqual(documented);
+    const { referenceId: _, ...unreferenced } = documented;
+    expect(sddRecurringSaleRequestSchema.safeParse(unreferenced).success).toBe(false);
+  });
+});
+
+describe('sdd_refund', () => {
+  it('validates the reference\'s request and writes it back the same (ref-sdd-refund-request.xml)', () => {
+    const documented = readGenesisXml(fixture('ref-sdd-refund-request.xml')).fields;
+    const request = sddRefundRequestSchema.parse(documented);
+    expect(request).toMatchObject({ referenceId: '2ee4287e67971380ef7f97d5743bb523', amount: 100, currency: 'EUR' });
+    expect(readGenesisXml(buildSddRefundXml(request)).fields).toEqual(documented);
+  });
+
+  it('refuses a request without the debit it refunds', () => {
+    const { referenceId: _, ...withoutReference } = readGenesisXml(fixture('ref-sdd-refund-request.xml')).fields;
+    expect(sddRefundRequestSchema.safeParse(withoutReference).success).toBe(false);
+  });
+
+  it('reads the documented answers: pending_async, and an error that still has a unique_id (ref-sdd-refund-response-*.xml)', () => {
+    const pending = response('ref-sdd-refund-response-pending-async.xml');
+    expect(pending).toMatchObject({ kind: 'payment', payment: { transactionType: 'sdd_refund', status: 'pending_async', amount: 100 } });
+    if (pending.kind === 'payment') expect(refundStatusFromGenesis(pending.payment.status)).toBe('submitted');
+    expect(response('ref-sdd-refund-response-error.xml')).toMatchObject({ kind: 'payment', payment: { status: 'error', code: '320' } });
+  });
+
+  it('reads a refund\'s reconcile answer with the debit it refunds (ref-reconcile-single-refund-response.xml, php-reconcile-error-status.xml)', () => {
+    const approved = response('ref-reconcile-single-refund-response.xml');
+    expect(approved).toMatchObject({ kind: 'payment', payment: { status: 'approved', referenceTransactionUniqueId: '44177a21403427eb96664a6d7e5d5d48' } });
+    if (approved.kind === 'payment') expect(refundStatusFromGenesis(approved.payment.status)).toBe('approved');
+    expect(response('php-reconcile-error-status.xml')).toMatchObject({ kind: 'payment', payment: { status: 'error', code: '440' } });
   });
 });
 

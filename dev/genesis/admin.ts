@@ -41,6 +41,10 @@ export function adminRoutes(control: GenesisSimulatorControl): Hono {
   app.post('/transactions/:uniqueId/chargeback', async (c) =>
     c.json(control.chargeback(c.req.param('uniqueId'), await body(c, chargebackSchema))),
   );
+  app.get('/transactions/:uniqueId/refunds', (c) => c.json(control.refundsOf(c.req.param('uniqueId'))));
+  app.post('/refunds/:uniqueId/status', async (c) =>
+    c.json(control.changeRefundStatus(c.req.param('uniqueId'), await body(c, statusChangeSchema))),
+  );
   app.post('/transactions/:uniqueId/notify', (c) => {
     control.renotify(c.req.param('uniqueId'));
     return c.body(null, 204);

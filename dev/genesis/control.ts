@@ -8,7 +8,7 @@ import type { SimTransaction } from './ledger';
 import type { NotificationDelivery, NotificationSettings, NotificationSettingsPatch, ReleaseOrder } from './notifier';
 import type { OutcomePolicy } from './outcomes';
 import type { SimulatorState } from './state';
-import { chargebackRecordOf, paymentResponseOf } from './views';
+import { chargebackRecordOf, paymentResponseOf, refundResponseOf } from './views';
 
 export type TransactionView = PaymentResponse & { terminalToken: string; createdAt: string; updatedAt: string };
 
@@ -19,6 +19,10 @@ export interface GenesisSimulatorControl {
   changeStatus(uniqueId: string, change: { status: string; code?: string }): TransactionView;
   /** Charges an approved sale back now, with a SEPA reason code, and notifies it. */
   chargeback(uniqueId: string, chargeback: { reasonCode: string; amount?: number }): ChargebackRecord;
+  /** The sdd_refunds of a sale, oldest first, as reconcile reports them. */
+  refundsOf(originalUniqueId: string): PaymentResponse[];
+  /** Settles a pending refund otherwise (declined, error) or at once (approved), and notifies it. */
+  changeRefundStatus(uniqueId: string, change: { status: string; code?: string }): PaymentResponse;
   /** Sends the sale's current status again: a duplicate notification. */
   renotify(uniqueId: string): void;
   /** Sales created per transaction_id; more than one means a double charge. */
@@ -66,6 +70,8 @@ export function createControl(state: SimulatorState): GenesisSimulatorControl {
     },
     changeStatus: (uniqueId, change) => view(lifecycle.changeStatus(uniqueId, change)),
     chargeback: (uniqueId, request) => chargebackRecordOf(lifecycle.chargeback(uniqueId, request), lifecycle.transaction(uniqueId)),
+    refundsOf: (originalUniqueId) => ledger.refundsOf(originalUniqueId).map((refund) => refundResponseOf(refund, 'reconcile')),
+    changeRefundStatus: (uniqueId, change) => refundResponseOf(lifecycle.changeRefundStatus(uniqueId, change), 'reconcile'),
     renotify: (uniqueId) => lifecycle.notifyStatus(lifecycle.transaction(uniqueId)),
     salesPerTransactionId: () => ledger.salesPerTransactionId(),
     doubleCharges: () =>

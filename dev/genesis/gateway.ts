@@ -1,5 +1,5 @@
 /**
- * The fake Genesis gateway's XML API (emp-genesis.md §1, §2, §4, §6.2, §9): sdd_sale processing,
+ * The fake Genesis gateway's XML API (emp-genesis.md §1, §2, §4, §6.2, §9): sdd_sale and sdd_refund processing,
  * reconcile (single and by date) and the merchant-level Chargeback API, behind Basic auth and
  * the configured faults. Paths are accepted with and without a trailing slash.
  */
@@ -13,6 +13,8 @@ import {
   reconcileByDateRequestSchema,
   reconcileRequestSchema,
   wpfReconcileRequestSchema,
+  sddRecurringSaleRequestSchema,
+  sddRefundRequestSchema,
   sddSaleRequestSchema,
   type GenesisErrorDetails,
   type GenesisResponse,
@@ -25,7 +27,7 @@ import { MESSAGES, technicalMessage } from './messages';
 import { decideOutcome } from './outcomes';
 import type { SimulatorState, SimulatorTerminal } from './state';
 import { inputError, validationError } from './validation';
-import { chargebackRecordOf, paymentResponseOf } from './views';
+import { chargebackRecordOf, paymentResponseOf, refundResponseOf } from './views';
 
 const PAGE_SIZE = 100;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -137,24 +139,76 @@ function processSale(state: SimulatorState): Handler {
     if (fields.transactionType === undefined) {
       return refused(inputError(CODES.missingArgument, 'transaction_type is missing', fields.transactionId));
     }
-    if (fields.transactionType !== 'sdd_sale') {
+    if (fields.transactionType === 'sdd_refund') return processRefund(state, fields, terminal!);
+    if (fields.transactionType === 'sdd_recurring_sale') return processRecurringSale(state, fields, terminal!, request);
+    if (fields.transactionType !== 'sdd_sale' && fields.transactionType !== 'sdd_init_recurring_sale') {
       return refused(inputError(CODES.invalidTransactionType, technicalMessage(CODES.invalidTransactionType), fields.transactionId));
     }
+    const transactionType = fields.transactionType;
     const parsed = sddSaleRequestSchema.safeParse(fields);
     if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
     const sale = parsed.data;
-    if (state.rejectDuplicateTransactionIds && state.ledger.find(terminal!.token, { transactionId: sale.transactionId })) {
-      return refused({
-        code: CODES.duplicateTransaction,
-        message: MESSAGES.failure,
-        technicalMessage: technicalMessage(CODES.duplicateTransaction),
-        transactionId: sale.transactionId,
-      });
-    }
+    if (isDuplicate(state, terminal!, sale.transactionId)) return duplicate(sale.transactionId);
     const outcome = decideOutcome(state.outcomes, state.seed, sale);
-    const transaction = state.lifecycle.createSale(terminal!, sale, outcome, new URL(request.url).origin);
+    const transaction = state.lifecycle.createSale(terminal!, sale, outcome, new URL(request.url).origin, { transactionType });
     return { kind: 'payment', payment: paymentResponseOf(transaction, 'sale') };
   };
+}
+
+/**
+ * sdd_recurring_sale: its reference must be an sdd_init_recurring_sale of this terminal (410 when
+ * unknown) that was approved; a fully refunded or charged-back first debit ends the series (420:
+ * REF "SDD Init Recurring Sale": "if an SddInitRecurringSale is fully refunded, the recurring
+ * series is stopped"). The outcome policy decides it like a sale, on the first debit's account.
+ */
+function processRecurringSale(state: SimulatorState, fields: Record<string, unknown>, terminal: SimulatorTerminal, request: Request): GenesisResponse {
+  const parsed = sddRecurringSaleRequestSchema.safeParse(fields);
+  if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
+  const recurring = parsed.data;
+  if (isDuplicate(state, terminal, recurring.transactionId)) return duplicate(recurring.transactionId);
+  const first = state.ledger.find(terminal.token, { uniqueId: recurring.referenceId });
+  const refusal = (code: string) =>
+    refused({ code, message: MESSAGES.failure, technicalMessage: technicalMessage(code), transactionId: recurring.transactionId });
+  if (!first || first.transactionType !== 'sdd_init_recurring_sale') return refusal(CODES.referenceNotFound);
+  if (first.status !== 'approved') return refusal(CODES.referenceWorkflow);
+  const sale = { ...first.request, transactionId: recurring.transactionId, usage: recurring.usage, amount: recurring.amount, currency: recurring.currency };
+  const outcome = decideOutcome(state.outcomes, state.seed, sale);
+  const transaction = state.lifecycle.createSale(terminal, sale, outcome, new URL(request.url).origin, {
+    transactionType: 'sdd_recurring_sale',
+    referenceId: first.uniqueId,
+  });
+  return { kind: 'payment', payment: paymentResponseOf(transaction, 'sale') };
+}
+
+function isDuplicate(state: SimulatorState, terminal: SimulatorTerminal, transactionId: string): boolean {
+  if (!state.rejectDuplicateTransactionIds) return false;
+  return Boolean(state.ledger.find(terminal.token, { transactionId }) ?? state.ledger.findRefund(terminal.token, { transactionId }));
+}
+
+const duplicate = (transactionId: string) =>
+  refused({ code: CODES.duplicateTransaction, message: MESSAGES.failure, technicalMessage: technicalMessage(CODES.duplicateTransaction), transactionId });
+
+/** States of a sale that can still be refunded: approved, or refunded in part so far. */
+const REFUNDABLE = new Set(['approved', 'refunded']);
+
+/**
+ * sdd_refund: its reference must be an approved sale of this terminal (410 when unknown, 420 when
+ * in another state), and the amount within what the sale has left once its approved and pending
+ * refunds are taken off (440, the text of genesis_php's ReconcileErrorStatus.xml).
+ */
+function processRefund(state: SimulatorState, fields: Record<string, unknown>, terminal: SimulatorTerminal): GenesisResponse {
+  const parsed = sddRefundRequestSchema.safeParse(fields);
+  if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
+  const request = parsed.data;
+  if (isDuplicate(state, terminal, request.transactionId)) return duplicate(request.transactionId);
+  const original = state.ledger.find(terminal.token, { uniqueId: request.referenceId });
+  const refusal = (code: string) =>
+    refused({ code, message: MESSAGES.failure, technicalMessage: technicalMessage(code), transactionId: request.transactionId });
+  if (!original) return refusal(CODES.referenceNotFound);
+  if (!REFUNDABLE.has(original.status)) return refusal(CODES.referenceWorkflow);
+  const left = original.request.amount - state.lifecycle.refundedAmount(original.uniqueId, ['approved', 'pending_async']);
+  if (request.amount > left || request.currency !== original.request.currency) return refusal(CODES.amountExceedsReference);
+  return { kind: 'payment', payment: refundResponseOf(state.lifecycle.createRefund(terminal, request), 'sale') };
 }
 
 function reconcile(state: SimulatorState): Handler {
@@ -162,6 +216,8 @@ function reconcile(state: SimulatorState): Handler {
     const parsed = reconcileRequestSchema.safeParse(fields);
     if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
     const transaction = state.ledger.find(terminal!.token, parsed.data);
+    const refund = transaction ? undefined : state.ledger.findRefund(terminal!.token, parsed.data);
+    if (refund) return { kind: 'payment', payment: refundResponseOf(refund, 'reconcile') };
     if (!transaction) {
       const by = parsed.data.uniqueId ? 'unique ID' : parsed.data.transactionId ? 'transaction ID' : 'ARN';
       return refused({
@@ -194,9 +250,14 @@ function reconcileByDate(state: SimulatorState): Handler {
     const parsed = reconcileByDateRequestSchema.safeParse(fields);
     if (!parsed.success) return refused(validationError(parsed.error.issues, fields));
     const { from, to } = dateRange(parsed.data.startDate, parsed.data.endDate);
-    const matching = state.ledger.inRange(terminal!.token, from, to, state.reconcileDateField);
+    const field = state.reconcileDateField;
+    // Sales and refunds, oldest first, as the reference's by-date example mixes transaction types.
+    const matching = [
+      ...state.ledger.inRange(terminal!.token, from, to, field).map((sale) => ({ at: sale[field], payment: () => paymentResponseOf(sale, 'reconcile') })),
+      ...state.ledger.refundsInRange(terminal!.token, from, to, field).map((refund) => ({ at: refund[field], payment: () => refundResponseOf(refund, 'reconcile') })),
+    ].sort((a, b) => a.at.getTime() - b.at.getTime());
     const { pagination, items } = paginate(matching, parsed.data.page ?? 1, PAGE_SIZE);
-    return { kind: 'payments', pagination, payments: items.map((transaction) => paymentResponseOf(transaction, 'reconcile')) };
+    return { kind: 'payments', pagination, payments: items.map((item) => item.payment()) };
   };
 }
 

@@ -2,11 +2,17 @@
  * The simulator's memory of transactions and chargebacks. The simulator stands in for an
  * external system, so keeping this in memory per instance is fine; nothing here survives a restart.
  */
-import type { SddSaleRequest } from '@tether/shared/genesis-xml';
+import type { SddRefundRequest, SddSaleRequest } from '@tether/shared/genesis-xml';
+
+/** The debits the simulator processes: one-off, and the first and later debits of a recurring mandate. */
+export type SimDebitType = 'sdd_sale' | 'sdd_init_recurring_sale' | 'sdd_recurring_sale';
 
 export interface SimTransaction {
   readonly uniqueId: string;
   readonly transactionId: string;
+  readonly transactionType: SimDebitType;
+  /** An sdd_recurring_sale's sdd_init_recurring_sale. */
+  readonly referenceId?: string;
   readonly terminalToken: string;
   readonly request: SddSaleRequest;
   readonly mode: 'test' | 'live';
@@ -17,6 +23,21 @@ export interface SimTransaction {
   status: string;
   code: string | undefined;
   redirectUrl: string | undefined;
+  updatedAt: Date;
+}
+
+/** An sdd_refund: a transaction of its own that references the refunded sale. */
+export interface SimRefund {
+  readonly uniqueId: string;
+  readonly transactionId: string;
+  readonly terminalToken: string;
+  readonly request: SddRefundRequest;
+  readonly mode: 'test' | 'live';
+  readonly notificationUrl: string | undefined;
+  readonly createdAt: Date;
+  /** pending_async until it settles: approved (or declined, error by the admin API). */
+  status: string;
+  code: string | undefined;
   updatedAt: Date;
 }
 
@@ -42,6 +63,7 @@ export class Ledger {
   private readonly transactions = new Map<string, SimTransaction>();
   private readonly salesByTransactionId = new Map<string, SimTransaction[]>();
   private chargebackList: SimChargeback[] = [];
+  private readonly refundsByUniqueId = new Map<string, SimRefund>();
 
   addSale(transaction: SimTransaction): void {
     this.transactions.set(transaction.uniqueId, transaction);
@@ -83,6 +105,33 @@ export class Ledger {
     return Object.fromEntries([...this.salesByTransactionId].map(([transactionId, sales]) => [transactionId, sales.length]));
   }
 
+  addRefund(refund: SimRefund): void {
+    this.refundsByUniqueId.set(refund.uniqueId, refund);
+  }
+
+  /** A terminal sees only its own refunds; by transaction_id, the latest. */
+  findRefund(terminalToken: string, query: { uniqueId?: string; transactionId?: string }): SimRefund | undefined {
+    const mine = [...this.refundsByUniqueId.values()].filter((refund) => refund.terminalToken === terminalToken);
+    if (query.uniqueId) return mine.find((refund) => refund.uniqueId === query.uniqueId);
+    return query.transactionId ? mine.filter((refund) => refund.transactionId === query.transactionId).at(-1) : undefined;
+  }
+
+  getRefund(uniqueId: string): SimRefund | undefined {
+    return this.refundsByUniqueId.get(uniqueId);
+  }
+
+  /** The refunds of one sale, oldest first. */
+  refundsOf(originalUniqueId: string): SimRefund[] {
+    return [...this.refundsByUniqueId.values()].filter((refund) => refund.request.referenceId === originalUniqueId);
+  }
+
+  /** Inclusive on both ends, oldest first. */
+  refundsInRange(terminalToken: string, from: Date, to: Date, field: DateField): SimRefund[] {
+    return [...this.refundsByUniqueId.values()]
+      .filter((refund) => refund.terminalToken === terminalToken && refund[field] >= from && refund[field] <= to)
+      .sort((a, b) => a[field].getTime() - b[field].getTime());
+  }
+
   addChargeback(chargeback: SimChargeback): void {
     this.chargebackList.push(chargeback);
   }
@@ -100,5 +149,6 @@ export class Ledger {
     this.transactions.clear();
     this.salesByTransactionId.clear();
     this.chargebackList = [];
+    this.refundsByUniqueId.clear();
   }
 }

@@ -4,9 +4,9 @@
  * admin API (changes triggered by a test) go through here.
  */
 import { maskPersonalData } from '@tether/shared/mask';
-import type { SddSaleRequest } from '@tether/shared/genesis-xml';
-import type { Ledger, SimChargeback, SimTransaction } from './ledger';
-import { chargebackNotification, statusNotification } from './notification-fields';
+import type { SddRefundRequest, SddSaleRequest } from '@tether/shared/genesis-xml';
+import type { Ledger, SimChargeback, SimDebitType, SimRefund, SimTransaction } from './ledger';
+import { chargebackNotification, refundNotification, statusNotification } from './notification-fields';
 import type { NotificationSettings, Notifier, OutgoingNotification } from './notifier';
 import { newArn, newUniqueId } from './ids';
 import { DEFAULT_CODES, type SaleOutcome } from './outcomes';
@@ -30,6 +30,8 @@ export interface LifecycleDependencies {
   terminals: readonly SimulatorTerminal[];
   now(): Date;
   log: SimulatorLog;
+  /** From an sdd_refund's pending_async answer to its approval (and notification). */
+  refundSettlementMs: number;
 }
 
 const codeFor = (status: string, code: string | undefined) =>
@@ -41,13 +43,24 @@ export class Lifecycle {
 
   constructor(private readonly deps: LifecycleDependencies) {}
 
-  createSale(terminal: SimulatorTerminal, request: SddSaleRequest, outcome: SaleOutcome, origin: string): SimTransaction {
+  /**
+   * `debit`: the type, and for an sdd_recurring_sale the unique_id of its first debit (`request`
+   * is then the first debit's account and address with the recurring one's ids and amount).
+   */
+  createSale(
+    terminal: SimulatorTerminal,
+    request: SddSaleRequest,
+    outcome: SaleOutcome,
+    origin: string,
+    debit: { transactionType: SimDebitType; referenceId?: string } = { transactionType: 'sdd_sale' },
+  ): SimTransaction {
     const sequence = ++this.saleSequence;
     const uniqueId = newUniqueId();
     const now = this.deps.now();
     const transaction: SimTransaction = {
       uniqueId,
       transactionId: request.transactionId,
+      ...debit,
       terminalToken: terminal.token,
       request,
       mode: terminal.mode ?? 'test',
@@ -109,6 +122,66 @@ export class Lifecycle {
     this.log('chargeback', original, { reasonCode: chargeback.reasonCode });
     this.notify(original, (url, terminal, settings) => chargebackNotification(url, original, chargeback, terminal, settings));
     return chargeback;
+  }
+
+  /**
+   * An sdd_refund the gateway accepted: pending_async, as the reference documents the answer
+   * (fixtures/ref-sdd-refund-response-pending-async.xml), approved after the settlement delay.
+   */
+  createRefund(terminal: SimulatorTerminal, request: SddRefundRequest): SimRefund {
+    const now = this.deps.now();
+    const refund: SimRefund = {
+      uniqueId: newUniqueId(),
+      transactionId: request.transactionId,
+      terminalToken: terminal.token,
+      request,
+      mode: terminal.mode ?? 'test',
+      notificationUrl: terminal.notificationUrl,
+      createdAt: now,
+      updatedAt: now,
+      status: 'pending_async',
+      code: undefined,
+    };
+    this.deps.ledger.addRefund(refund);
+    this.deps.log('refund', { transactionId: refund.transactionId, uniqueId: refund.uniqueId, referenceId: request.referenceId, amount: request.amount });
+    this.deps.scheduler.after(this.deps.refundSettlementMs, () => {
+      if (refund.status === 'pending_async') this.changeRefundStatus(refund.uniqueId, { status: 'approved' });
+    });
+    return refund;
+  }
+
+  /**
+   * Settles a refund; an approved one that completes the sale's amount makes the sale `refunded`
+   * (a partly refunded sale stays `approved`: which state Genesis reports then is not documented).
+   */
+  changeRefundStatus(uniqueId: string, change: { status: string; code?: string }): SimRefund {
+    const refund = this.deps.ledger.getRefund(uniqueId);
+    if (!refund) throw new SimulatorUsageError(`no refund ${uniqueId}`, 404);
+    refund.status = change.status;
+    refund.code = codeFor(change.status, change.code);
+    refund.updatedAt = this.deps.now();
+    const original = this.deps.ledger.get(refund.request.referenceId);
+    if (original && change.status === 'approved' && this.refundedAmount(original.uniqueId) >= original.request.amount) {
+      original.status = 'refunded';
+      original.updatedAt = refund.updatedAt;
+    }
+    this.deps.log('refund_status', { uniqueId, status: refund.status, code: refund.code });
+    const url = refund.notificationUrl;
+    const terminal = this.deps.terminals.find((candidate) => candidate.token === refund.terminalToken);
+    if (url && terminal) {
+      const settings = this.deps.notifier.settingsSnapshot();
+      const notification = refundNotification(url, refund, terminal, settings);
+      this.deps.scheduler.after(settings.delayMs, async () => this.deps.notifier.send(await notification));
+    }
+    return refund;
+  }
+
+  /** What the sale's refunds take from it: approved ones and those still pending. */
+  refundedAmount(originalUniqueId: string, including: readonly string[] = ['approved']): number {
+    return this.deps.ledger
+      .refundsOf(originalUniqueId)
+      .filter((refund) => including.includes(refund.status))
+      .reduce((sum, refund) => sum + refund.request.amount, 0);
   }
 
   /** Sends the current status again: a duplicate as far as the merchant is concerned. */

@@ -8,6 +8,10 @@ const TECHNICAL: Record<string, string> = {
   [CODES.invalidTransactionType]: 'Invalid transaction type was passed to API.',
   [CODES.invalidXml]: 'The request could not be parsed as XML.',
   [CODES.invalidContentType]: 'Missing or invalid content type: should be text/xml!',
+  [CODES.referenceNotFound]: 'Reference transaction not found!',
+  [CODES.referenceWorkflow]: 'Reference transaction is in a state that does not allow this transaction!',
+  // Quoted from genesis_php's ReconcileErrorStatus.xml (dev/genesis/fixtures/php-reconcile-error-status.xml).
+  [CODES.amountExceedsReference]: 'amount exceeds amount of reference transaction',
   [CODES.duplicateTransaction]: 'Transaction doublet was detected, transaction was blocked.',
   [CODES.chargebackNotFound]: 'Chargeback by the given criteria cannot be found!',
   [CODES.issuerDecline]: 'Transaction declined by issuer.',

@@ -3,7 +3,7 @@
  * SHA-x(unique_id + api password) through the same module Tether verifies with.
  */
 import { signNotification } from '@tether/shared/signature';
-import type { SimChargeback, SimTransaction } from './ledger';
+import type { SimChargeback, SimRefund, SimTransaction } from './ledger';
 import type { NotificationSettings, OutgoingNotification } from './notifier';
 import { sepaReasonDescription } from './sepa-reasons';
 import type { SimulatorTerminal } from './state';
@@ -16,7 +16,7 @@ function coreFields(transaction: SimTransaction): Fields {
   return {
     transaction_id: transaction.transactionId,
     unique_id: transaction.uniqueId,
-    transaction_type: 'sdd_sale',
+    transaction_type: transaction.transactionType,
     terminal_token: transaction.terminalToken,
     status: transaction.status,
     amount: String(transaction.request.amount),
@@ -93,4 +93,28 @@ export function chargebackNotification(
     arn: chargeback.arn,
   };
   return signed(url, chargeback.uniqueId, fields, terminal, settings);
+}
+
+/**
+ * A refund's notification: its own ids, type and status, and the sale it refunds as
+ * `reference_transaction_unique_id` (the reference's notification field "identifies the reference
+ * transaction if present", docs/genesis-protocol.md (b)); signed over the refund's unique_id.
+ */
+export function refundNotification(
+  url: string,
+  refund: SimRefund,
+  terminal: SimulatorTerminal,
+  settings: NotificationSettings,
+): Promise<OutgoingNotification> {
+  const fields: Fields = {
+    transaction_id: refund.transactionId,
+    unique_id: refund.uniqueId,
+    transaction_type: 'sdd_refund',
+    terminal_token: refund.terminalToken,
+    status: refund.status,
+    amount: String(refund.request.amount),
+    reference_transaction_unique_id: refund.request.referenceId,
+    error_code: refund.code,
+  };
+  return signed(url, refund.uniqueId, fields, terminal, settings);
 }

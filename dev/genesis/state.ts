@@ -34,6 +34,8 @@ export interface GenesisSimulatorOptions {
   notifications?: NotificationSettingsPatch;
   /** Answer a repeated transaction_id with error 450 (default), or charge it again. */
   rejectDuplicateTransactionIds?: boolean;
+  /** From an sdd_refund's pending_async answer to its approval; 1 s by default. */
+  refundSettlementMs?: number;
   /** The date reconcile by date filters on; the gateway's choice is unknown (emp-genesis.md Q4). */
   reconcileByDate?: 'created' | 'updated';
   log?: SimulatorLog;
@@ -80,7 +82,15 @@ export function createSimulatorState(options: GenesisSimulatorOptions): Simulato
     notifier,
     scheduler,
     clock,
-    lifecycle: new Lifecycle({ ledger, notifier, scheduler, terminals: options.terminals, now: () => clock.now(), log }),
+    lifecycle: new Lifecycle({
+      ledger,
+      notifier,
+      scheduler,
+      terminals: options.terminals,
+      now: () => clock.now(),
+      log,
+      refundSettlementMs: options.refundSettlementMs ?? 1_000,
+    }),
     faults: new FaultPlan(options.faults ?? {}, seededRandom(seed)),
     rateMeter: new RateMeter<GatewayEndpoint>(),
     reconcileDateField: options.reconcileByDate === 'updated' ? 'updatedAt' : 'createdAt',

@@ -1,6 +1,6 @@
 /** How the simulator's records look on the wire: Genesis payment responses and chargeback records. */
 import type { ChargebackRecord, PaymentResponse } from '@tether/shared/genesis-xml';
-import type { SimChargeback, SimTransaction } from './ledger';
+import type { SimChargeback, SimRefund, SimTransaction } from './ledger';
 import { MESSAGES, technicalMessage } from './messages';
 import { sepaReasonDescription } from './sepa-reasons';
 
@@ -43,7 +43,7 @@ const ELEMENTS: Record<'sale' | 'reconcile', readonly PaymentElement[]> = {
 export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 'reconcile'): PaymentResponse {
   const { request } = transaction;
   const values: PaymentResponse = {
-    transactionType: 'sdd_sale',
+    transactionType: transaction.transactionType,
     status: transaction.status,
     mode: transaction.mode,
     transactionId: transaction.transactionId,
@@ -66,6 +66,33 @@ export function paymentResponseOf(transaction: SimTransaction, answer: 'sale' | 
 }
 
 /**
+ * An sdd_refund as the reference prints its answer (fixtures/ref-sdd-refund-response-*.xml), and
+ * on reconcile with `reference_transaction_unique_id`, as its refund reconcile example does
+ * (fixtures/ref-reconcile-single-refund-response.xml).
+ */
+export function refundResponseOf(refund: SimRefund, answer: 'sale' | 'reconcile'): PaymentResponse {
+  const { request } = refund;
+  const error = refund.code === undefined ? undefined : { code: refund.code, message: refund.status === 'declined' ? MESSAGES.declined : MESSAGES.failure, technicalMessage: technicalMessage(refund.code) };
+  const message = refund.status === 'pending_async' || refund.status === 'approved' ? MESSAGES.approved : undefined;
+  return {
+    transactionType: 'sdd_refund',
+    status: refund.status,
+    mode: refund.mode,
+    transactionId: refund.transactionId,
+    uniqueId: refund.uniqueId,
+    code: error?.code,
+    technicalMessage: error?.technicalMessage ?? message,
+    message: error?.message ?? message,
+    timestamp: genesisTimestamp(refund.createdAt),
+    descriptor: DEFAULT_DESCRIPTOR,
+    amount: request.amount,
+    currency: request.currency,
+    sentToAcquirer: refund.status !== 'error',
+    ...(answer === 'reconcile' && { referenceTransactionUniqueId: request.referenceId, usage: request.usage }),
+  };
+}
+
+/**
  * A chargeback record as the reference prints one (dev/genesis/fixtures/ref-chargeback-*), in its
  * order, without the card scheme's elements: `amount` negative for a 1st chargeback, the issuer's
  * amounts as major-unit decimals.
@@ -83,12 +110,12 @@ export function chargebackRecordOf(chargeback: SimChargeback, original: SimTrans
     chargebackCurrency: chargeback.currency,
     originalTransactionAmount: original.request.amount,
     originalTransactionCurrency: original.request.currency,
-    originalType: 'sdd_sale',
+    originalType: original.transactionType,
     originalPostDate: day(original.createdAt),
     originalTransactionDate: day(original.createdAt),
     customerEmail: original.request.customerEmail,
     customerPhone: original.request.customerPhone,
-    transactionType: 'sdd_sale',
+    transactionType: original.transactionType,
     originalTransactionUniqueId: original.uniqueId,
     arn: chargeback.arn,
   };

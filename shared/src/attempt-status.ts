@@ -16,6 +16,7 @@ export const ATTEMPT_STATUSES = [
   'declined',
   'error',
   'voided',
+  'partially_refunded', // an approved debit of which some, not all, was refunded (Tether's refunds table says how much)
   'refunded',
   'chargebacked',
   'chargeback_reversed',
@@ -35,10 +36,12 @@ const NEXT: Record<AttemptStatus, readonly AttemptStatus[]> = {
   unknown: ['pending', ...EMP_OUTCOMES],
   submitted: ['approved', 'declined', 'error', 'voided', 'refunded', 'chargebacked'],
   // SEPA rejects an approved debit before settlement as declined or error; returns become chargebacks.
-  approved: ['declined', 'error', 'voided', 'refunded', 'chargebacked'],
+  approved: ['declined', 'error', 'voided', 'partially_refunded', 'refunded', 'chargebacked'],
   declined: [],
   error: [],
   voided: [],
+  // Further partial refunds leave it here; the one that completes the amount refunds it.
+  partially_refunded: ['refunded', 'chargebacked'],
   // A debtor's refund (MD06) can arrive after the merchant already refunded.
   refunded: ['chargebacked'],
   chargebacked: ['chargeback_reversed'],

@@ -14,6 +14,12 @@ export const GENESIS_ERROR_CODES = {
   invalidValue: '340',
   invalidXml: '350',
   invalidContentType: '360',
+  /** A reference transaction (a refund) names a unique_id Genesis does not know. */
+  referenceNotFound: '410',
+  /** The reference transaction is in no state to be referenced (a refund of a declined debit). */
+  referenceWorkflow: '420',
+  /** A refund for more than its reference transaction has left. */
+  amountExceedsReference: '440',
   duplicateTransaction: '450',
   transactionNotFound: '460',
   chargebackNotFound: '470',

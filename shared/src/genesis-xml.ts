@@ -221,10 +221,56 @@ export const sddSaleRequestSchema = z.object({
 
 export type SddSaleRequest = z.output<typeof sddSaleRequestSchema>;
 
-/** `notification_url` is not confirmed for sdd_sale (emp-genesis.md Q1): send it only once EMP confirms it. */
-export function buildSddSaleXml(request: SddSaleRequest): string {
+/**
+ * `notification_url` is not confirmed for sdd_sale (emp-genesis.md Q1): send it only once EMP
+ * confirms it. An sdd_init_recurring_sale, the first debit of a recurring mandate, has the same
+ * fields (REF "SDD Init Recurring Sale": "equal to a normal SddSaleTransaction";
+ * fixtures/ref-sdd-init-recurring-sale-request.xml).
+ */
+export function buildSddSaleXml(request: SddSaleRequest, transactionType: 'sdd_sale' | 'sdd_init_recurring_sale' = 'sdd_sale'): string {
   assertMinorUnits(request.amount);
-  return writeGenesisXml('payment_transaction', { transactionType: 'sdd_sale', ...request });
+  return writeGenesisXml('payment_transaction', { transactionType, ...request });
+}
+
+/**
+ * An `sdd_recurring_sale` (fixtures/ref-sdd-recurring-sale-request.xml): a later debit of a
+ * recurring mandate, `reference_id` the unique_id of its approved sdd_init_recurring_sale; no
+ * account or address (Genesis has them from the first one). `remote_ip` is required* (conditionally).
+ */
+export const sddRecurringSaleRequestSchema = z.object({
+  transactionId: requiredText(),
+  usage: requiredText(),
+  remoteIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+  referenceId: requiredText(32),
+  amount: minorUnits.refine((amount) => amount > 0, 'must be positive'),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  dynamicDescriptorParams: sddSaleRequestSchema.shape.dynamicDescriptorParams,
+});
+
+export type SddRecurringSaleRequest = z.output<typeof sddRecurringSaleRequestSchema>;
+
+export function buildSddRecurringSaleXml(request: SddRecurringSaleRequest): string {
+  assertMinorUnits(request.amount);
+  return writeGenesisXml('payment_transaction', { transactionType: 'sdd_recurring_sale', ...request });
+}
+
+/**
+ * An `sdd_refund` (docs/genesis-protocol.md §3, fixtures/ref-sdd-refund-request.xml): every field
+ * required, `reference_id` the refunded debit's unique_id; no remote_ip, no notification_url.
+ */
+export const sddRefundRequestSchema = z.object({
+  transactionId: requiredText(),
+  usage: requiredText(),
+  amount: minorUnits.refine((amount) => amount > 0, 'must be positive'),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  referenceId: requiredText(32),
+});
+
+export type SddRefundRequest = z.output<typeof sddRefundRequestSchema>;
+
+export function buildSddRefundXml(request: SddRefundRequest): string {
+  assertMinorUnits(request.amount);
+  return writeGenesisXml('payment_transaction', { transactionType: 'sdd_refund', ...request });
 }
 
 export const reconcileRequestSchema = z

@@ -84,3 +84,14 @@ export const DEFAULT_BLACKLIST_CODES: readonly string[] = [...CLASS_BY_CODE.keys
  * that do (an unknown or missing code needs review too, and is in no list).
  */
 export const CODES_WITHOUT_REVIEW: readonly string[] = [...CLASS_BY_CODE.keys()].filter((code) => !reasonCodePolicy(code).review).sort();
+
+/**
+ * Codes that end a recurring mandate (issue 18): no mandate (MD01), the debtor's refund request
+ * under the mandate (MD06), the debtor deceased (MD07), a creditor-specific block (SL01). A
+ * chargeback with one of them ends the mandate; the next collection for the debtor is not sent.
+ */
+export const MANDATE_ENDING_CODES: readonly string[] = ['MD01', 'MD06', 'MD07', 'SL01'];
+
+export function endsMandate(code: string | undefined): boolean {
+  return code !== undefined && MANDATE_ENDING_CODES.includes(normalizeReasonCode(code));
+}

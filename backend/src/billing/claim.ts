@@ -24,6 +24,7 @@ type ClaimRow = {
   address: Record<string, string> | null;
   mandate_reference: string | null;
   external_reference: string | null;
+  collection: 'one_off' | 'recurring' | null;
 };
 
 /**
@@ -50,7 +51,8 @@ export async function claimAttempt(
     where a.id = ${attemptId} and a.billing_run_id = ${runId} and a.status = 'pending' and a.hold_reason is null
       and (a.not_before is null or a.not_before <= now()) and d.id = a.debtor_id and r.id = a.billing_run_id and ${runOpen}
     returning a.id, a.transaction_id, a.amount_cents, a.currency, d.iban, d.bic, d.name, d.address,
-              d.mandate_reference, d.external_reference`);
+              d.mandate_reference, d.external_reference,
+              (select u.collection from uploads u where u.id = a.upload_id) as collection`);
   const row = rows[0];
   if (!row) return { kind: 'not_claimable' };
 
@@ -79,6 +81,7 @@ export async function claimAttempt(
       address: row.address,
       mandateReference: row.mandate_reference,
       externalReference: row.external_reference,
+      recurring: row.collection === 'recurring',
     },
   };
 }

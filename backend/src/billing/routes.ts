@@ -8,6 +8,10 @@
  *   POST /billing/runs/:id/pause       → {run}; 409 unless running
  *   POST /billing/runs/:id/resume      → {run}; 409 unless paused
  *   POST /billing/runs/:id/cancel      → {run}; 409 unless running or paused
+ *   POST /billing/runs/scheduled       {selection: {uploadId} | {dueRetries: true}, startsAt: ISO date-time}
+ *                                      → 201 {run} (status scheduled; starts by itself, scheduled-runs.ts)
+ *   POST /billing/runs/:id/reschedule  {startsAt, reason?} → {run}; 409 unless scheduled
+ *   POST /billing/runs/:id/unschedule  {reason?} → {run} cancelled; 409 unless scheduled
  *   POST /billing/attempts/:id/release → {attemptId, hold}: lifts a hold (e.g. a VoP no-match); 409 if not held
  *
  * No authentication yet: `authorize` runs before every route (the dashboard's session check);
@@ -17,6 +21,9 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { BillingContext } from './context';
 import { releaseHold } from './holds';
+import { cancelScheduledRun, rescheduleRun, scheduleRun } from './scheduled-runs';
+import type { AuditActor } from '../audit/record';
+import { requirePermission } from '../auth/permissions';
 import {
   BillingRunError,
   cancelRun,
@@ -36,10 +43,18 @@ const startRequest = z.union([
   z.strictObject({ dueRetries: z.literal(true) }),
 ]);
 
+const scheduleRequest = z.strictObject({
+  selection: z.union([z.strictObject({ uploadId: z.uuid() }), z.strictObject({ dueRetries: z.literal(true) })]),
+  startsAt: z.iso.datetime({ offset: true }),
+});
+const rescheduleRequest = z.strictObject({ startsAt: z.iso.datetime({ offset: true }), reason: z.string().max(500).optional() });
+const unscheduleRequest = z.strictObject({ reason: z.string().max(500).optional() });
+
 function runView(run: BillingRun, progress?: RunProgress) {
   return {
     id: run.id,
     status: run.status,
+    scheduledFor: run.scheduledFor?.toISOString() ?? null,
     selection: run.selection,
     attemptCount: run.attemptCount,
     pausedBy: run.pausedBy,
@@ -60,9 +75,11 @@ export interface BillingRouteOptions {
   context: BillingContext;
   authorize?: MiddlewareHandler;
   operatorOf?: (c: Context) => string | undefined;
+  /** Who acted, for the audit log of scheduling actions. */
+  actorOf?: (c: Context) => AuditActor;
 }
 
-export function billingRoutes({ context, authorize, operatorOf }: BillingRouteOptions) {
+export function billingRoutes({ context, authorize, operatorOf, actorOf }: BillingRouteOptions) {
   const app = new Hono();
   if (authorize) app.use('/billing/*', authorize);
   const operator = (c: Context) => operatorOf?.(c) ?? 'operator';
@@ -84,6 +101,25 @@ export function billingRoutes({ context, authorize, operatorOf }: BillingRouteOp
     if (!parsed.success) return c.json({ error: 'give uploadId, attemptIds or dueRetries', issues: parsed.error.issues }, 400);
     const run = await startRun(context, { selection: parsed.data, createdBy: operator(c) });
     return c.json({ run: await withProgress(run) }, 201);
+  });
+  const actor = (c: Context): AuditActor => actorOf?.(c) ?? { kind: 'system', name: operator(c) };
+  const body = async <T extends z.ZodType>(c: Context, schema: T) => {
+    const parsed = schema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw new BillingRunError(422, `invalid request: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+    return parsed.data as z.output<T>;
+  };
+  app.post('/billing/runs/scheduled', requirePermission('operate'), async (c) => {
+    const request = await body(c, scheduleRequest);
+    const run = await scheduleRun(context, { selection: request.selection, startsAt: new Date(request.startsAt), actor: actor(c), createdBy: operator(c) });
+    return c.json({ run: runView(run) }, 201);
+  });
+  app.post('/billing/runs/:id/reschedule', requirePermission('operate'), async (c) => {
+    const request = await body(c, rescheduleRequest);
+    return c.json({ run: runView(await rescheduleRun(context, runId(c), { startsAt: new Date(request.startsAt), actor: actor(c), reason: request.reason })) });
+  });
+  app.post('/billing/runs/:id/unschedule', requirePermission('operate'), async (c) => {
+    const request = await body(c, unscheduleRequest);
+    return c.json({ run: runView(await cancelScheduledRun(context, runId(c), { actor: actor(c), reason: request.reason })) });
   });
   app.get('/billing/runs', async (c) => {
     const limit = Math.min(200, Math.max(1, Number(c.req.query('limit') ?? 50) || 50));

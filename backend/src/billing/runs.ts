@@ -37,6 +37,24 @@ function selectionCondition(selection: RunSelection): SQL {
   return isNotNull(billingAttempts.retryOf);
 }
 
+/** Gives the run the selection's pending attempts that no open run holds; answers how many. */
+export async function takeAttempts(tx: Executor, runId: string, selection: RunSelection): Promise<number> {
+  const taken = await tx
+    .update(billingAttempts)
+    .set({ billingRunId: runId, updatedAt: sql`now()` })
+    .where(
+      and(
+        selectionCondition(selection),
+        eq(billingAttempts.status, 'pending'),
+        sql`(${billingAttempts.notBefore} is null or ${billingAttempts.notBefore} <= now())`,
+        sql`(${billingAttempts.billingRunId} is null or ${billingAttempts.billingRunId} in
+              (select id from billing_runs where status in ('completed', 'cancelled')))`,
+      ),
+    )
+    .returning({ id: billingAttempts.id });
+  return taken.length;
+}
+
 export async function startRun(
   context: BillingContext,
   request: { selection: RunSelection; createdBy?: string },
@@ -50,23 +68,11 @@ export async function startRun(
         createdBy: request.createdBy ?? null,
       })
       .returning();
-    const taken = await tx
-      .update(billingAttempts)
-      .set({ billingRunId: created!.id, updatedAt: sql`now()` })
-      .where(
-        and(
-          selectionCondition(request.selection),
-          eq(billingAttempts.status, 'pending'),
-          sql`(${billingAttempts.notBefore} is null or ${billingAttempts.notBefore} <= now())`,
-          sql`(${billingAttempts.billingRunId} is null or ${billingAttempts.billingRunId} in
-                (select id from billing_runs where status in ('completed', 'cancelled')))`,
-        ),
-      )
-      .returning({ id: billingAttempts.id });
-    if (taken.length === 0) throw new BillingRunError(422, 'nothing to bill: no pending attempt matches that is not in another run');
+    const taken = await takeAttempts(tx, created!.id, request.selection);
+    if (taken === 0) throw new BillingRunError(422, 'nothing to bill: no pending attempt matches that is not in another run');
     const [counted] = await tx
       .update(billingRuns)
-      .set({ attemptCount: taken.length })
+      .set({ attemptCount: taken })
       .where(eq(billingRuns.id, created!.id))
       .returning();
     return counted!;

@@ -16,6 +16,8 @@ export interface ClaimedAttempt {
   address: Record<string, string> | null;
   mandateReference: string | null;
   externalReference: string | null;
+  /** From an upload of recurring debtors: collected on a recurring mandate (recurring/mandates.ts). */
+  recurring: boolean;
 }
 
 const SDD_COUNTRIES = new Set<string>(SDD_BILLING_COUNTRIES);

@@ -19,6 +19,7 @@ import { billingAttempts } from '../db/schema';
 import { GenesisAuthError, GenesisError } from '../emp/errors';
 import { describeError } from '../events/describe-error';
 import { reconcileAttempt } from '../reconciliation/reconcile-attempt';
+import { recurringDebitFor, type RecurringDebit } from '../recurring/mandates';
 import { checkAttemptPayee } from '../vop/attempt-check';
 import { moveAttempt } from './attempt-moves';
 import { claimAttempt, releaseClaim } from './claim';
@@ -40,7 +41,7 @@ export type SendOutcome =
   | 'deferred'
   /** EMP refused Tether's credentials: pending again, and the run must pause. */
   | 'refused'
-  /** Blacklisted since the upload. */
+  /** Blacklisted since the upload, or its recurring mandate ended. */
   | 'cancelled'
   /** Held by the Verification of Payee policy. */
   | 'held'
@@ -69,6 +70,8 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
   if (claim.kind === 'cancelled') return 'cancelled';
   if (claim.kind === 'not_claimable') return 'skipped';
   const attempt = claim.attempt;
+  const recurring = attempt.recurring ? await recurringDebitFor(context.db, attempt) : undefined;
+  if (recurring?.kind === 'ended') return cancelOnEndedMandate(context, attempt.id, recurring);
 
   // The slot is taken once the connection to EMP is ready, and nothing but the request's bytes
   // comes after it: opening a connection (a TLS handshake) after the slot would make the
@@ -88,9 +91,19 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
     answered = phases.startTimer({ phase: 'emp' });
   };
   const request = saleRequestFor(attempt);
+  // A one-off debit is an sdd_sale; a recurring debtor's first an sdd_init_recurring_sale (FRST), later ones reference it (RCUR).
+  const send = () => {
+    const options = { beforeWrite: whenSlotDue };
+    if (recurring?.kind === 'first') return context.genesis.sddInitRecurringSale(request, options);
+    if (recurring?.kind === 'recurring') {
+      const { transactionId, usage, amount, currency } = request;
+      return context.genesis.sddRecurringSale({ transactionId, usage, amount, currency, referenceId: recurring.referenceId }, options);
+    }
+    return context.genesis.sddSale(request, options);
+  };
   let payment: PaymentResponse;
   try {
-    payment = await context.breaker.execute(() => context.genesis.sddSale(request, { beforeWrite: whenSlotDue }));
+    payment = await context.breaker.execute(send);
   } catch (error) {
     return recordFailure(context, attempt, error);
   } finally {
@@ -100,6 +113,19 @@ export async function sendAttempt(context: BillingContext, runId: string, attemp
   const [outcome] = await Promise.all([recordAnswer(context, attempt, payment), markSent(context, attempt.id)]);
   recorded();
   return outcome;
+}
+
+/** The mandate was ended by a chargeback: never sent, cancelled with the reason, as a blacklisted IBAN is. */
+async function cancelOnEndedMandate(context: BillingContext, attemptId: number, mandate: Extract<RecurringDebit, { kind: 'ended' }>): Promise<SendOutcome> {
+  const note = { source: 'billing' as const, reason: 'recurring mandate ended before sending', mandate_id: mandate.mandateId, reason_code: mandate.reasonCode };
+  await moveAttempt(context.db, attemptId, { from: 'sending', to: 'pending', note, set: { claimedBy: null, claimedAt: null } });
+  await moveAttempt(context.db, attemptId, {
+    from: 'pending',
+    to: 'cancelled',
+    note,
+    set: { errorCode: 'mandate_ended', errorMessage: `recurring mandate ended${mandate.reasonCode ? ` by a ${mandate.reasonCode} chargeback` : ''}` },
+  });
+  return 'cancelled';
 }
 
 async function markSent(context: BillingContext, attemptId: number): Promise<void> {

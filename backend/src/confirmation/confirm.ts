@@ -8,7 +8,7 @@
  * with a back-off. Deliveries never wait for this: other events go on meanwhile.
  */
 import type { AttemptStatus } from '@tether/shared/attempt-status';
-import { attemptStatusFromGenesis } from '@tether/shared/genesis-meaning';
+import { attemptStatusFromGenesis, referenceTarget } from '@tether/shared/genesis-meaning';
 import { identifyNotification } from '@tether/shared/notification';
 import { sql } from 'drizzle-orm';
 import type { BillingContext } from '../billing/context';
@@ -19,6 +19,7 @@ import { recordOutcome } from '../events/metrics';
 import type { NotificationVerdict } from '../events/outcome';
 import { processEvents, type IncomingEvent } from '../events/process';
 import { chargebackRecordFromGenesis } from '../reconciliation/chargeback-record';
+import { recordRefundAnswer } from '../refunds/outcome';
 import { answerKey, askEmp, type EmpAnswer, type SignedId } from './emp-answers';
 import { debitOf, judgeNotification, type AttemptFacts, type Judgement } from './verdict';
 
@@ -137,6 +138,12 @@ async function applyTruth(context: BillingContext, decided: readonly Decided[]):
     const { judgement } = item;
     if (judgement.verdict === 'rejected') continue;
     if (judgement.readChargebacks && judgement.debit.uniqueId) effects.push(...(await chargebackEvents(context, judgement.debit.uniqueId)));
+    // A refund's notification: EMP's state of the refund itself goes on Tether's refund, which moves the attempt.
+    const signed = item.answer.found === true ? item.answer.transaction : undefined;
+    if (signed && signed !== judgement.debit && referenceTarget(signed.transactionType ?? '') === 'refunded') {
+      const recording = await recordRefundAnswer(context.db, signed, 'notification');
+      if (!recording.recorded) context.log.warn({ eventId: item.row.id, why: recording.why }, 'refund notification confirmed, but the refund is not one Tether knows');
+    }
     // Already so: nothing to write. A replayed pair then costs EMP a request and Tether no write.
     const { attempt, debit } = judgement;
     if (attempt.status === attemptStatusFromGenesis(debit.status) && attempt.empUniqueId === debit.uniqueId) continue;

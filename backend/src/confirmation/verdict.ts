@@ -12,7 +12,7 @@
  * - confirmed: the claim agrees with EMP's answer, which is applied.
  */
 import type { AttemptStatus } from '@tether/shared/attempt-status';
-import { attemptStatusFromGenesis, isDebitTransactionType } from '@tether/shared/genesis-meaning';
+import { attemptStatusFromGenesis, isDebitTransactionType, referenceTarget } from '@tether/shared/genesis-meaning';
 import type { PaymentResponse } from '@tether/shared/genesis-xml';
 import { interpretEvent } from '../events/interpret';
 
@@ -125,7 +125,14 @@ export function judgeNotification(
     readChargebacks,
   });
   if (claimed.review) return holds('undocumented_event', claimed.review);
-  if (claimed.target !== undefined && claimed.target !== truth) {
+  // A refund's (or void's) notification claims the state of that transaction, not of the debit: a
+  // partial refund leaves the debit approved.
+  const reference = answer.transaction !== debit && referenceTarget(answer.transaction.transactionType ?? '') !== undefined;
+  const claimedStatus = (claim.status ?? '').trim().toLowerCase();
+  if (reference && claimedStatus && claimedStatus !== answer.transaction.status.trim().toLowerCase()) {
+    return holds('status', `the notification says the ${answer.transaction.transactionType} is ${claimedStatus}, EMP says ${answer.transaction.status}`);
+  }
+  if (!reference && claimed.target !== undefined && claimed.target !== truth) {
     return holds('status', `the notification says ${claimed.target}, EMP says ${debit.status}`);
   }
   const claimedAmount = claim.amount ?? claim.payment_transaction_amount;

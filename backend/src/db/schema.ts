@@ -22,6 +22,9 @@ import type { AttemptStatus } from '@tether/shared/attempt-status';
 import type { Role } from '@tether/shared/roles';
 import type { VopResult } from '../vop/result';
 
+export const COLLECTIONS = ['one_off', 'recurring'] as const;
+export type Collection = (typeof COLLECTIONS)[number];
+
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -49,6 +52,11 @@ export const uploads = pgTable(
     /** CSV only: the operator's choice, else detected when the upload is completed. */
     encoding: text('encoding').$type<'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be'>(),
     delimiter: text('delimiter').$type<',' | ';' | '\t'>(),
+    /**
+     * How its debtors are collected: one_off (an sdd_sale each time) or recurring (one SEPA
+     * mandate collected again and again: sdd_init_recurring_sale first, sdd_recurring_sale after).
+     */
+    collection: text('collection').$type<Collection>().notNull().default('one_off'),
     rowsRead: integer('rows_read').notNull().default(0),
     rowsAccepted: integer('rows_accepted').notNull().default(0),
     rowsRejected: integer('rows_rejected').notNull().default(0),
@@ -75,7 +83,10 @@ export const uploads = pgTable(
      */
     filesDeletedAt: timestamp('files_deleted_at', { withTimezone: true }),
   },
-  (table) => [index('uploads_created_at_idx').on(table.createdAt)],
+  (table) => [
+    index('uploads_created_at_idx').on(table.createdAt),
+    check('uploads_collection_known', sql`${table.collection} in ('one_off', 'recurring')`),
+  ],
 );
 
 /** Rejected rows of an upload, committed with their batch; the error report is written from them. */
@@ -130,8 +141,15 @@ export const billingRuns = pgTable(
   'billing_runs',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    /** running → paused ⇄ running → completed; cancelled from running or paused. */
-    status: text('status').$type<'running' | 'paused' | 'completed' | 'cancelled'>().notNull().default('running'),
+    /** scheduled → running → paused ⇄ running → completed; cancelled from scheduled, running or paused. */
+    status: text('status').$type<'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled'>().notNull().default('running'),
+    /** A scheduled run: when it starts by itself (its collection date). */
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
+    /**
+     * Raised by every reschedule: each QStash wake-up carries the version it was published for, and
+     * one for an older version (the run was rescheduled since) does nothing.
+     */
+    scheduleVersion: integer('schedule_version').notNull().default(0),
     /** What the operator chose: {uploadId} or {attemptIds}. */
     selection: jsonb('selection').$type<Record<string, unknown>>().notNull(),
     uploadId: uuid('upload_id').references(() => uploads.id),
@@ -153,7 +171,8 @@ export const billingRuns = pgTable(
   },
   (table) => [
     index('billing_runs_created_at_idx').on(table.createdAt),
-    check('billing_runs_status_known', sql`${table.status} in ('running', 'paused', 'completed', 'cancelled')`),
+    check('billing_runs_status_known', sql`${table.status} in ('scheduled', 'running', 'paused', 'completed', 'cancelled')`),
+    index('billing_runs_scheduled_idx').on(table.scheduledFor).where(sql`${table.status} = 'scheduled'`),
   ],
 );
 
@@ -179,6 +198,10 @@ export const billingAttempts = pgTable(
     /** 1 for the first debit; a retry of a soft decline is a new attempt with the next number. */
     attemptNumber: integer('attempt_number').notNull().default(1),
     retryOf: bigint('retry_of', { mode: 'number' }),
+    /** The Genesis transaction type it was sent as (sdd_sale, sdd_init_recurring_sale, sdd_recurring_sale); set when claimed. */
+    transactionType: text('transaction_type'),
+    /** The recurring mandate it collects on, for an upload of recurring debtors. */
+    mandateId: bigint('mandate_id', { mode: 'number' }),
     /** Every notification, chargeback and reconciliation answer that touched this attempt, oldest first. */
     history: jsonb('history').$type<Array<Record<string, unknown>>>().notNull().default(sql`'[]'::jsonb`),
     /** Why a pending attempt must not be sent until an operator releases it (e.g. vop_no_match). */
@@ -208,6 +231,77 @@ export const billingAttempts = pgTable(
     uniqueIndex('billing_attempts_retry_of_uq').on(table.retryOf).where(sql`${table.retryOf} is not null`),
     check('billing_attempts_amount_positive', sql`${table.amountCents} > 0`),
   ],
+);
+
+/** Where an sdd_refund stands: Tether's steps to send it, then EMP's verdict. */
+export const REFUND_STATUSES = ['pending', 'sending', 'unknown', 'submitted', 'approved', 'declined', 'error'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/**
+ * Refunds of approved debits (issue 18), each an `sdd_refund` at EMP with its own stable
+ * transaction_id, claimed here before it is sent (like a sale) and reconciled before any resend.
+ * What a debit's refunds may add up to is checked with the attempt's row locked (refunds/request.ts).
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    attemptId: bigint('attempt_id', { mode: 'number' })
+      .notNull()
+      .references(() => billingAttempts.id),
+    /** Tether's id for this refund, sent as Genesis transaction_id. */
+    transactionId: text('transaction_id').notNull().unique(),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    status: text('status').$type<RefundStatus>().notNull().default('pending'),
+    /** Genesis unique_id of the sdd_refund, once EMP answered. */
+    empUniqueId: text('emp_unique_id'),
+    empStatus: text('emp_status'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    /** The operator's reason, required. */
+    reason: text('reason').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('refunds_attempt_idx').on(table.attemptId),
+    // The settling sweep looks for refunds that still owe Tether or EMP a step.
+    index('refunds_open_idx').on(table.status, table.updatedAt).where(sql`${table.status} in ('pending', 'sending', 'unknown', 'submitted')`),
+    uniqueIndex('refunds_emp_unique_id_uq').on(table.empUniqueId).where(sql`${table.empUniqueId} is not null`),
+    check('refunds_amount_positive', sql`${table.amountCents} > 0`),
+    check('refunds_status_known', sql`${table.status} in ('pending', 'sending', 'unknown', 'submitted', 'approved', 'declined', 'error')`),
+  ],
+);
+
+/**
+ * A recurring SEPA mandate (issue 18): a debtor collected again and again. Keyed by the mandate
+ * reference, or the IBAN where the file gave none. Its first successful collection (an
+ * sdd_init_recurring_sale, SEPA sequence FRST) is remembered: every later debit is an
+ * sdd_recurring_sale that references it (RCUR). A chargeback with a mandate code ends it.
+ */
+export const mandates = pgTable(
+  'mandates',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mandateKey: text('mandate_key').notNull().unique(),
+    /** awaiting_first (no collection approved yet) → active → ended. */
+    status: text('status').$type<'awaiting_first' | 'active' | 'ended'>().notNull().default('awaiting_first'),
+    /** The attempt sent as the series' first collection (sdd_init_recurring_sale). */
+    firstAttemptId: bigint('first_attempt_id', { mode: 'number' }),
+    /** Genesis unique_id of the approved first collection: the reference_id of every later one. */
+    firstUniqueId: text('first_unique_id'),
+    endedReasonCode: text('ended_reason_code'),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [check('mandates_status_known', sql`${table.status} in ('awaiting_first', 'active', 'ended')`)],
 );
 
 export const blacklist = pgTable(

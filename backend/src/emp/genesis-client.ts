@@ -1,6 +1,6 @@
 /**
  * Tether's client for emerchantpay's Genesis XML API (../shared/emp-genesis.md §1–4, §6.2):
- * sdd_sale, reconcile and the Chargeback API. Amounts are integer minor units. The XML answer is
+ * sdd_sale, sdd_refund, reconcile and the Chargeback API. Amounts are integer minor units. The XML answer is
  * read whatever the HTTP status, as the official SDKs do; everything else ends in a typed
  * GenesisError whose `outcome` says whether the request may have been processed.
  *
@@ -12,6 +12,8 @@ import {
   buildChargebacksByDateXml,
   buildReconcileByDateXml,
   buildReconcileXml,
+  buildSddRecurringSaleXml,
+  buildSddRefundXml,
   buildSddSaleXml,
   buildWpfReconcileXml,
   parseGenesisResponse,
@@ -24,6 +26,8 @@ import {
   type GenesisResponse,
   type PaymentResponse,
   type ReconcileQuery,
+  type SddRecurringSaleRequest,
+  type SddRefundRequest,
   type SddSaleRequest,
   type UnusableRecord,
   type WpfPayment,
@@ -72,7 +76,16 @@ export interface GenesisClient {
    * once the connection is ready, before the request is written (see post-xml.ts); what it
    * throws is thrown as is, and then nothing was sent.
    */
-  sddSale(request: SddSaleRequest, options?: { beforeWrite?: () => Promise<void> }): Promise<PaymentResponse>;
+  sddSale(request: SddSaleRequest, options?: ProcessOptions): Promise<PaymentResponse>;
+  /** The first debit of a recurring mandate (SEPA sequence FRST): an sdd_sale's fields under its own type. */
+  sddInitRecurringSale(request: SddSaleRequest, options?: ProcessOptions): Promise<PaymentResponse>;
+  /** A later debit of a recurring mandate (RCUR), referencing the approved first one's unique_id. */
+  sddRecurringSale(request: SddRecurringSaleRequest, options?: ProcessOptions): Promise<PaymentResponse>;
+  /**
+   * A refund of an approved debit (its unique_id as reference_id), answered like a sale: Genesis
+   * documents `pending_async`, the outcome follows by notification or reconcile.
+   */
+  sddRefund(request: SddRefundRequest, options?: ProcessOptions): Promise<PaymentResponse>;
   /** The transaction's current state; undefined when Genesis does not know it (code 460). */
   reconcileByUniqueId(uniqueId: string): Promise<PaymentResponse | undefined>;
   reconcileByTransactionId(transactionId: string): Promise<PaymentResponse | undefined>;
@@ -88,6 +101,10 @@ export interface GenesisClient {
   chargebacksOfTransaction(originalTransactionUniqueId: string): Promise<Page<ChargebackRecord>>;
   /** Closes kept-alive connections. */
   close(): void;
+}
+
+export interface ProcessOptions {
+  beforeWrite?: () => Promise<void>;
 }
 
 const DEFAULT_USER_AGENT = 'Tether Genesis client';
@@ -182,13 +199,20 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
     }
   }
 
+  /** A transaction on the processing endpoint: sales and refunds take the sales' connections (they hold rate slots). */
+  async function processTransaction(xml: string, options: ProcessOptions): Promise<PaymentResponse> {
+    const response = await exchange(terminalPath('process'), xml, options);
+    if (response.kind === 'payment') return response.payment;
+    if (response.kind === 'error') return refusedTransaction(response.error);
+    throw unexpected(response);
+  }
+
   return {
-    async sddSale(request, options = {}) {
-      const response = await exchange(terminalPath('process'), buildSddSaleXml(request), options);
-      if (response.kind === 'payment') return response.payment;
-      if (response.kind === 'error') return refusedSale(response.error);
-      throw unexpected(response);
-    },
+    // Async, so that a request the builder refuses (a fractional amount) is a rejection, never a throw.
+    sddSale: async (request, options = {}) => processTransaction(buildSddSaleXml(request), options),
+    sddInitRecurringSale: async (request, options = {}) => processTransaction(buildSddSaleXml(request, 'sdd_init_recurring_sale'), options),
+    sddRecurringSale: async (request, options = {}) => processTransaction(buildSddRecurringSaleXml(request), options),
+    sddRefund: async (request, options = {}) => processTransaction(buildSddRefundXml(request), options),
     reconcileByUniqueId: (uniqueId) => reconcile({ uniqueId }),
     async wpfReconcile(wpfUniqueId) {
       const response = await exchange('/wpf/reconcile', buildWpfReconcileXml(wpfUniqueId), undefined, true);
@@ -216,6 +240,6 @@ export function createGenesisClient(options: GenesisClientOptions): GenesisClien
   };
 }
 
-function refusedSale(error: GenesisErrorDetails): PaymentResponse {
+function refusedTransaction(error: GenesisErrorDetails): PaymentResponse {
   return { status: 'error', ...error };
 }

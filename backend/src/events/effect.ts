@@ -7,8 +7,10 @@
  */
 import { decideTransition, type AttemptStatus, type TransitionDecision } from '@tether/shared/attempt-status';
 import { sql } from 'drizzle-orm';
+import { endsMandate } from '@tether/shared/reason-codes';
 import { addManyToBlacklist } from '../blacklist/blacklist';
 import type { Executor } from '../db/executor';
+import { learnFromDebits } from '../recurring/mandates';
 import type { EventContext } from './context';
 import type { EventMeaning } from './interpret';
 import type { EventOutcome } from './outcome';
@@ -320,6 +322,13 @@ export async function applyToAttempts(
                   ${column((change) => change.error_message)}::text[], ${column((change) => JSON.stringify(change.entries))}::jsonb[])
            as c(id, status, emp_status, emp_unique_id, set_error, error_code, error_message, entries)
       where a.id = c.id`);
+    // A chargeback's reason code may come with the record after the status moved (its verdict then "unchanged").
+    await learnFromDebits(tx, {
+      approved: applications.filter(({ verdict }) => verdict.transition?.kind === 'apply' && verdict.transition.to === 'approved').map(({ attempt }) => attempt.id),
+      mandateEnding: applications
+        .filter(({ meaning }) => meaning.target === 'chargebacked' && endsMandate(meaning.chargeback?.reasonCode))
+        .map(({ attempt, meaning }) => ({ attemptId: attempt.id, code: meaning.chargeback!.reasonCode! })),
+    });
   }
   return effects;
 }

@@ -3,7 +3,7 @@
  * for EMP's confirmation, stale claims and due
  * attempts reconciled singly, chargebacks swept by date, optionally every transaction swept by
  * date, soft declines given their retries (and a run for those due), events still waiting for
- * their attempt matched, and runs completed whose last attempts were resolved.
+ * their attempt matched, refunds still owing a step sent or reconciled, and runs completed whose last attempts were resolved.
  */
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
@@ -14,6 +14,7 @@ import { billingAttempts, billingRuns } from '../db/schema';
 import { confirmAllDue, type ConfirmationSummary } from '../confirmation/confirm';
 import type { GenesisDateRange } from '../emp/genesis-client';
 import { matchPendingEvents, type MatchSummary } from '../events/match';
+import { settleOpenRefunds, type RefundSweep } from '../refunds/settle';
 import { reconcileDueAttempts, type DueSummary } from './due-attempts';
 import { requestReconciliationWhenDue } from './schedule';
 import { recentDays, sweepChargebacks, sweepTransactions, type ChargebackSweep, type TransactionSweep } from './sweeps';
@@ -37,6 +38,7 @@ export type ReconciliationOutcome =
       retryRunId?: string;
       matched: MatchSummary;
       runsCompleted: number;
+      refunds: RefundSweep;
     };
 
 /** Longer than any pass; a pass whose node died frees the lock when it expires. */
@@ -58,13 +60,14 @@ export async function runReconciliation(context: BillingContext, request: Reconc
     const retriesScheduled = await scheduleRetries(context);
     const retryRunId = await startDueRetries(context);
     const matched = await matchPendingEvents(context.events, 'all');
+    const refunds = await settleOpenRefunds(context);
     let runsCompleted = 0;
     const running = await context.db.select({ id: billingRuns.id }).from(billingRuns).where(eq(billingRuns.status, 'running'));
     for (const run of running) if (await completeRunIfDone(context.db, run.id)) runsCompleted++;
     // Attempts that became unknown after this pass chose its work get a pass of their own.
     const [unknown] = await context.db.select({ id: billingAttempts.id }).from(billingAttempts).where(eq(billingAttempts.status, 'unknown')).limit(1);
     if (unknown) await requestReconciliationWhenDue(context);
-    const outcome = { kind: 'done' as const, confirmations, due, chargebacks, transactions, retriesScheduled, retryRunId, matched, runsCompleted };
+    const outcome = { kind: 'done' as const, confirmations, due, chargebacks, transactions, retriesScheduled, retryRunId, matched, runsCompleted, refunds };
     context.log.info(outcome, 'reconciliation pass done');
     return outcome;
   } finally {

@@ -12,6 +12,7 @@ import type { UploadContext } from './context';
 import type { Delimiter } from './csv-dialect';
 import { acceptsContentType, DEFAULT_CONTENT_TYPE, formatOf, maxBytesFor, type UploadFormat } from './file-types';
 import { queueProcessing } from './queue';
+import type { Collection } from '../db/schema';
 import { createUpload, findUpload, markFailed, markQueued, markUploaded, sealedFileKey, unmarkQueued, type UploadRecord } from './repository';
 import type { TextEncoding } from './text-inspection';
 
@@ -32,6 +33,7 @@ export interface UploadRequest {
   columnMapping?: ColumnMapping;
   encoding?: TextEncoding;
   delimiter?: Delimiter;
+  collection?: Collection;
   createdBy?: string;
 }
 

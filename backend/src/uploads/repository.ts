@@ -7,7 +7,7 @@ import type { ColumnMapping } from '@tether/shared/debtor-columns';
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
-import { uploads } from '../db/schema';
+import { uploads, type Collection } from '../db/schema';
 import type { InspectedContent } from './content-check';
 import type { Delimiter } from './csv-dialect';
 import type { UploadFormat } from './file-types';
@@ -45,6 +45,7 @@ export interface NewUpload {
   columnMapping?: ColumnMapping;
   encoding?: TextEncoding;
   delimiter?: Delimiter;
+  collection?: Collection;
   createdBy?: string;
 }
 
@@ -61,6 +62,7 @@ export async function createUpload(db: Executor, upload: NewUpload): Promise<Upl
       columnMapping: upload.columnMapping,
       encoding: upload.encoding,
       delimiter: upload.delimiter,
+      collection: upload.collection,
       createdBy: upload.createdBy,
     })
     .returning();

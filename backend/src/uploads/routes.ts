@@ -1,7 +1,7 @@
 /**
  * The operators' upload API (JSON), for the dashboard:
  *
- *   POST /uploads                    {fileName, sizeBytes, contentType?, columnMapping?, encoding?, delimiter?}
+ *   POST /uploads                    {fileName, sizeBytes, contentType?, columnMapping?, encoding?, delimiter?, collection?}
  *                                    → 201 {upload, put: {url, headers, expiresAt}}: PUT the file there
  *   PUT  /uploads/:id/content        the file as the body, streamed through to storage (instead of the URL)
  *   POST /uploads/:id/complete       → 202 {upload}: content checked, processing queued; 422 with the reason if refused
@@ -13,6 +13,7 @@
  * No authentication yet: `authorize` runs before every route and is where the dashboard's
  * session check goes; `operatorOf` names who created an upload.
  */
+import { COLLECTIONS } from '../db/schema';
 import { DEBTOR_FIELDS } from '@tether/shared/debtor-columns';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
@@ -35,6 +36,8 @@ const createRequest = z.strictObject({
   columnMapping: z.partialRecord(z.enum(DEBTOR_FIELDS), z.string().min(1).max(255)).optional(),
   encoding: z.enum(TEXT_ENCODINGS).optional(),
   delimiter: z.enum(DELIMITERS).optional(),
+  /** one_off (default) or recurring: how the upload's debtors are collected. */
+  collection: z.enum(COLLECTIONS).optional(),
 });
 
 const uploadId = z.uuid();
@@ -52,6 +55,7 @@ export function uploadView(upload: UploadRecord) {
     status: upload.status,
     encoding: upload.encoding,
     delimiter: upload.delimiter,
+    collection: upload.collection,
     columnMapping: upload.columnMapping,
     rows: { read: upload.rowsRead, accepted: upload.rowsAccepted, rejected: upload.rowsRejected },
     progress: upload.status === 'completed' ? 1 : upload.status === 'processing' ? processedShare : 0,

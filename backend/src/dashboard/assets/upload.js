@@ -125,6 +125,7 @@
         columnMapping: mappingOf(),
         encoding: optionOf('encoding'),
         delimiter: optionOf('delimiter'),
+        collection: form.querySelector('select[name=collection]').value,
       });
       await putFile(put, file);
       show('Checking the file…', 0);

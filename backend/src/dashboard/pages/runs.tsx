@@ -32,6 +32,7 @@ const RunPanel: FC<{ run: BillingRun; progress: RunProgress; rate: number; notic
         <div>
           <div class="stat-label">status</div>
           <Badge value={run.status} />
+          {run.scheduledFor ? <div>scheduled for {formatTime(run.scheduledFor)}</div> : null}
           {run.pausedBy ? (
             <div>
               paused by {run.pausedBy.replace(/_/g, ' ')}: {run.pauseReason ?? 'no reason given'}
@@ -155,6 +156,7 @@ export function runPages(context: DashboardContext) {
                 </td>
                 <td>
                   <Badge value={run.status} />
+                  {run.status === 'scheduled' && run.scheduledFor ? <small> for {formatTime(run.scheduledFor)}</small> : null}
                 </td>
                 <td>
                   <Badge value={run.breakerState} />

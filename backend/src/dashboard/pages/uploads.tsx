@@ -224,6 +224,13 @@ export function uploadPages(context: DashboardContext) {
               CSV or XLSX file
               <input type="file" name="file" accept=".csv,.txt,.tsv,.xlsx" required />
             </label>
+            <label>
+              Debtors are collected
+              <select name="collection">
+                <option value="one_off">once each (sdd_sale)</option>
+                <option value="recurring">again and again on a recurring mandate</option>
+              </select>
+            </label>
             <div id="column-mapping"></div>
             <button type="submit" disabled>
               Upload

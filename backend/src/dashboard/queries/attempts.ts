@@ -1,7 +1,7 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
 import type { AttemptStatus } from '@tether/shared/attempt-status';
 import type { Database } from '../../db/client';
-import { billingAttempts, debtors, webhookEvents } from '../../db/schema';
+import { billingAttempts, debtors, webhookEvents, refunds } from '../../db/schema';
 import { PAGE_SIZE, windowConditions, type ListWindow } from './paging';
 
 /** The window's times are creation times. */
@@ -63,4 +63,9 @@ export async function eventsOfAttempt(db: Database, attemptId: number) {
     .from(webhookEvents)
     .where(eq(webhookEvents.billingAttemptId, attemptId))
     .orderBy(asc(webhookEvents.receivedAt), asc(webhookEvents.id));
+}
+
+/** The attempt's refunds, oldest first. */
+export async function refundsOfAttempt(db: Database, attemptId: number) {
+  return db.select().from(refunds).where(eq(refunds.attemptId, attemptId)).orderBy(asc(refunds.id));
 }
