@@ -17,12 +17,13 @@ import { BILLING_FLOW_CONTROL_KEY } from '../billing/dispatch';
 import type { DatabaseHandle } from '../db/client';
 import { scrapeSource, type ScrapeSourceOptions } from '../metrics';
 import { VOP_FLOW_CONTROL_KEY } from '../vop/queue';
+import { countDeadLetters } from './dead-letters';
 import { oldestUndeliveredProbeSeconds } from './delivery-probe';
 
 /** How long a scrape waits for a shared source: well inside Prometheus's default 10 s scrape timeout. */
 export const SCRAPE_DEADLINE_MS = 2_000;
 
-/** Dead letters are counted by listing them (QStash has no count), 100 a page, up to this many. */
+/** Dead letters are counted by listing them (dead-letters.ts) up to this many. */
 export const DEAD_LETTER_COUNT_LIMIT = 1_000;
 
 /** The flow-control keys Tether publishes with; QStash has no listing of a token's keys in the client. */
@@ -88,17 +89,6 @@ interface QStashSnapshot {
   flows: Array<{ key: string; waiting: number; inFlight: number }>;
 }
 
-async function countDeadLetters(qstash: QStashClient): Promise<number> {
-  let counted = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await qstash.dlq.listMessages({ count: 100, cursor });
-    counted += page.messages.length;
-    cursor = page.cursor;
-  } while (cursor && counted < DEAD_LETTER_COUNT_LIMIT);
-  return Math.min(counted, DEAD_LETTER_COUNT_LIMIT);
-}
-
 const flowControlInfo = z.object({ waitListSize: z.number(), parallelismCount: z.number() });
 
 /**
@@ -121,7 +111,7 @@ async function flowOf(api: QStashApi, key: string) {
 }
 
 async function readQStash(qstash: QStashClient, api: QStashApi): Promise<QStashSnapshot> {
-  const [deadLetters, flows] = await Promise.all([countDeadLetters(qstash), Promise.all(FLOW_CONTROL_KEYS.map((key) => flowOf(api, key)))]);
+  const [deadLetters, flows] = await Promise.all([countDeadLetters(qstash, DEAD_LETTER_COUNT_LIMIT).then(({ count }) => count), Promise.all(FLOW_CONTROL_KEYS.map((key) => flowOf(api, key)))]);
   return { deadLetters, flows };
 }
 

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
 import { HEALTH_CHECK_DEADLINE_MS } from '../../http/health';
+import { countDeadLetters } from '../../monitoring/dead-letters';
 import { Badge } from '../components/badge';
 import { EventsChart } from '../components/events-chart';
 import type { DashboardContext } from '../context';
@@ -22,8 +23,8 @@ async function deadLetterCount(context: DashboardContext): Promise<string> {
   const deadline = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve('unknown'), HEALTH_CHECK_DEADLINE_MS);
   });
-  const counted = context.qstash.dlq.listMessages({ count: DLQ_COUNT_LIMIT }).then(
-    ({ messages, cursor }) => (cursor ? `${DLQ_COUNT_LIMIT}+` : String(messages.length)),
+  const counted = countDeadLetters(context.qstash, DLQ_COUNT_LIMIT).then(
+    ({ count, more }) => (more ? `${DLQ_COUNT_LIMIT}+` : String(count)),
     () => 'unknown',
   );
   try {
