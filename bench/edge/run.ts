@@ -1,10 +1,15 @@
 /**
- * Edge benchmark: drives the Worker under `wrangler dev` (workerd) and, for comparison, the Node
- * entry with autocannon at fixed request rates, against the Upstash REST and QStash stand-ins and
- * a sink counting QStash's deliveries. For each rate it reports acknowledge latency, errors, and
- * whether every acknowledged event reached the sink exactly once. See bench/README.md.
+ * Edge benchmark, against the Upstash REST and QStash stand-ins and a sink counting QStash's
+ * deliveries. See bench/README.md.
  *
- *   npm run bench:edge -- [--runtimes workerd,node] [--rates 100,500,1000] [--duration 60]
+ *   npm run bench:edge -- [--only work] [--work-rate 100] [--work-seconds 10] [--rounds 3]
+ *   npm run bench:edge -- --only sweep [--runtimes workerd,node] [--rates 100,500,1000] [--duration 60]
+ *
+ * work (the default): the edge's own work beyond its two round trips, on Node, against its floor
+ *   in the same run (bare.ts: a bare handler making the same round trips); work.ts.
+ * sweep: the Worker under `wrangler dev` (workerd) and the Node entry driven with autocannon at
+ *   fixed rates: acknowledge latency, errors, and whether every acknowledged event reached the
+ *   sink exactly once.
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -16,9 +21,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startTarget, type Runtime, type Target } from './targets';
 import { Traffic, type Kind, type SentEvent } from './traffic';
+import { measureWork, summarise, type WorkSample } from './work';
 
 const { values: args } = parseArgs({
   options: {
+    only: { type: 'string', default: 'work' },
+    'work-rate': { type: 'string', default: '100' },
+    'work-seconds': { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     runtimes: { type: 'string', default: 'workerd,node' },
     rates: { type: 'string', default: '100,500,1000' },
     duration: { type: 'string', default: '60' },
@@ -252,35 +262,98 @@ async function run(standIns: StandIns, target: Target, rate: number, seconds: nu
   };
 }
 
-async function main(): Promise<void> {
-  mkdirSync(resultsDirectory, { recursive: true });
-  const standIns = await startStandIns();
+/** The bare handler (bare.ts) as a process of its own, like the edge, with the edge's variables. */
+async function startFloor(vars: Record<string, string>) {
+  const script = fileURLToPath(new URL('./bare.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Rounds alternate the floor and the edge, so that both see the machine as it is at the time. */
+async function measureEdgeWork(standIns: StandIns) {
+  const vars: Record<string, string> = { ...standIns.vars, LOG_LEVEL: 'info' };
+  const rate = Number(args['work-rate']);
+  const seconds = Number(args['work-seconds']);
+  const logFile = `${resultsDirectory}edge-work-node.log`;
+  const edge = await startTarget('node', vars, PORT, logFile);
+  const floor = await startFloor(vars);
+  const rounds: Record<'edge' | 'floor', Array<{ samples: WorkSample[]; unmatched: number }>> = { edge: [], floor: [] };
+  try {
+    const password = vars.EMP_API_PASSWORD!;
+    // Warm-up, not reported: JIT, connections, the stand-ins' own.
+    await measureWork({ url: floor.url, password, rate, seconds: 3 });
+    await measureWork({ url: edge.url, password, rate, seconds: 3, logFile });
+    for (let round = 0; round < Number(args.rounds); round++) {
+      rounds.floor.push(await measureWork({ url: floor.url, password, rate, seconds }));
+      rounds.edge.push(await measureWork({ url: edge.url, password, rate, seconds, logFile }));
+    }
+  } finally {
+    await floor.stop();
+    await edge.stop();
+  }
+  const floorResult = summarise('floor', rate, rounds.floor);
+  const edgeResult = summarise('edge', rate, rounds.edge);
+  const own = (field: 'mean' | 'p99') => Number((edgeResult.beyondRoundTripsMs[field] - floorResult.beyondRoundTripsMs[field]).toFixed(3));
+  return {
+    floor: floorResult,
+    edge: edgeResult,
+    /** The edge's own work beyond its round trips: its share beyond the floor's (HTTP stack, client). */
+    edgeOwnWorkMs: { mean: own('mean'), p99: own('p99') },
+    /** Mean acknowledge latency, floor over edge (1 would be the floor). */
+    ratio: Number((floorResult.latencyMs.mean / edgeResult.latencyMs.mean).toFixed(2)),
+    load1m: loadavg()[0],
+  };
+}
+
+async function sweep(standIns: StandIns): Promise<Result[]> {
   const vars: Record<string, string> = { ...standIns.vars, LOG_LEVEL: args['log-level'] };
   const results: Result[] = [];
   const allAcknowledged = new Set<string>();
-  try {
-    for (const runtime of runtimes) {
-      const target = await startTarget(runtime, vars, PORT, `${resultsDirectory}edge-${runtime}.log`);
-      try {
-        await run(standIns, target, 200, 5, allAcknowledged); // warm-up, not reported
-        for (const rate of rates) {
-          const floor = await drive(target, undefined, rate, 10);
-          const floorTimes = floor.responseTimes.sort((a, b) => a - b);
-          const floorMs = { p50: percentile(floorTimes, 50), p99: percentile(floorTimes, 99) };
-          const result = { ...(await run(standIns, target, rate, durationSeconds, allAcknowledged)), floorMs };
-          results.push(result);
-          console.log(JSON.stringify(result));
-        }
-      } finally {
-        await target.stop();
+  for (const runtime of runtimes) {
+    const target = await startTarget(runtime, vars, PORT, `${resultsDirectory}edge-${runtime}.log`);
+    try {
+      await run(standIns, target, 200, 5, allAcknowledged); // warm-up, not reported
+      for (const rate of rates) {
+        const floor = await drive(target, undefined, rate, 10);
+        const floorTimes = floor.responseTimes.sort((a, b) => a - b);
+        const floorMs = { p50: percentile(floorTimes, 50), p99: percentile(floorTimes, 99) };
+        const result = { ...(await run(standIns, target, rate, durationSeconds, allAcknowledged)), floorMs };
+        results.push(result);
+        console.log(JSON.stringify(result));
       }
+    } finally {
+      await target.stop();
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDirectory, { recursive: true });
+  const standIns = await startStandIns();
+  const file = `${resultsDirectory}edge-${new Date().toISOString().replaceAll(':', '-')}.json`;
+  try {
+    if (args.only === 'sweep') {
+      const results = await sweep(standIns);
+      writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+      console.log(`\n${table(results)}\nraw results: ${file}`);
+    } else {
+      const result = await measureEdgeWork(standIns);
+      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+      console.log(JSON.stringify(result, null, 2));
+      console.log(`raw results: ${file}`);
     }
   } finally {
     await standIns.stop();
   }
-  const file = `${resultsDirectory}edge-${new Date().toISOString().replaceAll(':', '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\n${table(results)}\nraw results: ${file}`);
 }
 
 type Result = Awaited<ReturnType<typeof run>> & { floorMs: { p50: number; p99: number } };

@@ -3,6 +3,7 @@
  * delivers them (signed, with retries) to BACKEND_EVENTS_URL. Resolving means QStash has the
  * message; only then may the edge acknowledge the notification.
  */
+import { hexDigest } from '@tether/shared/digest';
 import type { ForwardedEvent } from '@tether/shared/notification';
 import type { Client } from '@upstash/qstash';
 
@@ -23,8 +24,6 @@ export interface QStashForwarderOptions {
   timeoutMs: number;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * How long QStash waits for the backend to answer one delivery. The backend applies an event in
  * milliseconds; without this, QStash's default (up to the plan's maximum, minutes) would hold an
@@ -38,10 +37,7 @@ export const EVENT_DELIVERY_TIMEOUT_SECONDS = 30;
  * length limit, so the id is a digest of the dedup key: same key, same id, in any runtime.
  */
 export async function qstashDeduplicationId(dedupKey: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(dedupKey)));
-  let hex = '';
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
-  return `emp-${hex}`;
+  return `emp-${await hexDigest('SHA-256', dedupKey)}`;
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {

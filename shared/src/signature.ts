@@ -6,7 +6,9 @@
  * as every official SDK does. See ../shared/emp-genesis.md §5.3.
  */
 
-export type SignatureAlgorithm = 'SHA-1' | 'SHA-256' | 'SHA-512';
+import { hexDigest, type DigestAlgorithm } from './digest';
+
+export type SignatureAlgorithm = DigestAlgorithm;
 
 const ALGORITHM_BY_HEX_LENGTH: Record<number, SignatureAlgorithm> = {
   40: 'SHA-1',
@@ -14,20 +16,12 @@ const ALGORITHM_BY_HEX_LENGTH: Record<number, SignatureAlgorithm> = {
   128: 'SHA-512',
 };
 
-const encoder = new TextEncoder();
-
-function toHex(bytes: ArrayBuffer): string {
-  let hex = '';
-  for (const byte of new Uint8Array(bytes)) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}
-
 export async function signNotification(
   id: string,
   apiPassword: string,
   algorithm: SignatureAlgorithm = 'SHA-1',
 ): Promise<string> {
-  return toHex(await crypto.subtle.digest(algorithm, encoder.encode(id + apiPassword)));
+  return hexDigest(algorithm, id + apiPassword);
 }
 
 /** Compares two equal-length strings without an early exit, so timing reveals nothing. */
