@@ -36,7 +36,8 @@ export async function dumpImportedDebtors(databaseUrl: string, uploadId: string,
   await psql(databaseUrl, [`\\copy (select ${DEBTOR_COLUMNS} from debtors where upload_id = '${uploadId}' order by upload_row) to '${path}'`], { singleTransaction: false });
 }
 
-const FLOOR_APPLICATION_NAME = 'tether-bench-floor';
+/** Named per benchmark process, so that a floor running in another benchmark at the same time is not counted in. */
+const FLOOR_APPLICATION_NAME = `tether-bench-floor-${process.pid}`;
 
 /**
  * The floor for `rows` prepared debtor rows of upload `uploadId` (dumped by dumpImportedDebtors)
