@@ -36,7 +36,8 @@ export async function dumpImportedDebtors(databaseUrl: string, uploadId: string,
   await psql(databaseUrl, [`\\copy (select ${DEBTOR_COLUMNS} from debtors where upload_id = '${uploadId}' order by upload_row) to '${path}'`], { singleTransaction: false });
 }
 
-const FLOOR_APPLICATION_NAME = 'tether-bench-floor';
+/** Named per benchmark process, so that a floor running in another benchmark at the same time is not counted in. */
+const FLOOR_APPLICATION_NAME = `tether-bench-floor-${process.pid}`;
 
 /**
  * The floor for `rows` prepared debtor rows of upload `uploadId` (dumped by dumpImportedDebtors)
@@ -49,7 +50,14 @@ export async function measureFloor(databaseUrl: string, uploadId: string, prepar
     await client.query(`insert into uploads (id, file_key, original_name, status) values ($1, $2, 'floor.csv', 'processing')`, [uploadId, `floor/${uploadId}`]);
     const cpu = new CpuAccount(FLOOR_APPLICATION_NAME, client);
     await cpu.start();
-    const sampling = setInterval(() => void cpu.sample().catch(() => undefined), 100);
+    // Sampled every 100 ms while psql runs, one sample at a time on the one connection.
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await cpu.sample().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
     let floorMs: number;
     try {
       floorMs = await psql(
@@ -63,7 +71,8 @@ export async function measureFloor(databaseUrl: string, uploadId: string, prepar
         { singleTransaction: true, applicationName: FLOOR_APPLICATION_NAME },
       );
     } finally {
-      clearInterval(sampling);
+      sampling = false;
+      await sampler;
     }
     const { rows } = await client.query<{ debtors: number; attempts: number }>(
       'select (select count(*) from debtors)::int as debtors, (select count(*) from billing_attempts)::int as attempts',
@@ -71,7 +80,7 @@ export async function measureFloor(databaseUrl: string, uploadId: string, prepar
     if (rows[0]!.debtors !== expectedRows || rows[0]!.attempts !== expectedRows) {
       throw new Error(`floor wrote ${rows[0]!.debtors} debtors and ${rows[0]!.attempts} attempts, not ${expectedRows} of each`);
     }
-    // Sampled every 100 ms while psql ran: up to that much of the backend's last stretch is missed.
+    // Up to one sampling interval of the backend's last stretch is missed.
     return { floorMs, floorPostgresCpuSeconds: cpu.totals().postgresCpuSeconds, floorRows: expectedRows, floorLoadAverage: loadAverage() };
   } finally {
     await client.end();

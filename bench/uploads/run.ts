@@ -142,7 +142,9 @@ async function measurePair(larger: UploadCase, smaller: UploadCase) {
     const observer = new pg.Client({ connectionString: database.url });
     await observer.connect();
     try {
-      const [first, second] = await Promise.all([nodes[0].submit(larger, await fileFor(larger)), nodes[1].submit(smaller, await fileFor(smaller))]);
+      // One PUT after the other (they are not what is measured); then both completed at once.
+      const first = await nodes[0].submit(larger, await fileFor(larger));
+      const second = await nodes[1].submit(smaller, await fileFor(smaller));
       await Promise.all([nodes[0].complete(first.id), nodes[1].complete(second.id)]);
       const [largerProcessed, smallerProcessed] = await Promise.all([nodes[0].waitProcessed(first.id, observer), nodes[1].waitProcessed(second.id, observer)]);
       const smallerFloor = await floorOf(database, second.id, smallerProcessed.upload.rows.accepted);
