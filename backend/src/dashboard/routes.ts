@@ -1,6 +1,6 @@
 /**
  * The operator dashboard: server-rendered pages (Hono JSX) made live with htmx, one router per
- * page. Every .tsx file starts with a JSX pragma because tsx (npm run backend, npm start) reads
+ * page. Every .tsx file starts with a JSX pragma because tsx (npm run backend:dev, npm start) reads
  * the tsconfig of the working directory, not backend/tsconfig.json.
  */
 import { Hono } from 'hono';
