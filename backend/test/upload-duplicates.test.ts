@@ -8,6 +8,7 @@ import { addToBlacklist, removeFromBlacklist } from '../src/blacklist/blacklist'
 import { processUpload } from '../src/uploads/process-upload';
 import { findUpload } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
+import { TEST_ACTOR } from './support/operators';
 
 let environment: UploadTestEnvironment;
 
@@ -86,7 +87,7 @@ describe('the blacklist', () => {
     expect(upload).toMatchObject({ rowsAccepted: 1, rowsRejected: 1 });
     expect(await problems(upload.id)).toEqual([{ row: 2, code: 'blacklisted', message: 'IBAN is blacklisted: chargeback MD06' }]);
 
-    await removeFromBlacklist(environment.database.db, { iban: germanIban(20), removedBy: 'compliance', reason: 'paid back' });
+    await removeFromBlacklist(environment.database.db, { iban: germanIban(20), reason: 'paid back' }, TEST_ACTOR);
     expect(await processCsv(['IBAN,Name,Amount', `${germanIban(20)},Listed,10.00`])).toMatchObject({ rowsAccepted: 1 });
   });
 });

@@ -21,6 +21,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { applyMigrations, openDatabase } from '../../backend/src/db/client';
+import { systemActor } from '../../backend/src/audit/actor';
 import { createOperator } from '../../backend/src/auth/operators';
 import { startSession } from '../../backend/src/auth/sessions';
 import { writeCsv, writeXlsx } from './files';
@@ -56,7 +57,7 @@ const database = await createTestDatabase('tether_bench_uploads');
 // The upload API is an operator's: the benchmark holds a session like a logged-in dashboard.
 const handle = openDatabase(database.url, { maxConnections: 1 });
 await applyMigrations(handle.pool);
-const operator = await createOperator(handle.db, 'bench@tether.test', randomBytes(16).toString('hex'));
+const operator = await createOperator(handle.db, { email: 'bench@tether.test', password: randomBytes(16).toString('hex'), role: 'operator' }, systemActor('bench'));
 const session = await startSession(handle.db, operator, { idleSeconds: 24 * 3600, maxAgeSeconds: 24 * 3600 });
 await handle.close();
 const operatorHeaders = { cookie: `tether_session=${session.token}`, 'x-csrf-token': session.csrfToken };

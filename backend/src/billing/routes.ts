@@ -10,11 +10,12 @@
  *   POST /billing/runs/:id/cancel      → {run}; 409 unless running or paused
  *   POST /billing/attempts/:id/release → {attemptId, hold}: lifts a hold (e.g. a VoP no-match); 409 if not held
  *
- * No authentication yet: `authorize` runs before every route (the dashboard's session check);
- * `operatorOf` names who acted.
+ * The session and role checks run in front of every route (app.ts); `actorOf` names who acted,
+ * for the run's record and the audit log.
  */
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import type { AuditActor } from '../audit/record';
 import type { BillingContext } from './context';
 import { releaseHold } from './holds';
 import {
@@ -58,14 +59,11 @@ function runView(run: BillingRun, progress?: RunProgress) {
 
 export interface BillingRouteOptions {
   context: BillingContext;
-  authorize?: MiddlewareHandler;
-  operatorOf?: (c: Context) => string | undefined;
+  actorOf: (c: Context) => AuditActor;
 }
 
-export function billingRoutes({ context, authorize, operatorOf }: BillingRouteOptions) {
+export function billingRoutes({ context, actorOf }: BillingRouteOptions) {
   const app = new Hono();
-  if (authorize) app.use('/billing/*', authorize);
-  const operator = (c: Context) => operatorOf?.(c) ?? 'operator';
   const runId = (c: Context) => {
     const parsed = z.uuid().safeParse(c.req.param('id'));
     if (!parsed.success) throw new BillingRunError(404, 'no such billing run');
@@ -82,7 +80,7 @@ export function billingRoutes({ context, authorize, operatorOf }: BillingRouteOp
   app.post('/billing/runs', async (c) => {
     const parsed = startRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return c.json({ error: 'give uploadId, attemptIds or dueRetries', issues: parsed.error.issues }, 400);
-    const run = await startRun(context, { selection: parsed.data, createdBy: operator(c) });
+    const run = await startRun(context, { selection: parsed.data, actor: actorOf(c) });
     return c.json({ run: await withProgress(run) }, 201);
   });
   app.get('/billing/runs', async (c) => {
@@ -94,13 +92,13 @@ export function billingRoutes({ context, authorize, operatorOf }: BillingRouteOp
     if (!run) throw new BillingRunError(404, 'no such billing run');
     return c.json({ run: await withProgress(run) });
   });
-  app.post('/billing/runs/:id/pause', async (c) => c.json({ run: await withProgress(await pauseRun(context, runId(c), operator(c))) }));
-  app.post('/billing/runs/:id/resume', async (c) => c.json({ run: await withProgress(await resumeRun(context, runId(c), operator(c))) }));
-  app.post('/billing/runs/:id/cancel', async (c) => c.json({ run: await withProgress(await cancelRun(context, runId(c), operator(c))) }));
+  app.post('/billing/runs/:id/pause', async (c) => c.json({ run: await withProgress(await pauseRun(context, runId(c), actorOf(c))) }));
+  app.post('/billing/runs/:id/resume', async (c) => c.json({ run: await withProgress(await resumeRun(context, runId(c), actorOf(c))) }));
+  app.post('/billing/runs/:id/cancel', async (c) => c.json({ run: await withProgress(await cancelRun(context, runId(c), actorOf(c))) }));
   app.post('/billing/attempts/:id/release', async (c) => {
     const attemptId = Number(c.req.param('id'));
     if (!Number.isSafeInteger(attemptId) || attemptId <= 0) throw new BillingRunError(404, 'no such attempt');
-    const result = await releaseHold(context, attemptId, operator(c));
+    const result = await releaseHold(context, attemptId, actorOf(c));
     if (!result.released) return c.json({ error: `attempt ${attemptId} is not a held pending attempt` }, 409);
     return c.json({ attemptId, hold: result.reason });
   });

@@ -7,11 +7,13 @@ import { Hono } from 'hono';
 import { assetRoutes } from './assets';
 import type { DashboardContext } from './context';
 import { attemptPages } from './pages/attempts';
+import { auditPage } from './pages/audit';
 import { blacklistPage } from './pages/blacklist';
 import { deadLetterPage } from './pages/dead-letters';
 import { debtorsPage } from './pages/debtors';
 import { eventPages } from './pages/events';
 import { loginPages } from './pages/login';
+import { operatorPages } from './pages/operators';
 import { runPages } from './pages/runs';
 import { statusPage } from './pages/status';
 import { uploadPages } from './pages/uploads';
@@ -29,5 +31,7 @@ export function dashboardRoutes(context: DashboardContext) {
   app.route('/', blacklistPage(context));
   app.route('/', deadLetterPage(context));
   app.route('/', eventPages(context));
+  app.route('/', auditPage(context));
+  app.route('/', operatorPages(context));
   return app;
 }

@@ -22,12 +22,14 @@ import { formatBytes, formatCount, formatTime } from '../format';
 import { firstUploadErrors } from '../queries/upload-errors';
 import { isUuid } from '../parameters';
 import { page } from '../render';
+import { operatorMay } from '../../auth/permissions';
 
 type UploadView = ReturnType<typeof uploadView>;
 
 const FINISHED = ['completed', 'failed'];
 
-const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
+/** `mayDownload`: the error report carries whole rows (IBANs, names), so only operators get it (auth/route-permissions.ts). */
+const UploadProgress: FC<{ upload: UploadView; mayDownload: boolean }> = ({ upload, mayDownload }) => {
   const finished = FINISHED.includes(upload.status);
   return (
     <div
@@ -43,7 +45,7 @@ const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
         <strong data-count="read">{formatCount(upload.rows.read)}</strong> rows read, <strong data-count="accepted">{formatCount(upload.rows.accepted)}</strong>{' '}
         accepted, <strong data-count="rejected">{formatCount(upload.rows.rejected)}</strong> rejected
       </p>
-      {upload.errorReportAvailable ? (
+      {upload.errorReportAvailable && mayDownload ? (
         <p>
           <a class="button secondary" href={`/dashboard/uploads/${upload.id}/error-report`} download>
             Download the error report
@@ -85,7 +87,7 @@ export function uploadPages(context: DashboardContext) {
         'Uploads',
         '/dashboard/uploads',
         <>
-          <p>
+          <p hidden={!operatorMay(c, 'operate')}>
             <a class="button" href="/dashboard/uploads/new">
               Upload a file
             </a>
@@ -174,10 +176,15 @@ export function uploadPages(context: DashboardContext) {
                 · SHA-256 <code>{upload.checksumSha256.slice(0, 16)}…</code>
               </>
             ) : null}{' '}
-            · <a href={`/dashboard/uploads/${upload.id}/file`}>original file</a> ·{' '}
+            {operatorMay(c, 'operate') ? (
+              <>
+                · <a href={`/dashboard/uploads/${upload.id}/file`}>original file</a>{' '}
+              </>
+            ) : null}
+            ·{' '}
             <a href={`/dashboard/attempts?upload=${upload.id}`}>billing attempts</a>
           </p>
-          <UploadProgress upload={upload} />
+          <UploadProgress upload={upload} mayDownload={operatorMay(c, 'operate')} />
           {errors.length > 0 ? (
             <>
               <h2>First rejected rows</h2>
@@ -204,7 +211,7 @@ export function uploadPages(context: DashboardContext) {
     })
     .get('/dashboard/uploads/:id/progress', async (c) => {
       const upload = await viewOrNotFound(context, c.req.param('id'));
-      return upload ? c.html(<UploadProgress upload={upload} />) : c.notFound();
+      return upload ? c.html(<UploadProgress upload={upload} mayDownload={operatorMay(c, 'operate')} />) : c.notFound();
     })
     .get('/dashboard/uploads/:id/file', (c) => redirectTo(c, (id) => originalFileUrl(context.uploads, id)))
     .get('/dashboard/uploads/:id/error-report', (c) => redirectTo(c, (id) => errorReportUrl(context.uploads, id)));
