@@ -139,6 +139,10 @@ async function main() {
     await page.waitForTimeout(6_000);
     await page.reload();
     await shoot(page, 'billing-run');
+    await page.goto('/dashboard/audit');
+    await shoot(page, 'audit', { fullPage: false });
+    await page.goto('/dashboard/operators');
+    await shoot(page, 'operators');
   } finally {
     await browser.close();
     await stack.close();
