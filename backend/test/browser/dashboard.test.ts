@@ -201,7 +201,7 @@ describe.skipIf(chromiumMissing)('the dashboard in a browser', () => {
     const runId = page.url().split('/').at(-1)!;
 
     await page.getByRole('button', { name: 'Pause' }).click();
-    await page.locator('#run-panel', { hasText: `paused by operator: paused by ${stack.operator.email}` }).waitFor();
+    await page.locator('#run-panel', { hasText: `paused by ${stack.operator.email}` }).waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.locator('#run-panel .badge', { hasText: 'running' }).first().waitFor();
 
@@ -236,7 +236,7 @@ describe.skipIf(chromiumMissing)('the dashboard in a browser', () => {
   it('lets an admin add an operator and disable them, whose open session ends at once', async () => {
     await page.goto('/dashboard/operators');
     await page.getByLabel('Email').fill('viewer@tether.test');
-    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await page.locator('form[action="/dashboard/operators"] select[name="role"]').selectOption('viewer');
     await page.getByLabel('Initial password').fill('a long enough password');
     await page.getByRole('button', { name: 'Add' }).click();
     await page.locator('.notice.ok', { hasText: 'viewer@tether.test can log in now, as viewer.' }).waitFor();
