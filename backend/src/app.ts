@@ -4,13 +4,14 @@
  * except the few `isPublic` names (auth/middleware.ts): /health, /metrics, /login, /assets/*
  * and QStash's signed deliveries under /qstash/*.
  */
-import { operatorActor } from './audit/actor';
 import { Hono } from 'hono';
+import { operatorActor } from './audit/actor';
 import { billingContext } from './billing/context';
 import { billingDeliveryRoutes } from './billing/delivery-route';
 import { billingRoutes } from './billing/routes';
 import { authContext } from './auth/context';
 import { requireOperator } from './auth/middleware';
+import { enforceRoutePermissions } from './auth/route-permissions';
 import { dashboardContext } from './dashboard/context';
 import { dashboardRoutes } from './dashboard/routes';
 import { NotificationConfirmer } from './confirmation/confirmer';
@@ -44,6 +45,8 @@ export function createApp(services: Services) {
   // Before every route below: no route reads a body past its cap.
   app.use(capRequestBodies());
   app.use(requireOperator(authContext(services)));
+  // After the session is known, before any route: the role check of auth/route-permissions.ts.
+  app.use(enforceRoutePermissions(services.log));
   app.route('/', healthRoutes(health, ['db']));
   registerOperationalMetrics(services.metrics, {
     database,
@@ -61,10 +64,10 @@ export function createApp(services: Services) {
   const confirmer = new NotificationConfirmer(billing);
   app.route('/', empEventRoutes({ context: billing.events, receiver, publicUrl: config.http.publicUrl, onAwaiting: () => confirmer.wake() }));
   const uploads = uploadContext(services);
-  app.route('/', uploadRoutes({ context: uploads, operatorOf: (c) => c.get('operator').email }));
+  app.route('/', uploadRoutes({ context: uploads, actorOf: (c) => operatorActor(c.get('operator')) }));
   app.route('/', uploadProcessingRoutes({ context: uploads, receiver }));
   app.route('/', dashboardRoutes(dashboardContext(services, billing, health)));
-  app.route('/', billingRoutes({ context: billing, operatorOf: (c) => c.get('operator').email, actorOf: (c) => operatorActor(c.get('operator')) }));
+  app.route('/', billingRoutes({ context: billing, actorOf: (c) => operatorActor(c.get('operator')) }));
   app.route('/', billingDeliveryRoutes({ context: billing, receiver }));
   app.route('/', reconciliationRoutes({ context: billing }));
   app.route('/', reconciliationDeliveryRoutes({ context: billing, receiver }));

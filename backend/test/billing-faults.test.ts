@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../src/billing/runs';
 import { billingAttempts } from '../src/db/schema';
 import { seedUpload, startBillingCluster, statusCounts, waitForRun, type BillingCluster } from './support/billing';
+import { TEST_ACTOR } from './support/operators';
 
 let cluster: BillingCluster;
 
@@ -29,7 +30,7 @@ describe('timeouts on 10% of the sales', () => {
     // No notification comes: only reconciliation can tell what became of the timed-out sales.
     cluster.sim.control.configureNotifications({ hold: true });
     const { uploadId, attempts } = await seedUpload(cluster.database, 200);
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
 
     const done = await waitForRun(cluster, run.id, (current) => current.status === 'completed', 90_000);
     expectEachSentOnce(attempts.map((attempt) => attempt.transactionId));
@@ -50,7 +51,7 @@ describe('a burst of 5xx', () => {
   it('opens the breaker, pauses the run with the reason, and resumes after a probe', async () => {
     cluster.sim.control.injectFault({ kind: 'server_error', endpoint: 'process', count: 12, status: 503 });
     const { uploadId, attempts } = await seedUpload(cluster.database, 150);
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
 
     const paused = await waitForRun(cluster, run.id, (current) => current.status === 'paused', 30_000);
     expect(paused).toMatchObject({ pausedBy: 'circuit_breaker', breakerState: 'open' });

@@ -16,6 +16,9 @@ import { reconciliationRoutes } from '../src/reconciliation/routes';
 import { createServices } from '../src/services';
 import { waitFor } from './support/backend';
 import { seedUpload, startBillingCluster, waitForRun, type BillingCluster } from './support/billing';
+import { operatorActor } from '../src/audit/actor';
+import { createTestOperator } from './support/operators';
+import { userInfo } from 'node:os';
 
 let cluster: BillingCluster;
 /** The operators' routes on their own, behind no session check: the app's log-in is tested elsewhere. */
@@ -24,7 +27,7 @@ let operatorApi: RunningServer;
 beforeAll(async () => {
   cluster = await startBillingCluster({ nodes: 1 });
   const app = new Hono();
-  app.route('/', billingRoutes({ context: cluster.operator, operatorOf: () => 'alice@tether.test' }));
+  app.route('/', billingRoutes({ context: cluster.operator, actorOf: () => operatorActor({ id: 1, email: 'alice@tether.test', role: 'operator' }) }));
   app.route('/', reconciliationRoutes({ context: cluster.operator }));
   operatorApi = await listen(app.fetch);
 });
@@ -85,13 +88,14 @@ describe('the billing CLI', () => {
 
     cluster.sim.control.configureFaults({ latencyMs: 200 });
     const { uploadId, attempts } = await seedUpload(cluster.database, 40);
-    const started = await cli('billing:start', '--upload', uploadId, '--by', 'alice');
+    await createTestOperator(cluster.database.db, 'alice@tether.test');
+    const started = await cli('billing:start', '--upload', uploadId, '--as', 'alice@tether.test');
     expect(started.code).toBe(0);
     const runId = /^run ([0-9a-f-]{36}): running/.exec(started.out)?.[1];
     expect(runId).toBeDefined();
-    expect(started.out).toContain('by alice');
+    expect(started.out).toContain(`by ${userInfo().username} as alice@tether.test`);
 
-    expect((await cli('billing:pause', runId!, '--by', 'alice')).out).toContain('paused (by operator: paused by alice)');
+    expect((await cli('billing:pause', runId!, '--as', 'alice@tether.test')).out).toContain(`paused (by operator: paused by ${userInfo().username} as alice@tether.test)`);
     expect((await cli('billing:status', runId!)).out).toMatch(/attempts 40, sent \d+/);
     expect((await cli('billing:resume', runId!)).code).toBe(0);
     const cancelled = await cli('billing:cancel', runId!);

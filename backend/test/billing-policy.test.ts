@@ -13,6 +13,7 @@ import { runReconciliation } from '../src/reconciliation/pass';
 import { waitFor } from './support/backend';
 import { seedUpload, startBillingCluster, statusCounts, waitForRun, type BillingCluster } from './support/billing';
 import { readAttempt, TEST_PERSONAL_DATA_KEY } from './support/events';
+import { TEST_ACTOR } from './support/operators';
 
 let cluster: BillingCluster;
 
@@ -36,7 +37,7 @@ describe('the blacklist, checked again before sending', () => {
     const { uploadId, attempts } = await seedUpload(cluster.database, 3);
     const listed = attempts[1]!;
     await addToBlacklist(db(), TEST_PERSONAL_DATA_KEY, { iban: listed.iban, reason: 'chargeback MD06 on another debit', reasonCode: 'MD06', source: 'chargeback' });
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
 
     expect(await statusCounts(cluster, run.id)).toEqual({ approved: 2, cancelled: 1 });
@@ -49,7 +50,7 @@ describe('Verification of Payee', () => {
   it('holds a no-match, bills match, close match and not possible, and bills the no-match once released', async () => {
     const names = ['Max Mustermann', 'Anna NO MATCH Schmidt', 'Jan Close Match Meyer', 'Lea Not Possible Weber'];
     const { uploadId, attempts } = await seedUpload(cluster.database, names.length, { name: (index) => names[index]! });
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
 
     expect(await statusCounts(cluster, run.id)).toEqual({ approved: 3, held: 1 });
@@ -61,7 +62,7 @@ describe('Verification of Payee', () => {
     expect(cluster.sim.control.salesPerTransactionId()[held.transactionId]).toBeUndefined();
 
     // The operator checked with the debtor: the run reopens for it.
-    expect(await releaseHold(cluster.operator, held.id, 'tester')).toEqual({ released: true, reason: 'vop_no_match' });
+    expect(await releaseHold(cluster.operator, held.id, TEST_ACTOR)).toEqual({ released: true, reason: 'vop_no_match' });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed' && current.counts?.approved === 4);
     expect(cluster.sim.control.salesPerTransactionId()[held.transactionId]).toBe(1);
   });
@@ -86,7 +87,7 @@ describe('retries of soft declines', () => {
         { transactionIdPrefix: softButBlacklisted.transactionId, outcome: { status: 'declined', code: 'AM04' } },
       ],
     });
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
     expect(await statusCounts(cluster, run.id)).toEqual({ declined: 4 });
     await addToBlacklist(db(), TEST_PERSONAL_DATA_KEY, { iban: softButBlacklisted.iban, reason: 'operator decision', source: 'operator' });

@@ -12,6 +12,7 @@ import { runReconciliation } from '../src/reconciliation/pass';
 import { waitFor } from './support/backend';
 import { seedUpload, startBillingCluster, waitForRun, type BillingCluster } from './support/billing';
 import { readAttempt } from './support/events';
+import { TEST_ACTOR } from './support/operators';
 
 let cluster: BillingCluster;
 
@@ -40,7 +41,7 @@ describe('a missed notification', () => {
     cluster.sim.control.configureOutcomes({ rules: [{ outcome: { status: 'pending_async' } }] });
     const { uploadId, attempts } = await seedUpload(cluster.database, 2);
     const [delivered, missed] = attempts as [(typeof attempts)[0], (typeof attempts)[0]];
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
     const uniqueIdOf = async (id: number) => (await readAttempt(db(), id)).empUniqueId!;
     expect((await readAttempt(db(), delivered.id)).status).toBe('submitted');
@@ -83,7 +84,7 @@ describe('a missed notification', () => {
 
   it('is found by the by-date transaction sweep when the attempt looked settled', async () => {
     const { uploadId, attempts } = await seedUpload(cluster.database, 1);
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
     const attempt = await readAttempt(db(), attempts[0]!.id);
     expect(attempt.status).toBe('approved');
@@ -142,7 +143,7 @@ describe("Genesis' duplicate check", () => {
       iban: attempt.iban,
       billingAddress: { firstName: 'Erika', lastName: 'Mustermann', country: 'DE' },
     });
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     await waitForRun(cluster, run.id, (current) => current.status === 'completed');
     const after = await readAttempt(db(), attempt.id);
     expect(after).toMatchObject({ status: 'approved', empUniqueId: first.uniqueId });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelRun, pauseRun, resumeRun, startRun } from '../src/billing/runs';
 import { billingAttempts, webhookEvents } from '../src/db/schema';
 import { startBillingCluster, seedUpload, statusCounts, waitForRun, type BillingCluster } from './support/billing';
+import { TEST_ACTOR } from './support/operators';
 
 const RATE_LIMIT = 40;
 let cluster: BillingCluster;
@@ -30,7 +31,7 @@ describe('a run of a few hundred attempts on two nodes', { timeout: 120_000 }, (
     cluster.sim.control.configureNotifications({ hold: true });
     const { uploadId, attempts } = await seedUpload(cluster.database, 300);
     const started = Date.now();
-    const run = await startRun(cluster.operator, { selection: { uploadId }, createdBy: 'test' });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
     expect(run).toMatchObject({ status: 'running', attemptCount: 300, createdBy: 'test' });
 
     const done = await waitForRun(cluster, run.id, (current) => current.status === 'completed');
@@ -66,10 +67,10 @@ describe('a run of a few hundred attempts on two nodes', { timeout: 120_000 }, (
   it('refuses a second run for attempts another run holds, and pauses, resumes and cancels', async () => {
     cluster.sim.control.reset();
     const { uploadId } = await seedUpload(cluster.database, 120);
-    const run = await startRun(cluster.operator, { selection: { uploadId } });
-    await expect(startRun(cluster.operator, { selection: { uploadId } })).rejects.toMatchObject({ status: 422 });
+    const run = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
+    await expect(startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR })).rejects.toMatchObject({ status: 422 });
 
-    await pauseRun(cluster.operator, run.id, 'tester');
+    await pauseRun(cluster.operator, run.id, TEST_ACTOR);
     await cluster.waitForQStashIdle();
     const whilePaused = cluster.sim.control.requestCount('process');
     const paused = await statusCounts(cluster, run.id);
@@ -78,9 +79,9 @@ describe('a run of a few hundred attempts on two nodes', { timeout: 120_000 }, (
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(cluster.sim.control.requestCount('process')).toBe(whilePaused);
 
-    await resumeRun(cluster.operator, run.id, 'tester');
+    await resumeRun(cluster.operator, run.id, TEST_ACTOR);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const cancelled = await cancelRun(cluster.operator, run.id, 'tester');
+    const cancelled = await cancelRun(cluster.operator, run.id, TEST_ACTOR);
     expect(cancelled.status).toBe('cancelled');
     await cluster.waitForQStashIdle();
     const final = await statusCounts(cluster, run.id);

@@ -8,6 +8,8 @@ import {
 } from '../src/blacklist/blacklist';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { TEST_PERSONAL_DATA_KEY, testIban } from './support/events';
+import { TEST_ACTOR } from './support/operators';
+import { operatorActor } from '../src/audit/actor';
 
 let database: MigratedTestDatabase;
 beforeAll(async () => {
@@ -43,19 +45,19 @@ describe('the blacklist', () => {
   it('lifts an entry with an audit trail, after which the IBAN can be listed again', async () => {
     const iban = testIban();
     await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'chargeback MS02', reasonCode: 'MS02', source: 'chargeback' });
-    const removed = await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, removedBy: 'ops@example.com', reason: 'debtor paid' });
+    const removed = await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'debtor paid' }, operatorActor({ id: 1, email: 'ops@example.com', role: 'operator' }));
     expect(removed).toMatchObject({ removedBy: 'ops@example.com', removalReason: 'debtor paid' });
     expect(await isBlacklisted(database.db, TEST_PERSONAL_DATA_KEY, iban)).toBe(false);
     expect((await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'again', source: 'operator' })).created).toBe(true);
-    expect(await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban: testIban(), removedBy: 'x', reason: 'y' })).toBeUndefined();
+    expect(await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban: testIban(), reason: 'y' }, TEST_ACTOR)).toBeUndefined();
   });
 
   it('lets only compliance lift a deceased or regulatory entry', async () => {
     const iban = testIban();
     await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'chargeback MD07', reasonCode: 'MD07', source: 'chargeback' });
-    await expect(removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, removedBy: 'ops', reason: 'mistake' })).rejects.toBeInstanceOf(
+    await expect(removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'mistake' }, TEST_ACTOR)).rejects.toBeInstanceOf(
       BlacklistRemovalRefused,
     );
-    expect(await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, removedBy: 'compliance', reason: 'checked', byCompliance: true })).toBeDefined();
+    expect(await removeFromBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'checked', byCompliance: true }, TEST_ACTOR)).toBeDefined();
   });
 });

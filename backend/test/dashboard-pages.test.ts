@@ -195,7 +195,7 @@ describe('the blacklist', () => {
     const { entry } = await addToBlacklist(database.db, TEST_PERSONAL_DATA_KEY, { iban, reason: 'debtor deceased', reasonCode: 'MD07', source: 'chargeback' });
     const refused = await html(`/dashboard/blacklist/${entry.id}/remove`, form({ reason: 'try anyway' }));
     expect(refused.status).toBe(422);
-    expect(refused.body).toContain('only compliance can lift a MD07 entry');
+    expect(refused.body).toContain('only compliance (an admin) can lift a MD07 entry');
     const page = await html('/dashboard/blacklist');
     expect(page.body).toContain(masked(iban));
     expect(page.body).toContain('chargeback (automatic)');

@@ -16,7 +16,7 @@ import { createServices } from '../src/services';
 import { backendEnvironment } from './support/backend';
 import { createMigratedDatabase, type MigratedTestDatabase } from './support/database';
 import { startDashboardNode, type DashboardNode } from './support/dashboard';
-import { logIn, submitLogin } from './support/operators';
+import { logIn, submitLogin, TEST_ACTOR } from './support/operators';
 
 let database: MigratedTestDatabase;
 let node: DashboardNode;
@@ -60,7 +60,7 @@ describe('operators:create', () => {
   it('creates the first operator from a password on stdin, who can then log in', async () => {
     const password = 'correct horse battery staple';
     const created = await tether(`${password}\n`, 'operators:create', ' First.Operator@Tether.TEST ');
-    expect(created).toMatchObject({ code: 0, stdout: 'operator first.operator@tether.test created\n' });
+    expect(created).toMatchObject({ code: 0, stdout: 'operator first.operator@tether.test created (admin)\n' });
     const [row] = await database.db.select().from(operators).where(eq(operators.email, 'first.operator@tether.test'));
     expect(row!.passwordHash).toMatch(/^\$argon2id\$/);
     expect(row!.passwordHash).not.toContain(password);
@@ -68,10 +68,10 @@ describe('operators:create', () => {
   }, 120_000);
 
   it('refuses the same address twice, a short password and a malformed address, changing nothing', async () => {
-    await createOperator(database.db, 'taken@tether.test', 'a long enough password');
-    await expect(createOperator(database.db, 'TAKEN@tether.test', 'another long password')).rejects.toThrow('an operator taken@tether.test exists already');
-    await expect(createOperator(database.db, 'second@tether.test', 'short')).rejects.toThrow('at least 12 characters');
-    await expect(createOperator(database.db, 'not an address', 'a long enough password')).rejects.toThrow('not an email address');
+    await createOperator(database.db, { email: 'taken@tether.test', password: 'a long enough password', role: 'operator' }, TEST_ACTOR);
+    await expect(createOperator(database.db, { email: 'TAKEN@tether.test', password: 'another long password', role: 'operator' }, TEST_ACTOR)).rejects.toThrow('an operator taken@tether.test exists already');
+    await expect(createOperator(database.db, { email: 'second@tether.test', password: 'short', role: 'operator' }, TEST_ACTOR)).rejects.toThrow('at least 12 characters');
+    await expect(createOperator(database.db, { email: 'not an address', password: 'a long enough password', role: 'operator' }, TEST_ACTOR)).rejects.toThrow('not an email address');
     expect(await database.db.select().from(operators).where(eq(operators.email, 'second@tether.test'))).toEqual([]);
   });
 
@@ -80,13 +80,13 @@ describe('operators:create', () => {
     expect((await cli('operators:create', 'a@tether.test', 'b@tether.test')).code).toBe(2);
     const listed = await cli('operators:list');
     expect(listed.code).toBe(0);
-    expect(listed.out).toMatch(/^id\s+operator\s+created\s+last_login/);
+    expect(listed.out).toMatch(/^id\s+operator\s+role\s+disabled\s+created\s+last_login/);
     expect(listed.out).toContain('first.operator@tether.test');
   });
 
   it('a new password ends the sessions opened with the old one', async () => {
     const session = await logIn(node.url, { email: 'first.operator@tether.test', password: 'correct horse battery staple' });
-    await changePassword(database.db, 'first.operator@tether.test', 'a different long password');
+    await changePassword(database.db, 'first.operator@tether.test', 'a different long password', TEST_ACTOR);
     expect((await session.fetch('/uploads')).status).toBe(401);
     expect((await submitLogin(node.url, 'first.operator@tether.test', 'correct horse battery staple')).response.status).toBe(401);
     expect((await submitLogin(node.url, 'first.operator@tether.test', 'a different long password')).response.status).toBe(303);

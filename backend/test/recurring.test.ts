@@ -12,6 +12,7 @@ import { billingAttempts, debtors, mandates, uploads } from '../src/db/schema';
 import { waitFor } from './support/backend';
 import { startBillingCluster, waitForRun, type BillingCluster } from './support/billing';
 import { testIban } from './support/events';
+import { TEST_ACTOR } from './support/operators';
 
 let cluster: BillingCluster;
 
@@ -41,7 +42,7 @@ async function seed(collection: 'one_off' | 'recurring', debtorsOf: Array<{ mand
 }
 
 async function run(uploadId: string) {
-  const started = await startRun(cluster.operator, { selection: { uploadId }, createdBy: 'test' });
+  const started = await startRun(cluster.operator, { selection: { uploadId }, actor: TEST_ACTOR });
   return waitForRun(cluster, started.id, (current) => current.status === 'completed');
 }
 

@@ -204,6 +204,10 @@ async function main() {
     await page.waitForTimeout(6_000);
     await page.reload();
     await shoot(page, 'billing-run');
+    await page.goto('/dashboard/audit');
+    await shoot(page, 'audit', { fullPage: false });
+    await page.goto('/dashboard/operators');
+    await shoot(page, 'operators');
 
     await seedSixMonthsOfCollections(stack);
     await page.goto('/dashboard/reports');

@@ -9,6 +9,7 @@ import { processUpload } from '../src/uploads/process-upload';
 import { findUpload } from '../src/uploads/repository';
 import { germanIban, startUploadTestEnvironment, storeUpload, type UploadTestEnvironment } from './support/uploads';
 import { TEST_PERSONAL_DATA_KEY } from './support/events';
+import { TEST_ACTOR } from './support/operators';
 
 let environment: UploadTestEnvironment;
 
@@ -87,7 +88,7 @@ describe('the blacklist', () => {
     expect(upload).toMatchObject({ rowsAccepted: 1, rowsRejected: 1 });
     expect(await problems(upload.id)).toEqual([{ row: 2, code: 'blacklisted', message: 'IBAN is blacklisted: chargeback MD06' }]);
 
-    await removeFromBlacklist(environment.database.db, TEST_PERSONAL_DATA_KEY, { iban: germanIban(20), removedBy: 'compliance', reason: 'paid back' });
+    await removeFromBlacklist(environment.database.db, TEST_PERSONAL_DATA_KEY, { iban: germanIban(20), reason: 'paid back' }, TEST_ACTOR);
     expect(await processCsv(['IBAN,Name,Amount', `${germanIban(20)},Listed,10.00`])).toMatchObject({ rowsAccepted: 1 });
   });
 });

@@ -17,6 +17,7 @@
  * and where an attempt's time goes (the nodes' tether_billing_phase_seconds). Results are printed and written to
  * bench/results/tmp/billing-<time>.json.
  */
+import { systemActor } from '../../backend/src/audit/actor';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +119,7 @@ try {
   // The bench starts the run as the CLI does (billing:start), with services of its own.
   const services = createServices(loadConfig(stack.env), pino({ level: 'warn' }));
   const started = performance.now();
-  const run = await startRun(billingContext(services), { selection: { uploadId }, createdBy: 'bench' });
+  const run = await startRun(billingContext(services), { selection: { uploadId }, actor: systemActor('bench') });
   let completed = await getRun(handle.db, run.id);
   let lastReport = performance.now();
   const deadline = started + Number(args['max-minutes']) * 60_000;

@@ -3,6 +3,7 @@
  * balancer like a browser (session cookie and CSRF token), uploading files and starting runs.
  */
 import { randomBytes } from 'node:crypto';
+import { systemActor } from '../../backend/src/audit/actor';
 import { createOperator } from '../../backend/src/auth/operators';
 import { logIn, type SessionClient } from '../../backend/test/support/operators';
 import { waitUntil } from '../support/processes';
@@ -21,7 +22,7 @@ export class Operator {
   static async logIn(stack: E2EStack): Promise<Operator> {
     const email = `e2e-${randomBytes(4).toString('hex')}@tether.test`;
     const password = `pw-${randomBytes(12).toString('base64url')}`;
-    await createOperator(stack.database.db, email, password);
+    await createOperator(stack.database.db, { email, password, role: 'operator' }, systemActor('e2e'));
     return new Operator(await logIn(stack.urls.balancer, { email, password }));
   }
 

@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { applyMigrations, openDatabase } from '../../backend/src/db/client';
+import { systemActor } from '../../backend/src/audit/actor';
 import { createOperator } from '../../backend/src/auth/operators';
 import { startSession } from '../../backend/src/auth/sessions';
 import { writeCsv, writeXlsx } from './files';
@@ -84,7 +85,7 @@ async function freshDatabase(): Promise<TestDatabase & BenchDatabase> {
   const handle = openDatabase(database.url, { maxConnections: 1 });
   try {
     await applyMigrations(handle.pool);
-    const operator = await createOperator(handle.db, 'bench@tether.test', randomBytes(16).toString('hex'));
+    const operator = await createOperator(handle.db, { email: 'bench@tether.test', password: randomBytes(16).toString('hex'), role: 'operator' }, systemActor('bench'));
     const session = await startSession(handle.db, operator, { idleSeconds: 24 * 3600, maxAgeSeconds: 24 * 3600 });
     return { ...database, operatorHeaders: { cookie: `tether_session=${session.token}`, 'x-csrf-token': session.csrfToken } };
   } finally {

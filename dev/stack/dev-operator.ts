@@ -1,9 +1,10 @@
 /**
  * `npm start` can be logged into at once: on a database without operators it creates one for
- * development, whose credentials the banner prints. Only the dev stack calls this; production
+ * development (an admin), whose credentials the banner prints. Only the dev stack calls this; production
  * operators are created with `npm run tether -- operators:create <email>`.
  */
 import { count } from 'drizzle-orm';
+import { systemActor } from '../../backend/src/audit/actor';
 import { createOperator } from '../../backend/src/auth/operators';
 import { openDatabase } from '../../backend/src/db/client';
 import { operators } from '../../backend/src/db/schema';
@@ -16,7 +17,7 @@ export async function ensureDevOperator(databaseUrl: string): Promise<string> {
   try {
     const [existing] = await database.db.select({ operators: count() }).from(operators);
     if ((existing?.operators ?? 0) > 0) return 'an existing operator (npm run tether -- operators:list)';
-    await createOperator(database.db, DEV_OPERATOR.email, DEV_OPERATOR.password);
+    await createOperator(database.db, { ...DEV_OPERATOR, role: 'admin' }, systemActor('npm start'));
     return `${DEV_OPERATOR.email} / ${DEV_OPERATOR.password}`;
   } finally {
     await database.close();

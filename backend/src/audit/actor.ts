@@ -11,3 +11,8 @@ export function operatorActor(operator: Operator): AuditActor {
 export function cliActor(operator?: Operator): AuditActor {
   return { kind: 'cli', osUser: userInfo().username, ...(operator ? { operatorId: operator.id, email: operator.email } : {}) };
 }
+
+/** Tether acting on a rule an operator set (the retry policy starting a run, a retention sweep). */
+export function systemActor(name: string): AuditActor {
+  return { kind: 'system', name };
+}

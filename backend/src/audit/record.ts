@@ -18,7 +18,7 @@ export type AuditActor =
 
 export interface AuditEntry {
   actor: AuditActor;
-  /** Dotted, past tense, from the list in audit/actions.ts: 'run.paused', 'blacklist.lifted'. */
+  /** What was done: the kind of target, dotted with a past-tense verb ('run.paused', 'blacklist.lifted'). */
   action: string;
   /** What was acted on: its kind ('upload', 'billing_run', 'attempt', 'blacklist', 'operator', ...) and id. */
   target?: { kind: string; id: string | number };
@@ -38,6 +38,11 @@ function actorColumns(actor: AuditActor) {
     case 'system':
       return { actorKind: actor.kind, actorOperatorId: null, actorName: actor.name };
   }
+}
+
+/** How the actor is named on what they changed (a run's created_by, a blacklist entry's removed_by) and in the log. */
+export function actorName(actor: AuditActor): string {
+  return actorColumns(actor).actorName;
 }
 
 export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void> {

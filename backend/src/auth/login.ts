@@ -4,6 +4,8 @@
  * a new session. Wrong email and wrong password answer alike.
  */
 import { eq, sql } from 'drizzle-orm';
+import { operatorActor } from '../audit/actor';
+import { recordAudit } from '../audit/record';
 import { operators } from '../db/schema';
 import type { AuthContext } from './context';
 import { clearFailures, currentRefusal, recordFailure, type Refusal } from './login-throttle';
@@ -43,8 +45,14 @@ export async function logIn(context: AuthContext, attempt: LoginAttempt): Promis
   }
 
   await clearFailures(db, client);
-  await db.update(operators).set({ lastLoginAt: sql`now()` }).where(eq(operators.id, operator.id));
-  const session = await startSession(db, operator, { idleSeconds: settings.sessionIdleSeconds, maxAgeSeconds: settings.sessionMaxAgeSeconds });
+  // Failed log-ins are counted in login_failure_events (purged), not audited: an append-only log
+  // must not be something anyone on the internet can write to.
+  const session = await db.transaction(async (tx) => {
+    await tx.update(operators).set({ lastLoginAt: sql`now()` }).where(eq(operators.id, operator.id));
+    const started = await startSession(tx, operator, { idleSeconds: settings.sessionIdleSeconds, maxAgeSeconds: settings.sessionMaxAgeSeconds });
+    await recordAudit(tx, { actor: operatorActor(operator), action: 'operator.logged_in', target: { kind: 'operator', id: operator.id } });
+    return started;
+  });
   log.info({ operatorId: operator.id }, 'operator logged in');
   return { ok: true, session };
 }

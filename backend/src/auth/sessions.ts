@@ -7,6 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/executor';
 import { operators, operatorSessions } from '../db/schema';
+import { operatorActor } from '../audit/actor';
+import { recordAudit } from '../audit/record';
 import type { Operator } from './operators';
 
 export interface SessionPolicy {
@@ -79,6 +81,10 @@ export async function resumeSession(db: Executor, token: string, policy: Session
   return { operator: { id: row.operatorId, email: row.email, role: row.role }, csrfToken: row.csrfToken, expiresAt };
 }
 
-export async function endSession(db: Executor, token: string): Promise<void> {
-  await db.delete(operatorSessions).where(eq(operatorSessions.tokenHash, hashToken(token)));
+/** Logs out: the session ends, and the audit log says so in the same transaction. */
+export async function endSession(db: Executor, token: string, operator: Operator): Promise<void> {
+  await db.transaction(async (tx) => {
+    const ended = await tx.delete(operatorSessions).where(eq(operatorSessions.tokenHash, hashToken(token))).returning({ tokenHash: operatorSessions.tokenHash });
+    if (ended.length > 0) await recordAudit(tx, { actor: operatorActor(operator), action: 'operator.logged_out', target: { kind: 'operator', id: operator.id } });
+  });
 }

@@ -14,15 +14,15 @@
  *   POST /billing/runs/:id/unschedule  {reason?} → {run} cancelled; 409 unless scheduled
  *   POST /billing/attempts/:id/release → {attemptId, hold}: lifts a hold (e.g. a VoP no-match); 409 if not held
  *
- * No authentication yet: `authorize` runs before every route (the dashboard's session check);
- * `operatorOf` names who acted.
+ * The session and role checks run in front of every route (app.ts); `actorOf` names who acted,
+ * for the run's record and the audit log.
  */
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { actorName, type AuditActor } from '../audit/record';
 import type { BillingContext } from './context';
 import { releaseHold } from './holds';
 import { cancelScheduledRun, rescheduleRun, scheduleRun } from './scheduled-runs';
-import type { AuditActor } from '../audit/record';
 import { requirePermission } from '../auth/permissions';
 import {
   BillingRunError,
@@ -73,16 +73,11 @@ function runView(run: BillingRun, progress?: RunProgress) {
 
 export interface BillingRouteOptions {
   context: BillingContext;
-  authorize?: MiddlewareHandler;
-  operatorOf?: (c: Context) => string | undefined;
-  /** Who acted, for the audit log of scheduling actions. */
-  actorOf?: (c: Context) => AuditActor;
+  actorOf: (c: Context) => AuditActor;
 }
 
-export function billingRoutes({ context, authorize, operatorOf, actorOf }: BillingRouteOptions) {
+export function billingRoutes({ context, actorOf }: BillingRouteOptions) {
   const app = new Hono();
-  if (authorize) app.use('/billing/*', authorize);
-  const operator = (c: Context) => operatorOf?.(c) ?? 'operator';
   const runId = (c: Context) => {
     const parsed = z.uuid().safeParse(c.req.param('id'));
     if (!parsed.success) throw new BillingRunError(404, 'no such billing run');
@@ -99,10 +94,9 @@ export function billingRoutes({ context, authorize, operatorOf, actorOf }: Billi
   app.post('/billing/runs', async (c) => {
     const parsed = startRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return c.json({ error: 'give uploadId, attemptIds or dueRetries', issues: parsed.error.issues }, 400);
-    const run = await startRun(context, { selection: parsed.data, createdBy: operator(c) });
+    const run = await startRun(context, { selection: parsed.data, actor: actorOf(c) });
     return c.json({ run: await withProgress(run) }, 201);
   });
-  const actor = (c: Context): AuditActor => actorOf?.(c) ?? { kind: 'system', name: operator(c) };
   const body = async <T extends z.ZodType>(c: Context, schema: T) => {
     const parsed = schema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) throw new BillingRunError(422, `invalid request: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
@@ -110,16 +104,16 @@ export function billingRoutes({ context, authorize, operatorOf, actorOf }: Billi
   };
   app.post('/billing/runs/scheduled', requirePermission('operate'), async (c) => {
     const request = await body(c, scheduleRequest);
-    const run = await scheduleRun(context, { selection: request.selection, startsAt: new Date(request.startsAt), actor: actor(c), createdBy: operator(c) });
+    const run = await scheduleRun(context, { selection: request.selection, startsAt: new Date(request.startsAt), actor: actorOf(c), createdBy: actorName(actorOf(c)) });
     return c.json({ run: runView(run) }, 201);
   });
   app.post('/billing/runs/:id/reschedule', requirePermission('operate'), async (c) => {
     const request = await body(c, rescheduleRequest);
-    return c.json({ run: runView(await rescheduleRun(context, runId(c), { startsAt: new Date(request.startsAt), actor: actor(c), reason: request.reason })) });
+    return c.json({ run: runView(await rescheduleRun(context, runId(c), { startsAt: new Date(request.startsAt), actor: actorOf(c), reason: request.reason })) });
   });
   app.post('/billing/runs/:id/unschedule', requirePermission('operate'), async (c) => {
     const request = await body(c, unscheduleRequest);
-    return c.json({ run: runView(await cancelScheduledRun(context, runId(c), { actor: actor(c), reason: request.reason })) });
+    return c.json({ run: runView(await cancelScheduledRun(context, runId(c), { actor: actorOf(c), reason: request.reason })) });
   });
   app.get('/billing/runs', async (c) => {
     const limit = Math.min(200, Math.max(1, Number(c.req.query('limit') ?? 50) || 50));
@@ -130,13 +124,13 @@ export function billingRoutes({ context, authorize, operatorOf, actorOf }: Billi
     if (!run) throw new BillingRunError(404, 'no such billing run');
     return c.json({ run: await withProgress(run) });
   });
-  app.post('/billing/runs/:id/pause', async (c) => c.json({ run: await withProgress(await pauseRun(context, runId(c), operator(c))) }));
-  app.post('/billing/runs/:id/resume', async (c) => c.json({ run: await withProgress(await resumeRun(context, runId(c), operator(c))) }));
-  app.post('/billing/runs/:id/cancel', async (c) => c.json({ run: await withProgress(await cancelRun(context, runId(c), operator(c))) }));
+  app.post('/billing/runs/:id/pause', async (c) => c.json({ run: await withProgress(await pauseRun(context, runId(c), actorOf(c))) }));
+  app.post('/billing/runs/:id/resume', async (c) => c.json({ run: await withProgress(await resumeRun(context, runId(c), actorOf(c))) }));
+  app.post('/billing/runs/:id/cancel', async (c) => c.json({ run: await withProgress(await cancelRun(context, runId(c), actorOf(c))) }));
   app.post('/billing/attempts/:id/release', async (c) => {
     const attemptId = Number(c.req.param('id'));
     if (!Number.isSafeInteger(attemptId) || attemptId <= 0) throw new BillingRunError(404, 'no such attempt');
-    const result = await releaseHold(context, attemptId, operator(c));
+    const result = await releaseHold(context, attemptId, actorOf(c));
     if (!result.released) return c.json({ error: `attempt ${attemptId} is not a held pending attempt` }, 409);
     return c.json({ attemptId, hold: result.reason });
   });

@@ -7,6 +7,7 @@
  * running or paused run holds, in one UPDATE, so two runs started at once cannot share one.
  */
 import { and, desc, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { actorName, recordAudit, type AuditActor } from '../audit/record';
 import { billingAttempts, billingRuns } from '../db/schema';
 import type { Executor } from '../db/executor';
 import { moveAttempts } from './attempt-moves';
@@ -55,17 +56,20 @@ export async function takeAttempts(tx: Executor, runId: string, selection: RunSe
   return taken.length;
 }
 
-export async function startRun(
-  context: BillingContext,
-  request: { selection: RunSelection; createdBy?: string },
-): Promise<BillingRun> {
+/** The selection as the audit log keeps it: a long list of attempt ids is summarised. */
+function selectionSummary(selection: RunSelection) {
+  return 'attemptIds' in selection && selection.attemptIds.length > 20 ? { attemptIds: `${selection.attemptIds.length} attempts` } : selection;
+}
+
+/** `actor` is recorded as the run's creator and in the audit log, in the run's own transaction. */
+export async function startRun(context: BillingContext, request: { selection: RunSelection; actor: AuditActor }): Promise<BillingRun> {
   const run = await context.db.transaction(async (tx) => {
     const [created] = await tx
       .insert(billingRuns)
       .values({
         selection: request.selection,
         uploadId: 'uploadId' in request.selection ? request.selection.uploadId : null,
-        createdBy: request.createdBy ?? null,
+        createdBy: actorName(request.actor),
       })
       .returning();
     const taken = await takeAttempts(tx, created!.id, request.selection);
@@ -75,6 +79,12 @@ export async function startRun(
       .set({ attemptCount: taken })
       .where(eq(billingRuns.id, created!.id))
       .returning();
+    await recordAudit(tx, {
+      actor: request.actor,
+      action: 'run.started',
+      target: { kind: 'billing_run', id: counted!.id },
+      after: { status: counted!.status, selection: selectionSummary(request.selection), attemptCount: counted!.attemptCount },
+    });
     return counted!;
   });
   context.log.info({ runId: run.id, attempts: run.attemptCount, createdBy: run.createdBy }, 'billing run started');
@@ -132,23 +142,42 @@ export async function completeRunIfDone(db: Executor, runId: string): Promise<bo
   return rows.length > 0;
 }
 
-export async function pauseRun(context: BillingContext, runId: string, by: string): Promise<BillingRun> {
-  const [run] = await context.db
-    .update(billingRuns)
-    .set({ status: 'paused', pausedBy: 'operator', pauseReason: `paused by ${by}`, pausedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(billingRuns.id, runId), eq(billingRuns.status, 'running')))
-    .returning();
+export async function pauseRun(context: BillingContext, runId: string, actor: AuditActor): Promise<BillingRun> {
+  const by = actorName(actor);
+  const run = await context.db.transaction(async (tx) => {
+    const [paused] = await tx
+      .update(billingRuns)
+      .set({ status: 'paused', pausedBy: 'operator', pauseReason: `paused by ${by}`, pausedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(and(eq(billingRuns.id, runId), eq(billingRuns.status, 'running')))
+      .returning();
+    if (paused) await recordAudit(tx, { actor, action: 'run.paused', target: { kind: 'billing_run', id: runId }, before: { status: 'running' }, after: { status: 'paused' } });
+    return paused;
+  });
   if (!run) throw await refusal(context.db, runId, 'only a running run can be paused');
   context.log.info({ runId, by }, 'billing run paused');
   return run;
 }
 
-export async function resumeRun(context: BillingContext, runId: string, by: string): Promise<BillingRun> {
-  const [run] = await context.db
-    .update(billingRuns)
-    .set({ status: 'running', pausedBy: null, pauseReason: null, pausedAt: null, updatedAt: sql`now()` })
-    .where(and(eq(billingRuns.id, runId), eq(billingRuns.status, 'paused')))
-    .returning();
+export async function resumeRun(context: BillingContext, runId: string, actor: AuditActor): Promise<BillingRun> {
+  const by = actorName(actor);
+  const run = await context.db.transaction(async (tx) => {
+    const [before] = await tx.select({ pausedBy: billingRuns.pausedBy }).from(billingRuns).where(eq(billingRuns.id, runId)).for('update');
+    const [resumed] = await tx
+      .update(billingRuns)
+      .set({ status: 'running', pausedBy: null, pauseReason: null, pausedAt: null, updatedAt: sql`now()` })
+      .where(and(eq(billingRuns.id, runId), eq(billingRuns.status, 'paused')))
+      .returning();
+    if (resumed) {
+      await recordAudit(tx, {
+        actor,
+        action: 'run.resumed',
+        target: { kind: 'billing_run', id: runId },
+        before: { status: 'paused', pausedBy: before?.pausedBy ?? null },
+        after: { status: 'running' },
+      });
+    }
+    return resumed;
+  });
   if (!run) throw await refusal(context.db, runId, 'only a paused run can be resumed');
   context.log.info({ runId, by }, 'billing run resumed');
   await dispatchRun(context, runId);
@@ -157,8 +186,10 @@ export async function resumeRun(context: BillingContext, runId: string, by: stri
 }
 
 /** Stops the run: its attempts not yet claimed are cancelled; requests in flight finish and are recorded. */
-export async function cancelRun(context: BillingContext, runId: string, by: string): Promise<BillingRun> {
+export async function cancelRun(context: BillingContext, runId: string, actor: AuditActor): Promise<BillingRun> {
+  const by = actorName(actor);
   const run = await context.db.transaction(async (tx) => {
+    const [before] = await tx.select({ status: billingRuns.status }).from(billingRuns).where(eq(billingRuns.id, runId)).for('update');
     const [cancelled] = await tx
       .update(billingRuns)
       .set({ status: 'cancelled', cancelledAt: sql`now()`, updatedAt: sql`now()` })
@@ -172,6 +203,13 @@ export async function cancelRun(context: BillingContext, runId: string, by: stri
       note: { source: 'operator', reason: `billing run cancelled by ${by}` },
     });
     const [withCounts] = await tx.update(billingRuns).set({ counts: countsSnapshot }).where(eq(billingRuns.id, runId)).returning();
+    await recordAudit(tx, {
+      actor,
+      action: 'run.cancelled',
+      target: { kind: 'billing_run', id: runId },
+      before: { status: before!.status },
+      after: { status: 'cancelled', counts: withCounts!.counts },
+    });
     return withCounts;
   });
   if (!run) throw await refusal(context.db, runId, 'only a running or paused run can be cancelled');

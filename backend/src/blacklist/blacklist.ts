@@ -9,7 +9,9 @@
  * the hash alone keeps the IBAN blocked. `key` is PERSONAL_DATA_KEY.
  */
 import { normaliseIban } from '@tether/shared/iban';
+import { maskIban } from '@tether/shared/mask';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { actorName, recordAudit, type AuditActor } from '../audit/record';
 import type { Executor } from '../db/executor';
 import { blacklist } from '../db/schema';
 import { ibanKeyedHash } from '../personal-data/keyed-hash';
@@ -30,8 +32,15 @@ export interface BlacklistRequest {
   createdBy?: string;
 }
 
-/** Entries only compliance may lift (../shared/sepa-domain.md §5.2): debtor deceased, regulatory. */
+/**
+ * Entries only compliance may lift (../shared/sepa-domain.md §5.2): debtor deceased, regulatory.
+ * An admin lifts them, with a reason (issue 17); operators remove the others.
+ */
 const COMPLIANCE_CODES = new Set(['MD07', 'RR04']);
+
+export function needsComplianceToLift(entry: Pick<BlacklistEntry, 'reasonCode'>): boolean {
+  return entry.reasonCode !== null && COMPLIANCE_CODES.has(entry.reasonCode);
+}
 
 export class BlacklistRemovalRefused extends Error {
   override name = 'BlacklistRemovalRefused';
@@ -111,6 +120,23 @@ export async function addManyToBlacklist(
   return results;
 }
 
+/** An operator lists an IBAN by hand: audited when it was not listed yet (listing it again changes nothing). */
+export async function blacklistByHand(db: Executor, key: string, request: { iban: string; reason: string }, actor: AuditActor) {
+  return db.transaction(async (tx) => {
+    const added = await addToBlacklist(tx, key, { iban: request.iban, reason: request.reason, source: 'operator', createdBy: actorName(actor) });
+    if (added.created) {
+      await recordAudit(tx, {
+        actor,
+        action: 'blacklist.added',
+        target: { kind: 'blacklist_entry', id: added.entry.id },
+        after: { iban: maskIban(added.entry.iban), active: true },
+        reason: request.reason,
+      });
+    }
+    return added;
+  });
+}
+
 /** The active entries among `ibans`, by normalised IBAN, found by IBAN or keyed hash; for checking a batch of rows at once. */
 export async function findBlacklisted(db: Executor, key: string, ibans: readonly string[]): Promise<Map<string, BlacklistEntry>> {
   const normalized = [...new Set(ibans.map(normaliseIban))];
@@ -139,25 +165,37 @@ export async function isBlacklisted(db: Executor, key: string, iban: string): Pr
 }
 
 /**
- * Lifts the active entry, keeping it (with who and why) as the audit trail. Entries for a
- * deceased debtor or a regulatory reason need `byCompliance`. Answers the removed entry, or
- * undefined when the IBAN was not listed.
+ * Lifts the active entry, keeping it (with who and why) as the audit trail, and audits it in the
+ * same transaction. Entries for a deceased debtor or a regulatory reason need `byCompliance` (an
+ * admin's lift). Answers the removed entry, or undefined when the IBAN was not listed.
  */
 export async function removeFromBlacklist(
   db: Executor,
   key: string,
-  request: { iban: string; removedBy: string; reason: string; byCompliance?: boolean },
+  request: { iban: string; reason: string; byCompliance?: boolean },
+  actor: AuditActor,
 ): Promise<BlacklistEntry | undefined> {
   const iban = normaliseIban(request.iban);
-  const active = await findActive(db, key, iban);
-  if (!active) return undefined;
-  if (active.reasonCode && COMPLIANCE_CODES.has(active.reasonCode) && !request.byCompliance) {
-    throw new BlacklistRemovalRefused(`only compliance can lift a ${active.reasonCode} entry`);
-  }
-  const [removed] = await db
-    .update(blacklist)
-    .set({ removedAt: new Date(), removedBy: request.removedBy, removalReason: request.reason })
-    .where(and(eq(blacklist.id, active.id), isNull(blacklist.removedAt)))
-    .returning();
-  return removed;
+  return db.transaction(async (tx) => {
+    const active = await findActive(tx, key, iban);
+    if (!active) return undefined;
+    const compliance = needsComplianceToLift(active);
+    if (compliance && !request.byCompliance) throw new BlacklistRemovalRefused(`only compliance (an admin) can lift a ${active.reasonCode} entry`);
+    const [removed] = await tx
+      .update(blacklist)
+      .set({ removedAt: new Date(), removedBy: actorName(actor), removalReason: request.reason })
+      .where(and(eq(blacklist.id, active.id), isNull(blacklist.removedAt)))
+      .returning();
+    if (removed) {
+      await recordAudit(tx, {
+        actor,
+        action: compliance ? 'blacklist.lifted' : 'blacklist.removed',
+        target: { kind: 'blacklist_entry', id: removed.id },
+        before: { iban: maskIban(removed.iban), active: true, reasonCode: removed.reasonCode },
+        after: { active: false },
+        reason: request.reason,
+      });
+    }
+    return removed;
+  });
 }

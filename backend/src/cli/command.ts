@@ -1,7 +1,11 @@
 /**
  * What a CLI command is. Each command lives in its own file under cli/commands/ and default-exports
  * `defineCommand({...})`; main.ts finds them there, so adding a command touches no other file.
+ * Every command names the permission it needs (shared/src/roles.ts), checked before it runs
+ * (cli/authorize.ts).
  */
+import type { Permission } from '@tether/shared/roles';
+import type { AuditActor } from '../audit/record';
 import type { Services } from '../services';
 
 export interface CliOutput {
@@ -15,6 +19,8 @@ export interface CommandContext {
   io: CliOutput;
   /** The backend's services, made on first use from the environment (as a node does). */
   services(): Services;
+  /** Who runs the command, for what it records and the audit log: the OS user, and the operator named with --as. */
+  actor: AuditActor;
 }
 
 export interface Command {
@@ -23,6 +29,8 @@ export interface Command {
   summary: string;
   /** Arguments after the name, e.g. `<id>` or `[--limit <n>]`. */
   usage: string;
+  /** What the operator named with --as must be allowed: read, operate or administer. */
+  permission: Permission;
   /** Resolves to the exit code (0 when omitted); throws UsageError for bad arguments. */
   run(args: string[], context: CommandContext): Promise<number | void>;
 }

@@ -1,17 +1,19 @@
 /**
- * Runs one CLI command: finds it among cli/commands/*.ts (*.js in the build, backend/dist/commands/), gives it the backend's services (made
- * from the environment on first use unless given) and turns what happens into an exit code.
+ * Runs one CLI command: finds it among cli/commands/*.ts (*.js in the build, backend/dist/commands/),
+ * checks who runs it (cli/authorize.ts), gives it the backend's services (made from the environment
+ * on first use unless given) and turns what happens into an exit code.
  */
 import { readdir } from 'node:fs/promises';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../log';
 import { createServices, type Services } from '../services';
+import { authorizeCommand, CommandRefused, REFUSED_EXIT_CODE, takeAsOption } from './authorize';
 import { UsageError, type CliOutput, type Command } from './command';
 
 const COMMANDS_DIR = new URL('./commands/', import.meta.url);
 
-async function loadCommands(): Promise<Map<string, Command>> {
+export async function loadCommands(): Promise<Map<string, Command>> {
   const files = (await readdir(COMMANDS_DIR)).filter((file) => /\.[jt]s$/.test(file) && !file.endsWith('.d.ts')).sort();
   const commands = new Map<string, Command>();
   for (const file of files) {
@@ -23,7 +25,7 @@ async function loadCommands(): Promise<Map<string, Command>> {
 }
 
 function help(commands: Map<string, Command>, io: CliOutput) {
-  io.out('usage: npm run tether -- <command> [arguments]\n');
+  io.out('usage: npm run tether -- <command> [arguments] [--as <operator email>]\n');
   const width = Math.max(...[...commands.keys()].map((name) => name.length));
   for (const command of [...commands.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     io.out(`  ${command.name.padEnd(width)}  ${command.summary}`);
@@ -39,9 +41,10 @@ export async function runCli(
   argv: string[],
   io: CliOutput,
   makeServices: () => Services = servicesFromEnvironment,
+  commands?: Map<string, Command>,
 ): Promise<number> {
-  const commands = await loadCommands();
-  const [name, ...args] = argv;
+  commands ??= await loadCommands();
+  const [name, ...given] = argv;
   if (!name || name === 'help' || name === '--help') {
     help(commands, io);
     return name ? 0 : 2;
@@ -53,10 +56,16 @@ export async function runCli(
     return 2;
   }
   let services: Services | undefined;
-  const context = { io, services: () => (services ??= makeServices()) };
+  const lazyServices = () => (services ??= makeServices());
   try {
-    return (await command.run(args, context)) ?? 0;
+    const { as, rest } = takeAsOption(given);
+    const actor = await authorizeCommand(command, as, lazyServices);
+    return (await command.run(rest, { io, services: lazyServices, actor })) ?? 0;
   } catch (error) {
+    if (error instanceof CommandRefused) {
+      io.err(error.message);
+      return REFUSED_EXIT_CODE;
+    }
     if (error instanceof UsageError) {
       io.err(`${error.message}\nusage: ${command.name} ${command.usage}`);
       return 2;

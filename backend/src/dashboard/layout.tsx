@@ -1,13 +1,15 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The frame of every dashboard page: navigation, the operator and log-out, the CSRF token for htmx and scripts. */
+import { roleAllows, type Permission } from '@tether/shared/roles';
 import type { Child, FC } from 'hono/jsx';
 import type { Operator } from '../auth/operators';
 import { CSRF_FIELD, CSRF_HEADER } from '../auth/csrf';
 import { assetUrl } from './assets';
 
+/** The pages in the navigation, each shown to the roles that may open it (auth/route-permissions.ts). */
 export const NAVIGATION = [
   { href: '/dashboard', label: 'Status' },
-  { href: '/dashboard/uploads/new', label: 'Upload' },
+  { href: '/dashboard/uploads/new', label: 'Upload', permission: 'operate' },
   { href: '/dashboard/uploads', label: 'Uploads' },
   { href: '/dashboard/debtors', label: 'Debtors' },
   { href: '/dashboard/attempts', label: 'Attempts' },
@@ -17,7 +19,9 @@ export const NAVIGATION = [
   { href: '/dashboard/review', label: 'Review' },
   { href: '/dashboard/personal-data', label: 'Personal data' },
   { href: '/dashboard/reports', label: 'Reports' },
-] as const;
+  { href: '/dashboard/audit', label: 'Audit' },
+  { href: '/dashboard/operators', label: 'Operators', permission: 'administer' },
+] as const satisfies ReadonlyArray<{ href: string; label: string; permission?: Permission }>;
 
 export type Section = (typeof NAVIGATION)[number]['href'];
 
@@ -66,7 +70,7 @@ export const Layout: FC<{ title: string; section: Section; viewer: Viewer; child
           Tether
         </a>
         <nav>
-          {NAVIGATION.map((item) => (
+          {NAVIGATION.filter((item) => !('permission' in item) || roleAllows(viewer.operator.role, item.permission)).map((item) => (
             <a href={item.href} aria-current={item.href === section ? 'page' : undefined}>
               {item.label}
             </a>
@@ -74,7 +78,9 @@ export const Layout: FC<{ title: string; section: Section; viewer: Viewer; child
         </nav>
         <form class="who" method="post" action="/logout">
           <input type="hidden" name={CSRF_FIELD} value={viewer.csrfToken} />
-          <span>{viewer.operator.email}</span>
+          <span>
+            {viewer.operator.email} <small>({viewer.operator.role})</small>
+          </span>
           <button type="submit" class="link">
             Log out
           </button>

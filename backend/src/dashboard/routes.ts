@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { assetRoutes } from './assets';
 import type { DashboardContext } from './context';
 import { attemptPages } from './pages/attempts';
+import { auditPage } from './pages/audit';
 import { blacklistPage } from './pages/blacklist';
 import { deadLetterPage } from './pages/dead-letters';
 import { debtorsPage } from './pages/debtors';
@@ -15,6 +16,7 @@ import { loginPages } from './pages/login';
 import { personalDataPage } from './pages/personal-data';
 import { reviewPage } from './pages/review';
 import { reportPages } from './pages/reports';
+import { operatorPages } from './pages/operators';
 import { runPages } from './pages/runs';
 import { statusPage } from './pages/status';
 import { uploadPages } from './pages/uploads';
@@ -35,5 +37,7 @@ export function dashboardRoutes(context: DashboardContext) {
   app.route('/', reviewPage(context));
   app.route('/', personalDataPage(context));
   app.route('/', reportPages(context));
+  app.route('/', auditPage(context));
+  app.route('/', operatorPages(context));
   return app;
 }

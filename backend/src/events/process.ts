@@ -12,6 +12,7 @@
  * it commits), so deliveries, replays and matching cannot deadlock each other.
  */
 import { eq, sql, type SQL } from 'drizzle-orm';
+import { recordAudit, type AuditActor } from '../audit/record';
 import type { Executor } from '../db/executor';
 import { webhookEvents } from '../db/schema';
 import type { EventContext } from './context';
@@ -360,13 +361,22 @@ export async function processEvent(context: EventContext, event: IncomingEvent):
 }
 
 /** A failed notification that names a signed id waits for the confirmer again; one that names none stays failed. */
-async function awaitConfirmationAgain(context: EventContext, eventId: number): Promise<EventOutcome> {
-  const result = await context.db.execute<{ outcome: EventOutcome }>(sql`
-    update webhook_events set outcome = 'awaiting_confirmation', confirm_after = clock_timestamp(), error = null,
-           attempts = attempts + 1
-    where id = ${eventId} and outcome = 'failed' and unique_id is not null
-    returning outcome`);
-  return result.rows[0]?.outcome ?? 'failed';
+async function awaitConfirmationAgain(context: EventContext, eventId: number, replayedBy: AuditActor | undefined): Promise<EventOutcome> {
+  return context.db.transaction(async (tx) => {
+    const result = await tx.execute<{ outcome: EventOutcome }>(sql`
+      update webhook_events set outcome = 'awaiting_confirmation', confirm_after = clock_timestamp(), error = null,
+             attempts = attempts + 1
+      where id = ${eventId} and outcome = 'failed' and unique_id is not null
+      returning outcome`);
+    const outcome = result.rows[0]?.outcome;
+    if (outcome && replayedBy) await recordReplay(tx, replayedBy, eventId, 'failed', outcome);
+    return outcome ?? 'failed';
+  });
+}
+
+/** An operator's replay that changed the event, in the replay's own transaction. */
+function recordReplay(tx: Executor, actor: AuditActor, eventId: number, before: string, after: string) {
+  return recordAudit(tx, { actor, action: 'event.replayed', target: { kind: 'emp_event', id: eventId }, before: { outcome: before }, after: { outcome: after } });
 }
 
 export interface ReprocessResult {
@@ -384,14 +394,14 @@ export interface ReprocessResult {
  * Idempotent: final events are left alone, and two callers at once run it once (the event row
  * is locked and re-read).
  */
-export async function reprocessEvent(context: EventContext, eventId: number): Promise<ReprocessResult> {
+export async function reprocessEvent(context: EventContext, eventId: number, replayedBy?: AuditActor): Promise<ReprocessResult> {
   const [stored] = await context.db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId));
   if (!stored) throw new EventNotFound(`no event ${eventId}`);
   // Left as found, unless this call runs it again.
   const asFound = { eventId, error: stored.error ?? undefined, attemptId: stored.billingAttemptId ?? undefined, rerun: false };
   if (!isReopenable(stored.outcome)) return { ...asFound, outcome: stored.outcome as EventOutcome };
   // A notification is never applied as it claims: running one again means asking EMP again.
-  if (stored.source === 'notification') return { ...asFound, outcome: await awaitConfirmationAgain(context, eventId), rerun: true };
+  if (stored.source === 'notification') return { ...asFound, outcome: await awaitConfirmationAgain(context, eventId, replayedBy), rerun: true };
   const interpretation = interpretEvent(stored.payload);
   const meaning = interpretation.ok ? interpretation.meaning : undefined;
   let committed: Committed | undefined;
@@ -424,6 +434,7 @@ export async function reprocessEvent(context: EventContext, eventId: number): Pr
           attempts: sql`${webhookEvents.attempts} + 1`,
         })
         .where(eq(webhookEvents.id, eventId));
+      if (replayedBy) await recordReplay(tx, replayedBy, eventId, current.outcome, verdict.outcome);
       const event = { id: eventId, dedupKey: stored.dedupKey, receivedAt: stored.receivedAt };
       const effects =
         attempt && meaning && changesAttempt(verdict)

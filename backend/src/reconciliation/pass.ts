@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { BillingContext } from '../billing/context';
 import { scheduleRetries } from '../billing/retries';
+import { systemActor } from '../audit/actor';
 import { BillingRunError, completeRunIfDone, startRun } from '../billing/runs';
 import { billingAttempts, billingRuns } from '../db/schema';
 import { confirmAllDue, type ConfirmationSummary } from '../confirmation/confirm';
@@ -77,7 +78,7 @@ export async function runReconciliation(context: BillingContext, request: Reconc
 
 async function startDueRetries(context: BillingContext): Promise<string | undefined> {
   try {
-    return (await startRun(context, { selection: { dueRetries: true }, createdBy: 'retry policy' })).id;
+    return (await startRun(context, { selection: { dueRetries: true }, actor: systemActor('retry policy') })).id;
   } catch (error) {
     if (error instanceof BillingRunError && error.status === 422) return undefined;
     throw error;

@@ -8,7 +8,7 @@
  *                                 → 200 summary, 409 while another pass runs.
  */
 import type { Receiver } from '@upstash/qstash';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { BillingContext } from '../billing/context';
 import { describeError } from '../events/describe-error';
@@ -37,10 +37,8 @@ export function reconciliationDeliveryRoutes({ context, receiver }: { context: B
   });
 }
 
-export function reconciliationRoutes({ context, authorize }: { context: BillingContext; authorize?: MiddlewareHandler }) {
-  const app = new Hono();
-  if (authorize) app.use('/reconciliation/*', authorize);
-  return app.post('/reconciliation/runs', async (c) => {
+export function reconciliationRoutes({ context }: { context: BillingContext }) {
+  return new Hono().post('/reconciliation/runs', async (c) => {
     const parsed = onDemandRequest.safeParse(await c.req.json().catch(() => ({})));
     if (!parsed.success) return c.json({ error: 'invalid request', issues: parsed.error.issues }, 400);
     const { transactions, startDate, endDate = new Date().toISOString().slice(0, 10) } = parsed.data;

@@ -6,6 +6,7 @@
  */
 import type { ColumnMapping } from '@tether/shared/debtor-columns';
 import { randomUUID } from 'node:crypto';
+import { actorName, recordAudit, type AuditActor } from '../audit/record';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { ContentRefusedError, inspectContent, type ContentToInspect } from './content-check';
 import type { UploadContext } from './context';
@@ -34,7 +35,8 @@ export interface UploadRequest {
   encoding?: TextEncoding;
   delimiter?: Delimiter;
   collection?: Collection;
-  createdBy?: string;
+  /** Who uploads: the upload's creator, and the audit log's actor for it and for its completion. */
+  actor: AuditActor;
 }
 
 export interface PresignedUrl {
@@ -60,7 +62,17 @@ export async function startUpload(context: UploadContext, request: UploadRequest
   const maxBytes = maxBytesFor(format, context.limits);
   if (request.sizeBytes > maxBytes) throw new UploadRequestError(413, `The file has ${request.sizeBytes} bytes, more than the ${maxBytes} allowed for ${format.toUpperCase()}`);
 
-  const upload = await createUpload(context.db, { ...request, id: randomUUID(), originalName: request.fileName, format, contentType });
+  const { actor, ...described } = request;
+  const upload = await context.db.transaction(async (tx) => {
+    const created = await createUpload(tx, { ...described, id: randomUUID(), originalName: request.fileName, format, contentType, createdBy: actorName(actor) });
+    await recordAudit(tx, {
+      actor,
+      action: 'upload.created',
+      target: { kind: 'upload', id: created.id },
+      after: { status: created.status, fileName: created.originalName, format, sizeBytes: created.sizeBytes },
+    });
+    return created;
+  });
   // Content type and length are signed: storage refuses a different file than the one announced.
   const url = await context.storage.presignPut(upload.fileKey, { contentType, contentLength: request.sizeBytes, expiresIn: context.limits.urlTtlSeconds });
   return { upload, put: { url, expiresAt: expiresAt(context), headers: { 'content-type': contentType } } };
@@ -104,19 +116,27 @@ function inspectionOf(upload: UploadRecord): ContentToInspect {
  * replaced after this; the copy checked, checksummed and later processed cannot. Only the caller
  * that moves the upload to "uploaded" keeps its copy (concurrent completes each check their own).
  */
-async function sealAndCheck(context: UploadContext, upload: UploadRecord): Promise<UploadRecord> {
+async function sealAndCheck(context: UploadContext, upload: UploadRecord, actor: AuditActor): Promise<UploadRecord> {
+  const completed = { actor, action: 'upload.completed', target: { kind: 'upload', id: upload.id }, before: { status: upload.status } };
   const sealedKey = sealedFileKey(upload.id, formatOfRecord(upload));
   let kept = false;
   try {
     if (!(await context.storage.copyObject(upload.fileKey, sealedKey))) throw new ContentRefusedError('No file was uploaded for this upload yet');
     const content = await inspectContent(context.storage, { ...inspectionOf(upload), fileKey: sealedKey }, context.limits);
-    const marked = await markUploaded(context.db, upload.id, { ...content, fileKey: sealedKey });
+    const marked = await context.db.transaction(async (tx) => {
+      const uploaded = await markUploaded(tx, upload.id, { ...content, fileKey: sealedKey });
+      if (uploaded) await recordAudit(tx, { ...completed, after: { status: uploaded.status, sizeBytes: uploaded.sizeBytes, checksumSha256: uploaded.checksumSha256 } });
+      return uploaded;
+    });
     kept = marked !== undefined;
     if (marked) await context.storage.deleteObject(upload.fileKey);
     return marked ?? (await existingUpload(context, upload.id));
   } catch (error) {
     if (!(error instanceof ContentRefusedError)) throw error;
-    await markFailed(context.db, upload.id, error.message);
+    await context.db.transaction(async (tx) => {
+      await markFailed(tx, upload.id, error.message);
+      await recordAudit(tx, { ...completed, after: { status: 'failed', error: error.message } });
+    });
     // A refused file (binary, ZIP bomb) is not kept around.
     await context.storage.deleteObject(upload.fileKey);
     throw new UploadRequestError(422, error.message);
@@ -126,9 +146,9 @@ async function sealAndCheck(context: UploadContext, upload: UploadRecord): Promi
 }
 
 /** Checks the stored file and queues it; repeating it on a checked or queued upload only queues what is not queued yet. */
-export async function completeUpload(context: UploadContext, id: string): Promise<UploadRecord> {
+export async function completeUpload(context: UploadContext, id: string, actor: AuditActor): Promise<UploadRecord> {
   let upload = await existingUpload(context, id);
-  if (upload.status === 'created') upload = await sealAndCheck(context, upload);
+  if (upload.status === 'created') upload = await sealAndCheck(context, upload, actor);
   if (upload.status === 'uploaded' && (await markQueued(context.db, id))) {
     try {
       await queueProcessing(context.qstash, context.publicUrl, id, context.limits.parallelism);

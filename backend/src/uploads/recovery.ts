@@ -107,7 +107,7 @@ export async function reprocessUpload(context: UploadContext, id: string, reques
     });
   });
   context.log.info({ uploadId: id }, 'failed upload queued to be processed again');
-  return completeUpload(context, id);
+  return completeUpload(context, id, actor);
 }
 
 export interface WithdrawalResult {

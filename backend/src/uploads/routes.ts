@@ -10,13 +10,14 @@
  *   GET  /uploads/:id/file           → {url, expiresAt}: the original file
  *   GET  /uploads/:id/error-report   → {url, expiresAt}: the CSV of rejected rows
  *
- * No authentication yet: `authorize` runs before every route and is where the dashboard's
- * session check goes; `operatorOf` names who created an upload.
+ * The session and role checks run in front of every route (app.ts); `actorOf` names who acted,
+ * for the upload's record and the audit log.
  */
 import { COLLECTIONS } from '../db/schema';
 import { DEBTOR_FIELDS } from '@tether/shared/debtor-columns';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import type { AuditActor } from '../audit/record';
 import type { UploadContext } from './context';
 import { DELIMITERS } from './csv-dialect';
 import { completeUpload, errorReportUrl, getUpload, originalFileUrl, receiveContent, startUpload, UploadRequestError } from './lifecycle';
@@ -25,8 +26,7 @@ import { TEXT_ENCODINGS } from './text-inspection';
 
 export interface UploadRouteOptions {
   context: UploadContext;
-  authorize?: MiddlewareHandler;
-  operatorOf?: (c: Context) => string | undefined;
+  actorOf: (c: Context) => AuditActor;
 }
 
 const createRequest = z.strictObject({
@@ -74,9 +74,8 @@ function idParameter(c: Context): string {
   return parsed.data;
 }
 
-export function uploadRoutes({ context, authorize, operatorOf }: UploadRouteOptions) {
+export function uploadRoutes({ context, actorOf }: UploadRouteOptions) {
   const app = new Hono();
-  if (authorize) app.use('/uploads', authorize).use('/uploads/*', authorize);
   app.onError((error, c) => {
     if (error instanceof UploadRequestError) return c.json({ error: error.message }, error.status);
     context.log.error({ error: error.message, path: c.req.path }, 'upload request failed');
@@ -88,7 +87,7 @@ export function uploadRoutes({ context, authorize, operatorOf }: UploadRouteOpti
     if (!parsed.success) {
       return c.json({ error: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ') }, 400);
     }
-    const { upload, put } = await startUpload(context, { ...parsed.data, createdBy: operatorOf?.(c) });
+    const { upload, put } = await startUpload(context, { ...parsed.data, actor: actorOf(c) });
     return c.json({ upload: uploadView(upload), put }, 201);
   });
 
@@ -100,7 +99,7 @@ export function uploadRoutes({ context, authorize, operatorOf }: UploadRouteOpti
     return c.json({ upload: uploadView(upload) });
   });
 
-  app.post('/uploads/:id/complete', async (c) => c.json({ upload: uploadView(await completeUpload(context, idParameter(c))) }, 202));
+  app.post('/uploads/:id/complete', async (c) => c.json({ upload: uploadView(await completeUpload(context, idParameter(c), actorOf(c))) }, 202));
 
   app.get('/uploads', async (c) => {
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 50) || 50, 1), 200);

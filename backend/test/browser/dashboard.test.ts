@@ -201,7 +201,7 @@ describe('the dashboard in a browser', () => {
     const runId = page.url().split('/').at(-1)!;
 
     await page.getByRole('button', { name: 'Pause' }).click();
-    await page.locator('#run-panel', { hasText: `paused by operator: paused by ${stack.operator.email}` }).waitFor();
+    await page.locator('#run-panel', { hasText: `paused by ${stack.operator.email}` }).waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.locator('#run-panel .badge', { hasText: 'running' }).first().waitFor();
 
@@ -215,6 +215,48 @@ describe('the dashboard in a browser', () => {
 
     await page.goto('/dashboard/runs');
     expect(await page.locator('tr', { hasText: runId.slice(0, 8) }).textContent()).toContain(stack.operator.email);
+  });
+
+  it('shows the audit log with who blacklisted what, filtered, and exports it as CSV', async () => {
+    await page.goto('/dashboard/audit');
+    await page.getByLabel('Action').selectOption('blacklist.removed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/action=blacklist.removed/);
+    const rows = page.locator('#audit-entries tr[data-audit]');
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(await rows.first().textContent()).toContain(stack.operator.email);
+    expect(await rows.first().textContent()).toContain('mandate renewed');
+    expect(await page.locator('#audit-entries').textContent()).not.toContain('blacklist.added');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv).toContain('"blacklist.removed"');
+    expect(csv).not.toContain('"blacklist.added"');
+  });
+
+  it('lets an admin add an operator and disable them, whose open session ends at once', async () => {
+    await page.goto('/dashboard/operators');
+    await page.getByLabel('Email').fill('viewer@tether.test');
+    await page.locator('form[action="/dashboard/operators"] select[name="role"]').selectOption('viewer');
+    await page.getByLabel('Initial password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Add' }).click();
+    await page.locator('.notice.ok', { hasText: 'viewer@tether.test can log in now, as viewer.' }).waitFor();
+
+    const viewerContext = await browser.newContext({ baseURL: stack.url });
+    const viewerPage = await viewerContext.newPage();
+    await viewerPage.goto('/login');
+    await viewerPage.getByLabel('Email').fill('viewer@tether.test');
+    await viewerPage.getByLabel('Password').fill('a long enough password');
+    await viewerPage.getByRole('button', { name: 'Log in' }).click();
+    await viewerPage.goto('/dashboard/blacklist');
+    // A viewer reads the list but is offered neither the form nor the operators' page.
+    expect(await viewerPage.getByRole('button', { name: 'Blacklist' }).isVisible()).toBe(false);
+    expect(await viewerPage.getByRole('link', { name: 'Operators' }).count()).toBe(0);
+
+    await page.locator('tr', { hasText: 'viewer@tether.test' }).getByRole('button', { name: 'Disable' }).click();
+    await page.locator('.notice.ok', { hasText: 'viewer@tether.test is disabled; their sessions have ended.' }).waitFor();
+    await viewerPage.goto('/dashboard/blacklist');
+    expect(new URL(viewerPage.url()).pathname).toBe('/login');
+    await viewerContext.close();
   });
 
   it('broke no rule of the Content-Security-Policy on any page above', () => {

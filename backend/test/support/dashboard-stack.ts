@@ -2,7 +2,7 @@
  * Everything the dashboard talks to, in this process: PostgreSQL, the dev S3 server (with the
  * browser CORS the presigned PUT needs), the dev QStash server, the Upstash REST stand-in in
  * front of the real Redis (under a key prefix of its own), the Genesis simulator (holding its
- * notifications: no edge here), and a backend node; plus an operator to log in with. For the
+ * notifications: no edge here), and a backend node; plus an operator (an admin) to log in with. For the
  * browser tests and the screenshot script.
  */
 import type { Client } from '@upstash/qstash';
@@ -62,7 +62,7 @@ export async function startDashboardStack(overrides: Record<string, string> = {}
     ...overrides,
   });
   app = createApp(services);
-  const operator = await createTestOperator(environment.database.db, 'ops@tether.test');
+  const operator = await createTestOperator(environment.database.db, 'ops@tether.test', 'admin');
   return {
     url: server.url,
     environment,

@@ -13,6 +13,8 @@ import { backendEnvironment } from './backend';
 export interface DashboardNode {
   url: string;
   services: Services;
+  /** The node's Hono app, for what it registered (app.routes). */
+  app: ReturnType<typeof createApp>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startDashboardNode(databaseUrl: string, overrides: Record<
   return {
     url: server.url,
     services,
+    app,
     async close() {
       await server.close();
       await services.close();

@@ -4,17 +4,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../src/db/client';
+import type { Role } from '@tether/shared/roles';
+import { systemActor } from '../../src/audit/actor';
 import { createOperator } from '../../src/auth/operators';
+
+/** Who acts in tests that call an action directly rather than through a route or the CLI. */
+export const TEST_ACTOR = systemActor('test');
 
 export interface TestOperator {
   email: string;
   password: string;
 }
 
-export async function createTestOperator(db: Database, email = `operator-${randomBytes(4).toString('hex')}@tether.test`): Promise<TestOperator> {
+export async function createTestOperator(
+  db: Database,
+  email = `operator-${randomBytes(4).toString('hex')}@tether.test`,
+  role: Role = 'operator',
+): Promise<TestOperator & { id: number; role: Role }> {
   const password = `pw-${randomBytes(12).toString('base64url')}`;
-  await createOperator(db, email, password);
-  return { email, password };
+  const { id } = await createOperator(db, { email, password, role }, TEST_ACTOR);
+  return { id, email, password, role };
 }
 
 /** `name=value` pairs from Set-Cookie headers, for a Cookie header. */

@@ -23,14 +23,15 @@ function selection(values: { upload?: string; attempts?: string; 'due-retries'?:
 
 export default defineCommand({
   name: 'billing:start',
+  permission: 'operate',
   summary: "Start a billing run for an upload's pending attempts, chosen attempts, or the retries that are due",
-  usage: '--upload <id> | --attempts <id,id,…> | --due-retries [--by <operator>]',
-  async run(args, { io, services }) {
+  usage: '--upload <id> | --attempts <id,id,…> | --due-retries',
+  async run(args, { io, services, actor }) {
     const { values } = parseArgs({
       args,
-      options: { upload: { type: 'string' }, attempts: { type: 'string' }, 'due-retries': { type: 'boolean' }, by: { type: 'string' } },
+      options: { upload: { type: 'string' }, attempts: { type: 'string' }, 'due-retries': { type: 'boolean' } },
     });
     const context = billingContext(services());
-    return reportRunAction(context, io, () => startRun(context, { selection: selection(values), createdBy: values.by ?? process.env.USER ?? 'cli' }));
+    return reportRunAction(context, io, () => startRun(context, { selection: selection(values), actor }));
   },
 });

@@ -8,6 +8,7 @@ import { formatTable } from '../table';
 
 export default defineCommand({
   name: 'billing:status',
+  permission: 'read',
   summary: 'Show one billing run with its progress, or list the latest runs',
   usage: '[<run id>] [--limit <n>]',
   async run(args, { io, services }) {

@@ -10,6 +10,7 @@ export default defineCommand({
   name: 'debtors:erase',
   summary: "Erase a debtor on request (GDPR Art. 17): name, IBAN, email, address replaced by a pseudonym in every row and file with the debtor's IBAN",
   usage: '<debtor id> --reason <why, e.g. the request ticket>',
+  permission: 'administer',
   async run(args, { io, services }) {
     const reasonAt = args.indexOf('--reason');
     const reason = reasonAt >= 0 ? args[reasonAt + 1]?.trim() : undefined;

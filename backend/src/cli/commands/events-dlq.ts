@@ -7,6 +7,7 @@ import { dedupKeyOfDeadLetter } from '../../events/dead-letter-body';
 
 export default defineCommand({
   name: 'events:dlq',
+  permission: 'read',
   summary: "List the messages in QStash's dead-letter queue (deliveries QStash gave up on)",
   usage: '[--limit <n>]',
   async run(args, { io, services }) {

@@ -8,6 +8,7 @@ import { formatTable } from '../table';
 
 export default defineCommand({
   name: 'events:list',
+  permission: 'read',
   summary: 'List EMP events, newest first, optionally only those with one outcome',
   usage: `[--outcome ${EVENT_OUTCOMES.join('|')}] [--limit <n>]`,
   async run(args, { io, services }) {

@@ -4,6 +4,7 @@ import { defineCommand } from '../command';
 
 export default defineCommand({
   name: 'events:match-pending',
+  permission: 'operate',
   summary: 'Try every pending_match event against the billing attempts now known',
   usage: '',
   async run(_args, { io, services }) {

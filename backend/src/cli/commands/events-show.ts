@@ -6,6 +6,7 @@ import { idArgument } from '../arguments';
 
 export default defineCommand({
   name: 'events:show',
+  permission: 'read',
   summary: 'Show one EMP event with its payload (IBANs and names masked)',
   usage: '<id>',
   async run(args, { io, services }) {

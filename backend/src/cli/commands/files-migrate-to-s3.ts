@@ -3,6 +3,7 @@ import { UsageError, defineCommand } from '../command';
 
 export default defineCommand({
   name: 'files:migrate-to-s3',
+  permission: 'administer',
   summary: "Copy uploads' files from a local directory to object storage, verifying each copy (size and SHA-256)",
   usage: '<directory> [--dry-run]',
   async run(args, { io, services }) {

@@ -7,6 +7,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export default defineCommand({
   name: 'reconcile:run',
+  permission: 'operate',
   summary: 'Reconcile now: stale, unknown and long-submitted attempts, chargebacks by date, retries; --transactions also sweeps every transaction by date',
   usage: '[--transactions] [--from <YYYY-MM-DD> [--to <YYYY-MM-DD>]]',
   async run(args, { io, services }) {

@@ -4,6 +4,7 @@ import { defineCommand } from '../command';
 
 export default defineCommand({
   name: 'reconcile:schedule',
+  permission: 'administer',
   summary: 'Create or update the QStash schedules of reconciliation (RECONCILIATION_CRON, RECONCILIATION_SWEEP_CRON); idempotent',
   usage: '',
   async run(_args, { io, services }) {

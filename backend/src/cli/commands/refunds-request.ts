@@ -11,6 +11,7 @@ export default defineCommand({
   name: 'refunds:request',
   summary: 'Refund an approved billing attempt, whole or in part (an sdd_refund at EMP), with a reason',
   usage: '<attempt id> --reason <text> [--amount <e.g. 12.50>]',
+  permission: 'operate',
   async run(args, { io, services }) {
     const { values, positionals } = parseArgs({
       args,

@@ -6,6 +6,7 @@ import { defineCommand, UsageError } from '../command';
 
 export default defineCommand({
   name: 'vop:check',
+  permission: 'operate',
   summary: "Queue Verification of Payee for an upload's pending attempts not checked yet (results before any billing run)",
   usage: '--upload <id>',
   async run(args, { io, services }) {

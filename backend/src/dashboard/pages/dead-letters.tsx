@@ -11,7 +11,10 @@ import type { FC } from 'hono/jsx';
 import type { DashboardContext } from '../context';
 import { formatTime } from '../format';
 import { page } from '../render';
+import { operatorActor } from '../../audit/actor';
+import { operatorMay } from '../../auth/permissions';
 import { dedupKeyOfDeadLetter } from '../../events/dead-letter-body';
+import { resendDeadLetters } from '../../events/dead-letter-resend';
 
 const PAGE = 100;
 
@@ -61,7 +64,7 @@ export function deadLetterPage(context: DashboardContext) {
                 </tr>
               ))}
             </table>
-            {messages.length === 0 ? <p class="empty">The dead-letter queue is empty.</p> : <p><button type="submit">Send selected again</button></p>}
+            {messages.length === 0 ? <p class="empty">The dead-letter queue is empty.</p> : <p hidden={!operatorMay(c, 'operate')}><button type="submit">Send selected again</button></p>}
           </form>
           {cursor ? (
             <div class="pager">
@@ -75,19 +78,19 @@ export function deadLetterPage(context: DashboardContext) {
       const selected = (await c.req.parseBody({ all: true })).dlqId;
       const ids = [...new Set((Array.isArray(selected) ? selected : selected === undefined ? [] : [selected]).filter((id): id is string => typeof id === 'string' && id.length > 0))];
       if (ids.length === 0) return c.html(<Result text="Select the deliveries to send again." tone="bad" />, 422);
-      let responses: Array<{ messageId: string }>;
+      let resent: string[];
       try {
-        ({ responses } = await context.qstash.dlq.retry(ids));
+        resent = await resendDeadLetters(context.qstash, context.db, ids, operatorActor(c.get('operator')));
       } catch (error) {
         // QStash refuses the whole request when an id is unknown (another operator sent it already).
         if (!(error instanceof QstashError)) throw error;
         return c.html(<Result text={`QStash refused: ${error.message}. Reload to see what is left.`} tone="bad" />, 422);
       }
-      context.log.info({ operatorId: c.get('operator').id, dlqIds: ids, resent: responses.length }, 'dead letters sent again by an operator');
-      const missing = ids.length - responses.length;
+      context.log.info({ operatorId: c.get('operator').id, dlqIds: ids, resent: resent.length }, 'dead letters sent again by an operator');
+      const missing = ids.length - resent.length;
       return c.html(
         <Result
-          text={`${responses.length} sent again${missing > 0 ? `; ${missing} were no longer in the dead-letter queue` : ''}. Reload to see what is left.`}
+          text={`${resent.length} sent again${missing > 0 ? `; ${missing} were no longer in the dead-letter queue` : ''}. Reload to see what is left.`}
           tone={missing > 0 ? 'bad' : 'ok'}
         />,
       );

@@ -7,6 +7,9 @@
 import { maskPersonalData } from '@tether/shared/mask';
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { operatorActor } from '../../audit/actor';
+import { operatorMay } from '../../auth/permissions';
+import type { Operator } from '../../auth/operators';
 import { EventNotFound, reprocessEvent } from '../../events/process';
 import { EVENT_OUTCOMES, isEventOutcome, REOPENABLE_OUTCOMES } from '../../events/outcome';
 import { Badge } from '../components/badge';
@@ -36,12 +39,12 @@ const ReplayResult: FC<{ lines: ReplayLine[] }> = ({ lines }) => (
   </div>
 );
 
-async function replay(context: DashboardContext, ids: number[], operatorId: number): Promise<ReplayLine[]> {
+async function replay(context: DashboardContext, ids: number[], operator: Operator): Promise<ReplayLine[]> {
   const lines: ReplayLine[] = [];
   // One after the other: each is a transaction of its own, and replays are rare.
   for (const id of ids) {
     try {
-      const result = await reprocessEvent(context.events, id);
+      const result = await reprocessEvent(context.events, id, operatorActor(operator));
       lines.push(
         result.rerun
           ? { id, text: `Event ${id} replayed: ${result.outcome}.`, tone: result.outcome === 'failed' ? 'bad' : 'ok' }
@@ -52,7 +55,7 @@ async function replay(context: DashboardContext, ids: number[], operatorId: numb
       lines.push({ id, text: `Event ${id} could not be replayed: ${error instanceof EventNotFound ? 'no such event' : 'it failed again, see its error'}.`, tone: 'bad' });
     }
   }
-  context.log.info({ operatorId, events: ids }, 'events replayed by an operator');
+  context.log.info({ operatorId: operator.id, events: ids }, 'events replayed by an operator');
   return lines;
 }
 
@@ -65,7 +68,7 @@ async function replayRoute(c: Context, context: DashboardContext) {
   const ids = idsOf((await c.req.parseBody({ all: true })).id);
   if (ids.length === 0) return c.html(<ReplayResult lines={[{ id: 0, text: 'Select the events to replay.', tone: 'bad' }]} />, 422);
   if (ids.length > MAX_REPLAY) return c.html(<ReplayResult lines={[{ id: 0, text: `Replay at most ${MAX_REPLAY} events at once.`, tone: 'bad' }]} />, 422);
-  return c.html(<ReplayResult lines={await replay(context, ids, c.get('operator').id)} />);
+  return c.html(<ReplayResult lines={await replay(context, ids, c.get('operator'))} />);
 }
 
 export function eventPages(context: DashboardContext) {
@@ -143,7 +146,7 @@ export function eventPages(context: DashboardContext) {
               ))}
             </table>
             {rows.length === 0 ? <p class="empty">No events match.</p> : null}
-            {rows.some((event) => isReopenable(event.outcome)) ? (
+            {operatorMay(c, 'operate') && rows.some((event) => isReopenable(event.outcome)) ? (
               <p>
                 <button type="submit">Replay selected</button> <small>Only pending_match and failed events can change; the others are final.</small>
               </p>
@@ -179,7 +182,7 @@ export function eventPages(context: DashboardContext) {
             </p>
             {event.error ? <p class="notice bad">{event.error}</p> : null}
             <p class="mono">dedup key {event.dedupKey}</p>
-            {isReopenable(event.outcome) ? (
+            {operatorMay(c, 'operate') && isReopenable(event.outcome) ? (
               <form hx-post="/dashboard/events/replay" hx-target="#replay-result" hx-swap="outerHTML">
                 <input type="hidden" name="id" value={String(event.id)} />
                 <button type="submit">Replay</button>

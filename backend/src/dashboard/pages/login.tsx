@@ -85,7 +85,7 @@ export function loginPages(auth: AuthContext) {
     })
     .post('/logout', async (c) => {
       const token = readSessionCookie(c, settings);
-      if (token) await endSession(auth.db, token);
+      if (token) await endSession(auth.db, token, c.get('operator'));
       clearSessionCookie(c, settings);
       return c.redirect(LOGIN_PATH, 303);
     });

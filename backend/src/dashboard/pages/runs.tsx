@@ -6,6 +6,8 @@
  */
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { operatorActor } from '../../audit/actor';
+import { operatorMay } from '../../auth/permissions';
 import { BillingRunError, cancelRun, getRun, listRuns, pauseRun, resumeRun, runProgress, startRun, type BillingRun, type RunProgress } from '../../billing/runs';
 import { Badge } from '../components/badge';
 import { ProgressBar } from '../components/progress';
@@ -18,7 +20,7 @@ import { page } from '../render';
 /** Statuses a run's attempt ends in: EMP answered, or it was never sent. */
 const FINISHED = ['approved', 'declined', 'error', 'voided', 'refunded', 'chargebacked', 'chargeback_reversed', 'cancelled', 'submitted'];
 
-const RunPanel: FC<{ run: BillingRun; progress: RunProgress; rate: number; notice?: string }> = ({ run, progress, rate, notice }) => {
+const RunPanel: FC<{ run: BillingRun; progress: RunProgress; rate: number; mayOperate: boolean; notice?: string }> = ({ run, progress, rate, mayOperate, notice }) => {
   const live = run.status === 'running' || run.status === 'paused';
   const done = Object.entries(progress.byStatus).reduce((sum, [status, n]) => sum + (FINISHED.includes(status) ? n : 0), 0);
   return (
@@ -35,7 +37,8 @@ const RunPanel: FC<{ run: BillingRun; progress: RunProgress; rate: number; notic
           {run.scheduledFor ? <div>scheduled for {formatTime(run.scheduledFor)}</div> : null}
           {run.pausedBy ? (
             <div>
-              paused by {run.pausedBy.replace(/_/g, ' ')}: {run.pauseReason ?? 'no reason given'}
+              {/* An operator's pause names them in its reason ("paused by ops@…"); the others say what paused it. */}
+              {run.pausedBy === 'operator' ? run.pauseReason : `paused by ${run.pausedBy.replace(/_/g, ' ')}: ${run.pauseReason ?? 'no reason given'}`}
             </div>
           ) : null}
         </div>
@@ -69,7 +72,7 @@ const RunPanel: FC<{ run: BillingRun; progress: RunProgress; rate: number; notic
               </span>
             ))}
         </p>
-        <div class="inline">
+        <div class="inline" hidden={!mayOperate}>
           {run.status === 'running' ? (
             <button hx-post={`/dashboard/runs/${run.id}/pause`} hx-target="#run-panel" hx-swap="outerHTML">
               Pause
@@ -93,7 +96,7 @@ const RunPanel: FC<{ run: BillingRun; progress: RunProgress; rate: number; notic
 
 async function panel(c: Context, context: DashboardContext, run: BillingRun, notice?: string) {
   const [progress, rate] = await Promise.all([runProgress(context.db, run.id), sendRate(context.db, run.id)]);
-  return c.html(<RunPanel run={run} progress={progress} rate={rate} notice={notice} />);
+  return c.html(<RunPanel run={run} progress={progress} rate={rate} mayOperate={operatorMay(c, 'operate')} notice={notice} />);
 }
 
 /** Pause, resume, cancel: billing refuses a move the run's status does not allow, and the panel says why. */
@@ -101,7 +104,7 @@ async function act(c: Context, context: DashboardContext, action: typeof pauseRu
   const id = c.req.param('id') ?? '';
   if (!isUuid(id)) return c.notFound();
   try {
-    return await panel(c, context, await action(context.billing, id, c.get('operator').email));
+    return await panel(c, context, await action(context.billing, id, operatorActor(c.get('operator'))));
   } catch (error) {
     if (!(error instanceof BillingRunError)) throw error;
     const run = await getRun(context.db, id);
@@ -118,7 +121,7 @@ export function runPages(context: DashboardContext) {
         'Billing runs',
         '/dashboard/runs',
         <>
-          <div class="panel">
+          <div class="panel" hidden={!operatorMay(c, 'operate')}>
             <h2>Start a run</h2>
             <form class="filters" method="post" action="/dashboard/runs">
               <input type="hidden" name="_csrf" value={c.get('csrfToken')} />
@@ -177,7 +180,7 @@ export function runPages(context: DashboardContext) {
       const request = selection === 'due-retries' ? { dueRetries: true as const } : typeof selection === 'string' && isUuid(selection) ? { uploadId: selection } : undefined;
       if (!request) return c.redirect(`/dashboard/runs?problem=${encodeURIComponent('Choose what to bill.')}`, 303);
       try {
-        const run = await startRun(context.billing, { selection: request, createdBy: c.get('operator').email });
+        const run = await startRun(context.billing, { selection: request, actor: operatorActor(c.get('operator')) });
         return c.redirect(`/dashboard/runs/${run.id}`, 303);
       } catch (error) {
         if (!(error instanceof BillingRunError)) throw error;
@@ -198,7 +201,7 @@ export function runPages(context: DashboardContext) {
             Started {formatTime(run.createdAt)} by {run.createdBy ?? 'unknown'} ·{' '}
             {run.uploadId ? <a href={`/dashboard/uploads/${run.uploadId}`}>upload</a> : 'due retries'}
           </p>
-          <RunPanel run={run} progress={progress} rate={rate} />
+          <RunPanel run={run} progress={progress} rate={rate} mayOperate={operatorMay(c, 'operate')} />
         </>,
       );
     })

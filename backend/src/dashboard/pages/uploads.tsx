@@ -29,12 +29,14 @@ import { formatBytes, formatCount, formatTime } from '../format';
 import { firstUploadErrors } from '../queries/upload-errors';
 import { isUuid } from '../parameters';
 import { page } from '../render';
+import { operatorMay } from '../../auth/permissions';
 
 type UploadView = ReturnType<typeof uploadView>;
 
 const FINISHED = ['completed', 'failed', 'withdrawn'];
 
-const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
+/** `mayDownload`: the error report carries whole rows (IBANs, names), so only operators get it (auth/route-permissions.ts). */
+const UploadProgress: FC<{ upload: UploadView; mayDownload: boolean }> = ({ upload, mayDownload }) => {
   const finished = FINISHED.includes(upload.status);
   return (
     <div
@@ -50,7 +52,7 @@ const UploadProgress: FC<{ upload: UploadView }> = ({ upload }) => {
         <strong data-count="read">{formatCount(upload.rows.read)}</strong> rows read, <strong data-count="accepted">{formatCount(upload.rows.accepted)}</strong>{' '}
         accepted, <strong data-count="rejected">{formatCount(upload.rows.rejected)}</strong> rejected
       </p>
-      {upload.errorReportAvailable ? (
+      {upload.errorReportAvailable && mayDownload ? (
         <p>
           <a class="button secondary" href={`/dashboard/uploads/${upload.id}/error-report`} download>
             Download the error report
@@ -176,7 +178,7 @@ export function uploadPages(context: DashboardContext) {
         'Uploads',
         '/dashboard/uploads',
         <>
-          <p>
+          <p hidden={!operatorMay(c, 'operate')}>
             <a class="button" href="/dashboard/uploads/new">
               Upload a file
             </a>
@@ -272,10 +274,15 @@ export function uploadPages(context: DashboardContext) {
                 · SHA-256 <code>{upload.checksumSha256.slice(0, 16)}…</code>
               </>
             ) : null}{' '}
-            · <a href={`/dashboard/uploads/${upload.id}/file`}>original file</a> ·{' '}
+            {operatorMay(c, 'operate') ? (
+              <>
+                · <a href={`/dashboard/uploads/${upload.id}/file`}>original file</a>{' '}
+              </>
+            ) : null}
+            ·{' '}
             <a href={`/dashboard/attempts?upload=${upload.id}`}>billing attempts</a>
           </p>
-          <UploadProgress upload={upload} />
+          <UploadProgress upload={upload} mayDownload={operatorMay(c, 'operate')} />
           <Recovery context={context} upload={await getUpload(context.uploads, upload.id)} />
           {errors.length > 0 ? (
             <>
@@ -303,7 +310,7 @@ export function uploadPages(context: DashboardContext) {
     })
     .get('/dashboard/uploads/:id/progress', async (c) => {
       const upload = await viewOrNotFound(context, c.req.param('id'));
-      return upload ? c.html(<UploadProgress upload={upload} />) : c.notFound();
+      return upload ? c.html(<UploadProgress upload={upload} mayDownload={operatorMay(c, 'operate')} />) : c.notFound();
     })
     .post('/dashboard/uploads/:id/reprocess', requirePermission('operate'), (c) =>
       recoveryAction(c, context, (id, form) =>
