@@ -27,6 +27,13 @@ export type Collection = (typeof COLLECTIONS)[number];
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+/** What sending a transaction to EMP once and reconciling it leaves on its row: the claim, when it left, when EMP was last asked. */
+const sendingToEmp = () => ({
+  claimedBy: text('claimed_by'),
+  claimedAt: timestamp('claimed_at', { withTimezone: true }),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+  lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+});
 
 export const uploads = pgTable(
   'uploads',
@@ -211,10 +218,7 @@ export const billingAttempts = pgTable(
     vopCheckedAt: timestamp('vop_checked_at', { withTimezone: true }),
     /** A retry of a soft decline is not sent before this. */
     notBefore: timestamp('not_before', { withTimezone: true }),
-    claimedBy: text('claimed_by'),
-    claimedAt: timestamp('claimed_at', { withTimezone: true }),
-    sentAt: timestamp('sent_at', { withTimezone: true }),
-    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    ...sendingToEmp(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -262,10 +266,7 @@ export const refunds = pgTable(
     /** The operator's reason, required. */
     reason: text('reason').notNull(),
     requestedBy: text('requested_by').notNull(),
-    claimedBy: text('claimed_by'),
-    claimedAt: timestamp('claimed_at', { withTimezone: true }),
-    sentAt: timestamp('sent_at', { withTimezone: true }),
-    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    ...sendingToEmp(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
