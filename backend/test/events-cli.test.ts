@@ -2,7 +2,7 @@
 import type { Client } from '@upstash/qstash';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../src/http/listen';
@@ -107,6 +107,8 @@ describe('the events CLI', () => {
     const { code, out } = await cli('events:match-pending');
     expect(code).toBe(0);
     expect(out).toMatch(/^\d+ pending examined; matched: .*; still pending: \d+$/);
+    const [audited] = (await database.db.execute<{ action: string; actor_kind: string }>(sql`select action, actor_kind from audit_log where action = 'events.matched'`)).rows;
+    expect(audited).toEqual({ action: 'events.matched', actor_kind: 'cli' });
   });
 
   it('lists the dead-letter queue and sends its messages again', async () => {
