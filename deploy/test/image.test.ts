@@ -6,6 +6,7 @@
  * applied, the HEALTHCHECK's command, and the CLI from the same folder.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,16 +90,18 @@ describe('the production image, carried out without Docker', () => {
   }, 60_000);
 
   it('runs the operators\' CLI from the same folder, under the image\'s production settings', () => {
+    // Production requires a key of its own for the IBANs' keyed hashes (issue 17).
+    const production = { ...image.env, PERSONAL_DATA_KEY: randomBytes(32).toString('hex') };
     const listed = spawnSync(process.execPath, ['backend/dist/cli.js', 'operators:list'], {
       cwd: folder,
-      env: { PATH: process.env.PATH, ...surroundings.environment(8080), ...image.env, PUBLIC_URL: 'https://tether.example' },
+      env: { PATH: process.env.PATH, ...surroundings.environment(8080), ...production, PUBLIC_URL: 'https://tether.example' },
       encoding: 'utf8',
     });
     expect(listed.stderr).toBe('');
     expect(listed.status).toBe(0);
     const refused = spawnSync(process.execPath, ['backend/dist/cli.js', 'operators:list'], {
       cwd: folder,
-      env: { PATH: process.env.PATH, ...surroundings.environment(8080), ...image.env },
+      env: { PATH: process.env.PATH, ...surroundings.environment(8080), ...production },
       encoding: 'utf8',
     });
     expect(refused.stderr.trim()).toBe('Invalid configuration: PUBLIC_URL must be an https URL in production (session cookies are not Secure otherwise)');
