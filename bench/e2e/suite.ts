@@ -28,7 +28,9 @@ const SCALE = {
     qstashDown: 6,
     uploadRows: 15_000,
     forgery: { variants: 300, attackRate: 30, victims: 40, genuine: { rate: 20, seconds: 15 } },
-    timeoutMs: 60_000,
+    // A notification whose publish hung through the outage is claimed at the edge for 30 s
+    // (edge/src/upstash.ts) before a resend may publish it again: two such rounds must fit.
+    timeoutMs: 120_000,
   },
   long: {
     debtors: 1_000,
